@@ -1,0 +1,95 @@
+// Package cache keeps minted credentials between kubemint runs.
+//
+// It owns where a credential lives (the OS keyring through go-keyring, or a
+// private file under the XDG cache directory), how an entry is encoded, when
+// it is fresh, and the cross-process lock that lets one process mint while
+// concurrent callers wait. It knows nothing of Kubernetes: an entry is a
+// token with its issue and expiry times, stored under an opaque key.
+//
+// This package is linked into the lean kubemint front binary, which answers
+// cache hits on every kubectl call, so it must stay cheap to initialise: it
+// imports no Kubernetes package and does no work at init.
+package cache
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Service is the keyring service name under which every entry is stored.
+const Service = "kubemint"
+
+// entryVersion is written into every entry so that a future format can tell
+// old entries apart instead of misreading them.
+const entryVersion = 1
+
+// Entry is one cached credential.
+type Entry struct {
+	Token  string
+	Issued time.Time
+	Expiry time.Time
+}
+
+// wireEntry is the stored form of an Entry: compact, because Windows
+// Credential Manager and the macOS security tool limit an item's size.
+type wireEntry struct {
+	V      int    `json:"v"`
+	Token  string `json:"t"`
+	Issued int64  `json:"i"`
+	Expiry int64  `json:"e"`
+}
+
+// Encode returns the stored form of e.
+func (e Entry) Encode() []byte {
+	b, err := json.Marshal(wireEntry{V: entryVersion, Token: e.Token, Issued: e.Issued.Unix(), Expiry: e.Expiry.Unix()})
+	if err != nil {
+		// A struct of strings and integers always marshals.
+		panic("cache: encoding entry: " + err.Error())
+	}
+	return b
+}
+
+// ErrCorrupt reports an entry that exists but cannot be decoded. Callers
+// treat it as a miss: the entry is re-minted and overwritten.
+var ErrCorrupt = errors.New("cache entry is unreadable")
+
+// Decode parses the stored form of an entry. The error never quotes the
+// input, which holds a token.
+func Decode(b []byte) (Entry, error) {
+	var w wireEntry
+	if err := json.Unmarshal(b, &w); err != nil {
+		return Entry{}, ErrCorrupt
+	}
+	if w.V != entryVersion {
+		return Entry{}, fmt.Errorf("%w: format version %d, want %d", ErrCorrupt, w.V, entryVersion)
+	}
+	if w.Token == "" || w.Expiry <= w.Issued {
+		return Entry{}, ErrCorrupt
+	}
+	return Entry{Token: w.Token, Issued: time.Unix(w.Issued, 0), Expiry: time.Unix(w.Expiry, 0)}, nil
+}
+
+// RefreshAt is the moment from which e should be replaced by a new token:
+// margin before its expiry, or, when margin is zero, a fifth of the token's
+// lifetime before it. A margin as long as the lifetime (the server granted
+// a shorter token than asked for) falls back to the fifth, so that a token
+// is never due for a re-mint the moment it is minted.
+func (e Entry) RefreshAt(margin time.Duration) time.Time {
+	lifetime := e.Expiry.Sub(e.Issued)
+	if margin <= 0 || margin >= lifetime {
+		margin = lifetime / 5
+	}
+	return e.Expiry.Add(-margin)
+}
+
+// Fresh reports whether e can be served at now without re-minting.
+func (e Entry) Fresh(now time.Time, margin time.Duration) bool {
+	return now.Before(e.RefreshAt(margin))
+}
+
+// Valid reports whether e's token has not expired yet at now.
+func (e Entry) Valid(now time.Time) bool {
+	return now.Before(e.Expiry)
+}

@@ -1,0 +1,337 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/adrg/xdg"
+	"github.com/gofrs/flock"
+	"github.com/zalando/go-keyring"
+)
+
+// Mode selects where entries are stored.
+type Mode string
+
+const (
+	// Auto uses the OS keyring where one answers quickly, else the file cache.
+	Auto Mode = "auto"
+	// Keyring uses only the OS keyring and fails when it does not answer.
+	Keyring Mode = "keyring"
+	// File uses only private files under the cache directory.
+	File Mode = "file"
+	// None stores nothing: every call mints.
+	None Mode = "none"
+)
+
+// ParseMode checks a --cache value.
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(s); m {
+	case Auto, Keyring, File, None:
+		return m, nil
+	}
+	return "", fmt.Errorf("--cache must be one of auto, keyring, file, none, got %q", s)
+}
+
+// Backend names where an entry was found or stored, for logs and status.
+type Backend string
+
+const (
+	BackendKeyring Backend = "keyring"
+	BackendFile    Backend = "file"
+)
+
+// DefaultKeyringTimeout bounds every keyring call. A Secret Service that is
+// locked and would prompt, or a D-Bus that does not answer, must not hang
+// kubectl: past this the call falls back to the file cache.
+const DefaultKeyringTimeout = time.Second
+
+// keyringOffFor is how long a failed keyring probe is remembered, so that
+// later calls go straight to the file cache instead of paying the probe.
+const keyringOffFor = time.Hour
+
+// Store reads and writes entries. The zero value is not usable; fill Dir and
+// Mode.
+type Store struct {
+	// Mode says where entries go.
+	Mode Mode
+	// Dir is the private cache directory: file entries, lock files and the
+	// remembered keyring decision live here.
+	Dir string
+	// KeyringTimeout bounds each keyring call; zero means DefaultKeyringTimeout.
+	KeyringTimeout time.Duration
+	// Logf, when set, receives progress messages at a verbosity level. They
+	// never contain a token.
+	Logf func(level int, format string, args ...any)
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+func (s *Store) logf(level int, format string, args ...any) {
+	if s.Logf != nil {
+		s.Logf(level, format, args...)
+	}
+}
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Store) entryPath(key string) string { return filepath.Join(s.Dir, key+".json") }
+func (s *Store) lockPath(key string) string  { return filepath.Join(s.Dir, key+".lock") }
+func (s *Store) keyringOffPath() string      { return filepath.Join(s.Dir, "keyring-unavailable") }
+
+// Load returns the entry stored under key and where it was found. A missing
+// entry returns an error that wraps os.ErrNotExist (or keyring.ErrNotFound);
+// an unreadable one wraps ErrCorrupt. Either is a miss.
+func (s *Store) Load(key string) (Entry, Backend, error) {
+	switch s.Mode {
+	case None:
+		return Entry{}, "", os.ErrNotExist
+	case File:
+		e, err := s.loadFile(key)
+		return e, BackendFile, err
+	case Keyring:
+		e, err := s.loadKeyring(key)
+		return e, BackendKeyring, err
+	}
+	// Auto: a file entry exists only when the keyring was unusable when it
+	// was written, so look there first; it costs one open.
+	e, err := s.loadFile(key)
+	if err == nil || !errors.Is(err, os.ErrNotExist) {
+		return e, BackendFile, err
+	}
+	if !s.keyringLikely() {
+		return Entry{}, BackendFile, err
+	}
+	e, err = s.loadKeyring(key)
+	return e, BackendKeyring, err
+}
+
+// Save stores e under key and returns where it went. In Auto mode a keyring
+// that fails or does not answer in time is remembered as unavailable for a
+// while and the entry goes to the file cache instead.
+func (s *Store) Save(key string, e Entry) (Backend, error) {
+	switch s.Mode {
+	case None:
+		return "", nil
+	case File:
+		return BackendFile, s.saveFile(key, e)
+	case Keyring:
+		if err := s.saveKeyring(key, e); err != nil {
+			return "", err
+		}
+		return BackendKeyring, nil
+	}
+	if s.keyringLikely() {
+		err := s.saveKeyring(key, e)
+		if err == nil {
+			// An older entry in the file cache would now shadow the keyring.
+			if rerr := os.Remove(s.entryPath(key)); rerr == nil {
+				s.logf(4, "removed the file cache entry now held by the keyring")
+			}
+			return BackendKeyring, nil
+		}
+		s.rememberKeyringOff(err)
+	}
+	return BackendFile, s.saveFile(key, e)
+}
+
+// Delete forgets the entry under key in every backend the mode uses.
+func (s *Store) Delete(key string) error {
+	var errs []error
+	if s.Mode == Auto || s.Mode == File {
+		if err := os.Remove(s.entryPath(key)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	if s.Mode == Keyring || (s.Mode == Auto && s.keyringLikely()) {
+		err := s.withKeyringTimeout(func() error { return keyring.Delete(Service, key) })
+		if err != nil && !errors.Is(err, keyring.ErrNotFound) {
+			errs = append(errs, fmt.Errorf("deleting keyring item: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Lock takes the cross-process lock for key, waiting until ctx is done. The
+// lock is a flock(2) on a file beside the cache, so the kernel releases it
+// when a holder dies: a killed kubemint never blocks the next call.
+func (s *Store) Lock(ctx context.Context, key string) (unlock func(), err error) {
+	if err := s.ensureDir(); err != nil {
+		return nil, err
+	}
+	l := flock.New(s.lockPath(key), flock.SetPermissions(0o600))
+	ok, err := l.TryLockContext(ctx, 25*time.Millisecond)
+	if err != nil || !ok {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, fmt.Errorf("waiting for another kubemint process to finish minting (lock %s): %w", l.Path(), ctxErr)
+		}
+		return nil, fmt.Errorf("locking %s: %w", l.Path(), err)
+	}
+	return func() { _ = l.Unlock() }, nil
+}
+
+// keyringLikely reports, without talking to the keyring, whether one may
+// answer: a Secret Service needs a D-Bus session bus, and a recent failure is
+// remembered so later calls skip the probe.
+func (s *Store) keyringLikely() bool {
+	if runtime.GOOS == "linux" || strings.HasSuffix(runtime.GOOS, "bsd") {
+		// Without an address godbus would try to autolaunch a bus, which can
+		// hang or pop up a window; no session bus means no Secret Service.
+		if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+			return false
+		}
+	}
+	fi, err := os.Stat(s.keyringOffPath())
+	if err != nil {
+		return true
+	}
+	if s.now().Sub(fi.ModTime()) < keyringOffFor {
+		return false
+	}
+	return true
+}
+
+// rememberKeyringOff records that the keyring failed, so the next calls go
+// straight to the file cache, and says so once.
+func (s *Store) rememberKeyringOff(cause error) {
+	s.logf(1, "the OS keyring is not usable (%v); using the file cache in %s for the next %v", cause, s.Dir, keyringOffFor)
+	if err := s.ensureDir(); err != nil {
+		return
+	}
+	_ = writeFileAtomic(s.keyringOffPath(), []byte(cause.Error()+"\n"))
+}
+
+// ForgetKeyringDecision removes a remembered keyring failure, so the next
+// call probes the keyring again.
+func (s *Store) ForgetKeyringDecision() error {
+	err := os.Remove(s.keyringOffPath())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+var errKeyringTimeout = errors.New("the keyring did not answer in time (is it locked, waiting for a password prompt?)")
+
+// withKeyringTimeout runs f, giving up after the keyring timeout. A call
+// that times out is left running: go-keyring offers no way to cancel it, and
+// the process is short-lived.
+func (s *Store) withKeyringTimeout(f func() error) error {
+	d := s.KeyringTimeout
+	if d <= 0 {
+		d = DefaultKeyringTimeout
+	}
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		return errKeyringTimeout
+	}
+}
+
+func (s *Store) loadKeyring(key string) (Entry, error) {
+	var secret string
+	err := s.withKeyringTimeout(func() error {
+		var err error
+		secret, err = keyring.Get(Service, key)
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, keyring.ErrNotFound) {
+			return Entry{}, fmt.Errorf("keyring: %w", os.ErrNotExist)
+		}
+		return Entry{}, fmt.Errorf("reading the keyring: %w", err)
+	}
+	return Decode([]byte(secret))
+}
+
+func (s *Store) saveKeyring(key string, e Entry) error {
+	err := s.withKeyringTimeout(func() error { return keyring.Set(Service, key, string(e.Encode())) })
+	if err != nil {
+		return fmt.Errorf("writing to the keyring: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) loadFile(key string) (Entry, error) {
+	b, err := os.ReadFile(s.entryPath(key))
+	if err != nil {
+		return Entry{}, err
+	}
+	return Decode(b)
+}
+
+func (s *Store) saveFile(key string, e Entry) error {
+	if err := s.ensureDir(); err != nil {
+		return err
+	}
+	return writeFileAtomic(s.entryPath(key), e.Encode())
+}
+
+// ensureDir creates the cache directory, private to the user.
+func (s *Store) ensureDir() error {
+	if s.Dir == "" {
+		return errors.New("no cache directory is set")
+	}
+	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
+		return fmt.Errorf("creating the cache directory: %w", err)
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to a temporary file in the same directory and
+// renames it over path, so that readers see the old or the new content,
+// never a torn one, even if the process is killed mid-write.
+func writeFileAtomic(path string, data []byte) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("writing cache entry: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = os.Remove(f.Name())
+		}
+	}()
+	// CreateTemp makes the file 0600 already; say so for platforms and
+	// umasks that differ.
+	if err := f.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
+		_ = f.Close()
+		return fmt.Errorf("writing cache entry: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("writing cache entry: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("writing cache entry: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing cache entry: %w", err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("writing cache entry: %w", err)
+	}
+	return nil
+}
+
+// DefaultDir is kubemint's directory under the XDG cache home
+// ($XDG_CACHE_HOME, else ~/.cache on Linux, ~/Library/Caches on macOS,
+// %LOCALAPPDATA% on Windows).
+func DefaultDir() string {
+	return filepath.Join(xdg.CacheHome, "kubemint")
+}

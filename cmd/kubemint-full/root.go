@@ -1,0 +1,43 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+
+	"github.com/spf13/cobra"
+)
+
+func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "kubemint",
+		Short: "Short-lived service-account tokens for kubeconfig exec entries",
+		Long: `kubemint mints short-lived, revocable service-account tokens with the
+Kubernetes TokenRequest API for kubectl and every client-go tool. A kubeconfig
+users[].user.exec entry runs "kubemint token"; kubemint answers from its cache
+(the OS keyring, or a private file) and mints a new token just before the old
+one expires.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.AddCommand(
+		newTokenCmd(stdout, stderr),
+		newVersionCmd(stdout),
+	)
+	return root
+}
+
+func newVersionCmd(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print kubemint's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := fmt.Fprintf(stdout, "kubemint %s %s/%s %s\n", version, runtime.GOOS, runtime.GOARCH, runtime.Version())
+			return err
+		},
+	}
+}

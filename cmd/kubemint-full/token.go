@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clientauthv1 "k8s.io/client-go/pkg/apis/clientauthentication/v1"
+	clientauthv1beta1 "k8s.io/client-go/pkg/apis/clientauthentication/v1beta1"
+
+	"github.com/kubemint/kubemint/cache"
+	"github.com/kubemint/kubemint/credential"
+	"github.com/kubemint/kubemint/exchange"
+)
+
+// lockTimeout bounds the wait for another kubemint process that is minting
+// the same token. A mint takes milliseconds; a minute means a hung server.
+const lockTimeout = time.Minute
+
+// staleRetry is how soon a client is asked to come back when kubemint serves
+// a still-valid token because minting a new one failed.
+const staleRetry = 30 * time.Second
+
+// mintingEnv is set while kubemint mints, so a kubemint started by that
+// mint (a source context whose credentials come from kubemint, perhaps
+// through a wrapper script) refuses instead of forking without end.
+const mintingEnv = "KUBEMINT_MINTING"
+
+type tokenCmd struct {
+	credential.Options
+	stdout, stderr io.Writer
+	execInfo       string
+	now            func() time.Time
+	cacheDir       string
+}
+
+func newTokenCmd(stdout, stderr io.Writer) *cobra.Command {
+	t := &tokenCmd{stdout: stdout, stderr: stderr, now: time.Now}
+	cmd := &cobra.Command{
+		Use:   "token --service-account NAMESPACE/NAME [--source-context CTX]",
+		Short: "Print an ExecCredential with a service-account token (run by kubectl)",
+		Long: `Print an ExecCredential that holds a TokenRequest token for a service
+account, for a kubeconfig users[].user.exec entry. The token is served from the
+cache until shortly before it expires, then minted again with the credentials
+of --source-context. stdout carries the ExecCredential and nothing else.`,
+		Example: `  # The kubeconfig exec entry that kubectl runs
+  users:
+  - name: deployer
+    user:
+      exec:
+        apiVersion: client.authentication.k8s.io/v1
+        command: kubemint
+        args: [token, --service-account=ci/deployer, --source-context=admin]
+        interactiveMode: Never
+        provideClusterInfo: true
+
+  # By hand: mint (or reuse) a 2h token bound to a Secret
+  kubemint token --service-account=ci/deployer --source-context=admin \
+    --duration=2h --bound-object-kind=Secret --bound-object-name=deployer-kubemint`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := t.Validate(); err != nil {
+				return err
+			}
+			t.execInfo = os.Getenv("KUBERNETES_EXEC_INFO")
+			t.cacheDir = cache.DefaultDir()
+			return t.run(cmd.Context())
+		},
+	}
+	t.AddFlags(cmd.Flags())
+	return cmd
+}
+
+// run is the whole token flow: read the exec info, lock, look up, mint if
+// needed, save, write.
+func (t *tokenCmd) run(ctx context.Context) error {
+	logf := credential.NewLogf(t.stderr, t.Verbosity)
+	ns, name, _ := t.Account()
+	info, err := parseExecInfo(t.execInfo)
+	if err != nil {
+		return err
+	}
+
+	var src *exchange.Source
+	if info.Cluster == nil {
+		// No provideClusterInfo (or run by hand): the cache key needs the
+		// API server, and the source context names it.
+		if src, err = t.loadSource(); err != nil {
+			return err
+		}
+		info.Cluster = &credential.Cluster{Server: src.Server, CertificateAuthorityData: src.CAData}
+	}
+	key := credential.Key(&t.Options, *info.Cluster)
+	store := &cache.Store{Mode: cache.Mode(t.Cache), Dir: t.cacheDir, Logf: logf, Now: t.now}
+
+	var cached *cache.Entry
+	if store.Mode != cache.None {
+		lockCtx, cancel := context.WithTimeout(ctx, lockTimeout)
+		unlock, err := store.Lock(lockCtx, key)
+		cancel()
+		if err != nil {
+			return err
+		}
+		defer unlock()
+		e, backend, err := store.Load(key)
+		switch {
+		case err == nil && e.Fresh(t.now(), t.RefreshBefore):
+			logf(4, "served the cached token for %s from the %s cache", t.ServiceAccount, backend)
+			return t.write(info.APIVersion, e.Token, e.RefreshAt(t.RefreshBefore))
+		case err == nil:
+			logf(4, "the cached token for %s is due for a re-mint", t.ServiceAccount)
+			cached = &e
+		case errors.Is(err, cache.ErrCorrupt):
+			logf(1, "the cached entry for %s in the %s cache is unreadable; minting a new token to replace it", t.ServiceAccount, backend)
+		case errors.Is(err, os.ErrNotExist):
+			logf(4, "no cached token for %s", t.ServiceAccount)
+		default:
+			logf(1, "could not read the cache for %s: %v", t.ServiceAccount, err)
+		}
+	}
+
+	tok, err := t.mint(ctx, src, ns, name, logf)
+	if err != nil {
+		if cached != nil && cached.Valid(t.now()) {
+			logf(1, "%v", err)
+			logf(1, "serving the cached token for %s, valid until %s, and retrying the mint on the next call", t.ServiceAccount, cached.Expiry.Format(time.RFC3339))
+			retry := t.now().Add(staleRetry)
+			if cached.Expiry.Before(retry) {
+				retry = cached.Expiry
+			}
+			return t.write(info.APIVersion, cached.Token, retry)
+		}
+		return err
+	}
+	entry := cache.Entry{Token: tok.Token, Issued: tok.Issued, Expiry: tok.Expiry}
+	logf(4, "minted a token for %s, valid until %s", t.ServiceAccount, tok.Expiry.Format(time.RFC3339))
+	if store.Mode != cache.None {
+		backend, err := store.Save(key, entry)
+		switch {
+		case err != nil && store.Mode == cache.Keyring:
+			return fmt.Errorf("%v; the token was not cached: unlock the keyring or use --cache=file", err)
+		case err != nil:
+			fmt.Fprintf(t.stderr, "kubemint: warning: could not cache the token, the next call will mint again: %v\n", err)
+		default:
+			logf(4, "stored the token in the %s cache", backend)
+		}
+	}
+	return t.write(info.APIVersion, entry.Token, entry.RefreshAt(t.RefreshBefore))
+}
+
+func (t *tokenCmd) loadSource() (*exchange.Source, error) {
+	return exchange.LoadSource(t.SourceKubeconfig, t.SourceContext)
+}
+
+func (t *tokenCmd) mint(ctx context.Context, src *exchange.Source, ns, name string, logf exchange.Logf) (exchange.Token, error) {
+	if os.Getenv(mintingEnv) != "" {
+		return exchange.Token{}, fmt.Errorf("kubemint was started by another kubemint that is minting %s: the source context's credentials come from kubemint; set --source-context to a context with credentials of its own", os.Getenv(mintingEnv))
+	}
+	if src == nil {
+		var err error
+		if src, err = t.loadSource(); err != nil {
+			return exchange.Token{}, err
+		}
+	}
+	// Inherited by any exec plugin that client-go runs for the source.
+	if err := os.Setenv(mintingEnv, t.ServiceAccount); err != nil {
+		return exchange.Token{}, err
+	}
+	return exchange.Mint(ctx, src, exchange.Request{
+		Namespace: ns,
+		Name:      name,
+		Audiences: t.Audiences,
+		Duration:  t.Duration,
+		BoundKind: t.BoundObjectKind,
+		BoundName: t.BoundObjectName,
+		BoundUID:  t.BoundObjectUID,
+	}, logf)
+}
+
+// write prints the ExecCredential, built with client-go's own types, in the
+// apiVersion the caller asked for.
+func (t *tokenCmd) write(apiVersion, token string, refreshAt time.Time) error {
+	ts := metav1.NewTime(refreshAt)
+	var obj any
+	switch apiVersion {
+	case credential.APIVersionV1beta1:
+		obj = &clientauthv1beta1.ExecCredential{
+			TypeMeta: metav1.TypeMeta{Kind: "ExecCredential", APIVersion: apiVersion},
+			Status:   &clientauthv1beta1.ExecCredentialStatus{Token: token, ExpirationTimestamp: &ts},
+		}
+	default:
+		obj = &clientauthv1.ExecCredential{
+			TypeMeta: metav1.TypeMeta{Kind: "ExecCredential", APIVersion: apiVersion},
+			Status:   &clientauthv1.ExecCredentialStatus{Token: token, ExpirationTimestamp: &ts},
+		}
+	}
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return fmt.Errorf("encoding the ExecCredential: %w", err)
+	}
+	_, err = t.stdout.Write(append(b, '\n'))
+	return err
+}
+
+// parseExecInfo reads KUBERNETES_EXEC_INFO with client-go's
+// clientauthentication types. Empty means run by hand: answer in v1.
+func parseExecInfo(s string) (credential.ExecInfo, error) {
+	if s == "" {
+		return credential.ExecInfo{APIVersion: credential.APIVersionV1}, nil
+	}
+	var tm metav1.TypeMeta
+	if err := json.Unmarshal([]byte(s), &tm); err != nil {
+		return credential.ExecInfo{}, fmt.Errorf("KUBERNETES_EXEC_INFO is not valid JSON: %v", err)
+	}
+	if err := credential.CheckExecInfoVersion(tm.Kind, tm.APIVersion); err != nil {
+		return credential.ExecInfo{}, err
+	}
+	info := credential.ExecInfo{APIVersion: tm.APIVersion}
+	switch tm.APIVersion {
+	case credential.APIVersionV1:
+		var ec clientauthv1.ExecCredential
+		if err := json.Unmarshal([]byte(s), &ec); err != nil {
+			return credential.ExecInfo{}, fmt.Errorf("KUBERNETES_EXEC_INFO is not a valid ExecCredential: %v", err)
+		}
+		info.Interactive = ec.Spec.Interactive
+		if c := ec.Spec.Cluster; c != nil && c.Server != "" {
+			info.Cluster = &credential.Cluster{Server: c.Server, CertificateAuthorityData: c.CertificateAuthorityData}
+		}
+	case credential.APIVersionV1beta1:
+		var ec clientauthv1beta1.ExecCredential
+		if err := json.Unmarshal([]byte(s), &ec); err != nil {
+			return credential.ExecInfo{}, fmt.Errorf("KUBERNETES_EXEC_INFO is not a valid ExecCredential: %v", err)
+		}
+		info.Interactive = ec.Spec.Interactive
+		if c := ec.Spec.Cluster; c != nil && c.Server != "" {
+			info.Cluster = &credential.Cluster{Server: c.Server, CertificateAuthorityData: c.CertificateAuthorityData}
+		}
+	}
+	return info, nil
+}

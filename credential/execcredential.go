@@ -1,0 +1,101 @@
+package credential
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// The apiVersions of ExecCredential that kubemint reads and writes.
+const (
+	APIVersionV1      = "client.authentication.k8s.io/v1"
+	APIVersionV1beta1 = "client.authentication.k8s.io/v1beta1"
+)
+
+// Cluster is the part of KUBERNETES_EXEC_INFO that names the API server the
+// credential is for (sent when the exec entry sets provideClusterInfo).
+type Cluster struct {
+	Server                   string `json:"server"`
+	CertificateAuthorityData []byte `json:"certificate-authority-data,omitempty"`
+}
+
+// ExecInfo is what kubemint reads from KUBERNETES_EXEC_INFO. The full binary
+// decodes the variable with client-go's clientauthentication types; this
+// wire-format twin lets the lean front read the same fields without linking
+// apimachinery. A test holds the two to the same answers.
+type ExecInfo struct {
+	APIVersion  string
+	Interactive bool
+	// Cluster is nil unless the exec entry sets provideClusterInfo.
+	Cluster *Cluster
+}
+
+type wireExecInfo struct {
+	Kind       string `json:"kind"`
+	APIVersion string `json:"apiVersion"`
+	Spec       struct {
+		Cluster     *Cluster `json:"cluster"`
+		Interactive bool     `json:"interactive"`
+	} `json:"spec"`
+}
+
+// ParseExecInfo reads KUBERNETES_EXEC_INFO. An empty value means kubemint
+// runs by hand and answers in v1.
+func ParseExecInfo(s string) (ExecInfo, error) {
+	if s == "" {
+		return ExecInfo{APIVersion: APIVersionV1}, nil
+	}
+	var w wireExecInfo
+	if err := json.Unmarshal([]byte(s), &w); err != nil {
+		return ExecInfo{}, fmt.Errorf("KUBERNETES_EXEC_INFO is not valid JSON: %v", err)
+	}
+	if err := CheckExecInfoVersion(w.Kind, w.APIVersion); err != nil {
+		return ExecInfo{}, err
+	}
+	info := ExecInfo{APIVersion: w.APIVersion, Interactive: w.Spec.Interactive, Cluster: w.Spec.Cluster}
+	if info.Cluster != nil && info.Cluster.Server == "" {
+		info.Cluster = nil
+	}
+	return info, nil
+}
+
+// CheckExecInfoVersion accepts the kinds and apiVersions kubemint answers in.
+func CheckExecInfoVersion(kind, apiVersion string) error {
+	if kind != "ExecCredential" {
+		return fmt.Errorf("KUBERNETES_EXEC_INFO has kind %q, want ExecCredential", kind)
+	}
+	switch apiVersion {
+	case APIVersionV1, APIVersionV1beta1:
+		return nil
+	}
+	return fmt.Errorf("KUBERNETES_EXEC_INFO has apiVersion %q; kubemint speaks %s and %s: set users[].user.exec.apiVersion to one of them", apiVersion, APIVersionV1, APIVersionV1beta1)
+}
+
+// wireExecCredential is the ExecCredential kubemint writes, field for field
+// the JSON that client-go's clientauthentication types produce.
+type wireExecCredential struct {
+	Kind       string `json:"kind"`
+	APIVersion string `json:"apiVersion"`
+	Spec       struct {
+		Interactive bool `json:"interactive"`
+	} `json:"spec"`
+	Status struct {
+		ExpirationTimestamp string `json:"expirationTimestamp"`
+		Token               string `json:"token"`
+	} `json:"status"`
+}
+
+// MarshalExecCredential returns the ExecCredential that hands token to
+// client-go, asking to be run again at refreshAt.
+func MarshalExecCredential(apiVersion, token string, refreshAt time.Time) []byte {
+	var w wireExecCredential
+	w.Kind = "ExecCredential"
+	w.APIVersion = apiVersion
+	w.Status.ExpirationTimestamp = refreshAt.UTC().Format(time.RFC3339)
+	w.Status.Token = token
+	b, err := json.Marshal(w)
+	if err != nil {
+		panic("credential: encoding ExecCredential: " + err.Error())
+	}
+	return append(b, '\n')
+}

@@ -1,0 +1,147 @@
+// Package credential owns the contract of `kubemint token`: its flags and
+// their validation, the KUBERNETES_EXEC_INFO it reads, the cache key that
+// names a credential, the ExecCredential it writes, and the cache-hit path
+// that answers most kubectl calls.
+//
+// Both binaries use it: the lean front (cmd/kubemint) answers hits with
+// ServeCached, and the full CLI (cmd/kubemint-full) parses the same flags
+// before it mints. It must never import client-go or apimachinery; a test
+// (deps_test.go) enforces that, because their package init alone would
+// double the cost of every kubectl call.
+package credential
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/kubemint/kubemint/cache"
+)
+
+// MinDuration is the shortest token the TokenRequest API issues.
+const MinDuration = 10 * time.Minute
+
+// Options are the flags of `kubemint token`.
+type Options struct {
+	ServiceAccount   string
+	SourceContext    string
+	SourceKubeconfig string
+
+	Duration        time.Duration
+	Audiences       []string
+	BoundObjectKind string
+	BoundObjectName string
+	BoundObjectUID  string
+
+	Cache         string
+	RefreshBefore time.Duration
+	Verbosity     int
+}
+
+// AddFlags registers the token flags on fs. The token-shaping flags carry
+// the names and meaning of `kubectl create token`.
+func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.ServiceAccount, "service-account", o.ServiceAccount, "Service account to mint a token for, as NAMESPACE/NAME (required).")
+	fs.StringVar(&o.SourceContext, "source-context", o.SourceContext, "Kubeconfig context whose credentials mint the token; it needs create on serviceaccounts/token for the account. Default: the current context.")
+	fs.StringVar(&o.SourceKubeconfig, "source-kubeconfig", o.SourceKubeconfig, "Kubeconfig file that holds --source-context. Default: $KUBECONFIG, then ~/.kube/config.")
+	if o.Duration == 0 {
+		o.Duration = time.Hour
+	}
+	fs.DurationVar(&o.Duration, "duration", o.Duration, "Requested lifetime of the token. The server may return a token with a longer or shorter lifetime; at least 10m.")
+	fs.StringArrayVar(&o.Audiences, "audience", o.Audiences, "Audience of the requested token. If unset, defaults to requesting a token for use with the Kubernetes API server. May be repeated to request a token valid for multiple audiences.")
+	fs.StringVar(&o.BoundObjectKind, "bound-object-kind", o.BoundObjectKind, "Kind of an object to bind the token to. Supported kinds are Pod, Secret. If set, --bound-object-name must be provided.")
+	fs.StringVar(&o.BoundObjectName, "bound-object-name", o.BoundObjectName, "Name of an object to bind the token to. The token will expire when the object is deleted. Requires --bound-object-kind.")
+	fs.StringVar(&o.BoundObjectUID, "bound-object-uid", o.BoundObjectUID, "UID of an object to bind the token to. Requires --bound-object-kind and --bound-object-name. If unset, the UID of the existing object is used.")
+	if o.Cache == "" {
+		o.Cache = string(cache.Auto)
+	}
+	fs.StringVar(&o.Cache, "cache", o.Cache, "Where to keep the token between calls: auto (the OS keyring where one answers, else the file cache), keyring, file or none.")
+	fs.DurationVar(&o.RefreshBefore, "refresh-before", o.RefreshBefore, "Mint a new token this long before the cached one expires. Default: a fifth of the token's lifetime.")
+	AddVerbosityFlag(fs, &o.Verbosity)
+}
+
+// AddVerbosityFlag registers -v, spelled as kubectl spells it (-v 6, -v=6,
+// --v=6). It is kubemint's own flag, not klog's global one.
+func AddVerbosityFlag(fs *pflag.FlagSet, v *int) {
+	fs.IntVarP(v, "v", "v", *v, "Number for the log level verbosity on stderr (1: cache decisions, 4: each step, 6: API requests). Tokens are never logged.")
+}
+
+// BoundKinds are the objects a token can be bound to, as in kubectl create token.
+var boundKinds = []string{"Pod", "Secret"}
+
+// Validate checks the options before anything is read or sent. Its wording
+// follows kubectl create token where the flags are the same.
+func (o *Options) Validate() error {
+	if _, _, err := o.Account(); err != nil {
+		return err
+	}
+	if o.Duration < 0 {
+		return fmt.Errorf("--duration must be greater than or equal to 0")
+	}
+	if o.Duration%time.Second != 0 {
+		return fmt.Errorf("--duration cannot be expressed in units less than seconds")
+	}
+	if o.Duration < MinDuration {
+		return fmt.Errorf("--duration must be at least %v, the shortest token the API server issues; got %v", shortDuration(MinDuration), shortDuration(o.Duration))
+	}
+	if o.RefreshBefore < 0 {
+		return fmt.Errorf("--refresh-before must be greater than or equal to 0")
+	}
+	if o.RefreshBefore >= o.Duration {
+		return fmt.Errorf("--refresh-before (%v) must be shorter than --duration (%v)", shortDuration(o.RefreshBefore), shortDuration(o.Duration))
+	}
+	for _, a := range o.Audiences {
+		if a == "" {
+			return fmt.Errorf("--audience must not be an empty string")
+		}
+	}
+	if o.BoundObjectKind == "" {
+		if o.BoundObjectName != "" {
+			return fmt.Errorf("--bound-object-name can only be set if --bound-object-kind is provided")
+		}
+		if o.BoundObjectUID != "" {
+			return fmt.Errorf("--bound-object-uid can only be set if --bound-object-kind is provided")
+		}
+	} else {
+		ok := false
+		for _, k := range boundKinds {
+			ok = ok || k == o.BoundObjectKind
+		}
+		if !ok {
+			return fmt.Errorf("supported --bound-object-kind values are %s", strings.Join(boundKinds, ", "))
+		}
+		if o.BoundObjectName == "" {
+			return fmt.Errorf("--bound-object-name is required if --bound-object-kind is provided")
+		}
+	}
+	if _, err := cache.ParseMode(o.Cache); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Account splits --service-account into namespace and name.
+func (o *Options) Account() (namespace, name string, err error) {
+	if o.ServiceAccount == "" {
+		return "", "", fmt.Errorf("--service-account is required, as NAMESPACE/NAME (for example --service-account=ci/deployer)")
+	}
+	ns, n, ok := strings.Cut(o.ServiceAccount, "/")
+	if !ok || ns == "" || n == "" || strings.Contains(n, "/") {
+		return "", "", fmt.Errorf("--service-account must be NAMESPACE/NAME (for example ci/deployer), got %q", o.ServiceAccount)
+	}
+	return ns, n, nil
+}
+
+// shortDuration prints 1h0m0s as 1h and 10m0s as 10m.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}

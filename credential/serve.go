@@ -1,0 +1,69 @@
+package credential
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/kubemint/kubemint/cache"
+)
+
+// NewLogf returns a logger that writes lines at or below verbosity to w, in
+// kubemint's stderr format. Callers pass no secret to it.
+func NewLogf(w io.Writer, verbosity int) func(level int, format string, args ...any) {
+	return func(level int, format string, args ...any) {
+		if level <= verbosity {
+			fmt.Fprintf(w, "kubemint: "+format+"\n", args...)
+		}
+	}
+}
+
+// ServeCached answers a `kubemint token` call from the cache, the path that
+// most kubectl calls take. It reports false, having written nothing, when the
+// call needs the full binary: any other command, flags it cannot parse, no
+// cluster in the exec info (provideClusterInfo unset), --cache=none, or an
+// entry that is missing, unreadable or due for a re-mint.
+//
+// It reads no kubeconfig and opens no connection: the flags and the exec
+// info name the entry, and the entry holds the answer. An error means the
+// credential was served but could not be written out.
+func ServeCached(args []string, execInfo string, stdout, stderr io.Writer, now time.Time) (bool, error) {
+	if len(args) == 0 || args[0] != "token" {
+		return false, nil
+	}
+	var o Options
+	fs := pflag.NewFlagSet("token", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	o.AddFlags(fs)
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
+		return false, nil
+	}
+	if o.Validate() != nil || o.Cache == string(cache.None) {
+		return false, nil
+	}
+	info, err := ParseExecInfo(execInfo)
+	if err != nil || info.Cluster == nil {
+		return false, nil
+	}
+	logf := NewLogf(stderr, o.Verbosity)
+	store := cache.Store{Mode: cache.Mode(o.Cache), Dir: cache.DefaultDir(), Logf: logf}
+	key := Key(&o, *info.Cluster)
+	e, backend, err := store.Load(key)
+	if err != nil {
+		logf(4, "no usable cached token for %s (%v)", o.ServiceAccount, err)
+		return false, nil
+	}
+	refreshAt := e.RefreshAt(o.RefreshBefore)
+	if !now.Before(refreshAt) {
+		logf(4, "cached token for %s is due for a re-mint since %s", o.ServiceAccount, refreshAt.Format(time.RFC3339))
+		return false, nil
+	}
+	if _, err := stdout.Write(MarshalExecCredential(info.APIVersion, e.Token, refreshAt)); err != nil {
+		return true, fmt.Errorf("writing the credential to stdout: %w", err)
+	}
+	logf(4, "served the cached token for %s from the %s cache; re-mint at %s", o.ServiceAccount, backend, refreshAt.Format(time.RFC3339))
+	return true, nil
+}

@@ -1,0 +1,207 @@
+package exchange
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+)
+
+// Request says which token to mint.
+type Request struct {
+	Namespace string
+	Name      string
+	Audiences []string
+	Duration  time.Duration
+	// BoundKind, BoundName and BoundUID bind the token to a Pod or Secret:
+	// deleting the object revokes the token.
+	BoundKind string
+	BoundName string
+	BoundUID  string
+}
+
+// Token is a minted token. Token is a secret: never log or print it.
+type Token struct {
+	Token  string
+	Issued time.Time
+	Expiry time.Time
+}
+
+// Logf receives progress messages at a verbosity level.
+type Logf func(level int, format string, args ...any)
+
+// Mint asks the API server of src for a token for the service account in
+// req (POST .../serviceaccounts/NAME/token). Errors name the fix: the
+// account to create, the RBAC rule to grant, the server that could not be
+// reached.
+func Mint(ctx context.Context, src *Source, req Request, logf Logf) (Token, error) {
+	client, err := restClient(src.Config, logf)
+	if err != nil {
+		return Token{}, fmt.Errorf("context %q: %w", src.Context, err)
+	}
+	tr := &authenticationv1.TokenRequest{
+		Spec: authenticationv1.TokenRequestSpec{
+			Audiences: req.Audiences,
+		},
+	}
+	if req.Duration > 0 {
+		secs := int64(req.Duration / time.Second)
+		tr.Spec.ExpirationSeconds = &secs
+	}
+	if req.BoundKind != "" {
+		tr.Spec.BoundObjectRef = &authenticationv1.BoundObjectReference{
+			Kind:       req.BoundKind,
+			APIVersion: "v1",
+			Name:       req.BoundName,
+			UID:        typesUID(req.BoundUID),
+		}
+	}
+	issued := time.Now()
+	out := &authenticationv1.TokenRequest{}
+	err = client.Post().
+		Namespace(req.Namespace).
+		Resource("serviceaccounts").
+		Name(req.Name).
+		SubResource("token").
+		Body(tr).
+		Do(ctx).
+		Into(out)
+	if err != nil {
+		return Token{}, explain(err, src, req)
+	}
+	if out.Status.Token == "" {
+		return Token{}, fmt.Errorf("the API server %s returned an empty token for %s/%s", src.Server, req.Namespace, req.Name)
+	}
+	expiry := out.Status.ExpirationTimestamp.Time
+	if !expiry.After(issued) {
+		return Token{}, fmt.Errorf("the API server %s returned a token for %s/%s that expires at %s, before it was issued; check the clocks", src.Server, req.Namespace, req.Name, expiry.Format(time.RFC3339))
+	}
+	return Token{Token: out.Status.Token, Issued: issued, Expiry: expiry}, nil
+}
+
+// restClient builds a client for the core v1 API that knows only the types
+// kubemint sends, instead of linking the typed clientset and its scheme of
+// every built-in kind.
+func restClient(cfg *rest.Config, logf Logf) (*rest.RESTClient, error) {
+	scheme := runtime.NewScheme()
+	gv := schema.GroupVersion{Version: "v1"}
+	scheme.AddKnownTypes(gv, &authenticationv1.TokenRequest{}, &metav1.Status{})
+	metav1.AddToGroupVersion(scheme, gv)
+	c := rest.CopyConfig(cfg)
+	c.GroupVersion = &gv
+	c.APIPath = "/api"
+	c.NegotiatedSerializer = serializer.NewCodecFactory(scheme).WithoutConversion()
+	if logf != nil {
+		c.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &logRoundTripper{next: rt, logf: logf} })
+	}
+	return rest.RESTClientFor(c)
+}
+
+// logRoundTripper logs each request's method, URL, status and latency at
+// -v=6, as kubectl does. It never logs headers or bodies: they carry tokens.
+type logRoundTripper struct {
+	next http.RoundTripper
+	logf Logf
+}
+
+func (l *logRoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := l.next.RoundTrip(r)
+	ms := time.Since(start).Milliseconds()
+	if err != nil {
+		l.logf(6, "%s %s failed in %d milliseconds", r.Method, r.URL.Redacted(), ms)
+		return nil, err
+	}
+	l.logf(6, "%s %s %s in %d milliseconds", r.Method, r.URL.Redacted(), resp.Status, ms)
+	return resp, nil
+}
+
+// explain turns a failed TokenRequest into an error that says what to do.
+func explain(err error, src *Source, req Request) error {
+	account := req.Namespace + "/" + req.Name
+	switch {
+	case apierrors.IsNotFound(err):
+		if d := apiDetails(err); d != nil && d.Kind != "serviceaccounts" && d.Name != req.Name {
+			return fmt.Errorf("minting a token for %s on %s: %s not found; create the %s or fix --bound-object-name", account, src.Server, boundRef(req), req.BoundKind)
+		}
+		return fmt.Errorf("service account %s not found on %s; create it with: kubectl create serviceaccount %s -n %s (or run kubemint setup)", account, src.Server, req.Name, req.Namespace)
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("context %q may not mint tokens for %s on %s: it needs RBAC permission to create serviceaccounts/token for %q in namespace %q; grant it with: kubectl create role kubemint-minter -n %s --verb=create --resource=serviceaccounts/token --resource-name=%s, then kubectl create rolebinding kubemint-minter -n %s --role=kubemint-minter --user=USER",
+			src.Context, account, src.Server, req.Name, req.Namespace, req.Namespace, req.Name, req.Namespace)
+	case apierrors.IsUnauthorized(err):
+		return fmt.Errorf("the API server %s rejected the credentials of context %q (401 Unauthorized); renew that context's credentials or choose another --source-context", src.Server, src.Context)
+	case apierrors.IsBadRequest(err) || apierrors.IsInvalid(err):
+		return fmt.Errorf("the API server %s refused the token request for %s: %s; check --duration, --audience and the --bound-object flags", src.Server, account, statusMessage(err))
+	}
+	var x509Err x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var certInvalid x509.CertificateInvalidError
+	if errors.As(err, &x509Err) || errors.As(err, &hostErr) || errors.As(err, &certInvalid) || strings.Contains(err.Error(), "x509:") || strings.Contains(err.Error(), "tls:") {
+		return fmt.Errorf("TLS verification of the API server %s failed (context %q): %s; fix the cluster's certificate-authority-data or server address in the kubeconfig", src.Server, src.Context, tlsReason(err))
+	}
+	var urlErr *url.Error
+	var netErr net.Error
+	if errors.As(err, &urlErr) || errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("cannot reach the API server %s (context %q): %s; check that it is running and that the kubeconfig's server address is right", src.Server, src.Context, netReason(err))
+	}
+	if se, ok := err.(apierrors.APIStatus); ok {
+		return fmt.Errorf("the API server %s refused the token request for %s: %s", src.Server, account, se.Status().Message)
+	}
+	return fmt.Errorf("minting a token for %s on %s: %w", account, src.Server, err)
+}
+
+func apiDetails(err error) *metav1.StatusDetails {
+	if se, ok := err.(apierrors.APIStatus); ok {
+		return se.Status().Details
+	}
+	return nil
+}
+
+func statusMessage(err error) string {
+	if se, ok := err.(apierrors.APIStatus); ok {
+		return se.Status().Message
+	}
+	return err.Error()
+}
+
+func boundRef(req Request) string {
+	return fmt.Sprintf("%s %s/%s", req.BoundKind, req.Namespace, req.BoundName)
+}
+
+// netReason is the innermost network error, without the URL that
+// url.Error repeats.
+func netReason(err error) string {
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Err != nil {
+		return opErr.Err.Error()
+	}
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) && urlErr.Err != nil {
+		return urlErr.Err.Error()
+	}
+	return err.Error()
+}
+
+func tlsReason(err error) string {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) && urlErr.Err != nil {
+		return urlErr.Err.Error()
+	}
+	return err.Error()
+}
+
+func typesUID(s string) types.UID { return types.UID(s) }

@@ -1,0 +1,90 @@
+// Package exchange talks to the Kubernetes API server for kubemint.
+//
+// It owns the source side of a mint: loading the kubeconfig context whose
+// credentials are used (with whatever authentication client-go supports for
+// it), minting a token for a service account through the TokenRequest API,
+// and turning the API server's answers into errors that name the fix.
+package exchange
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// Source is a kubeconfig context loaded for minting.
+type Source struct {
+	// Context is the name of the context.
+	Context string
+	// Config authenticates as the context's user.
+	Config *rest.Config
+	// Server and CAData name the context's API server, as the cache key
+	// needs them when the exec entry does not provide cluster info.
+	Server string
+	CAData []byte
+}
+
+// LoadSource loads contextName (the current context when empty) from the
+// kubeconfig at path, or from the default client-go locations ($KUBECONFIG,
+// then ~/.kube/config) when path is empty.
+func LoadSource(path, contextName string) (*Source, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	where := "the kubeconfig ($KUBECONFIG or ~/.kube/config)"
+	if path != "" {
+		rules.ExplicitPath = path
+		where = path
+	}
+	raw, err := rules.Load()
+	if err != nil {
+		return nil, fmt.Errorf("loading %s: %w", where, err)
+	}
+	if contextName == "" {
+		contextName = raw.CurrentContext
+		if contextName == "" {
+			return nil, fmt.Errorf("no --source-context given and %s has no current-context; %s", where, contextList(raw))
+		}
+	}
+	kctx, ok := raw.Contexts[contextName]
+	if !ok {
+		return nil, fmt.Errorf("context %q not found in %s; %s", contextName, where, contextList(raw))
+	}
+	if user, ok := raw.AuthInfos[kctx.AuthInfo]; ok && user.Exec != nil && IsKubemintCommand(user.Exec.Command) {
+		return nil, fmt.Errorf("context %q authenticates with kubemint itself (user %q), so it cannot mint kubemint's tokens; set --source-context to a context with credentials of its own (a certificate, a token or another exec plugin)", contextName, kctx.AuthInfo)
+	}
+	cfg, err := clientcmd.NewNonInteractiveClientConfig(*raw, contextName, &clientcmd.ConfigOverrides{}, rules).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("context %q in %s: %w", contextName, where, err)
+	}
+	ca := cfg.CAData
+	if len(ca) == 0 && cfg.CAFile != "" {
+		if ca, err = os.ReadFile(cfg.CAFile); err != nil {
+			return nil, fmt.Errorf("context %q: reading its certificate-authority: %w", contextName, err)
+		}
+	}
+	cfg.UserAgent = "kubemint"
+	return &Source{Context: contextName, Config: cfg, Server: cfg.Host, CAData: ca}, nil
+}
+
+// IsKubemintCommand reports whether an exec entry's command runs kubemint.
+func IsKubemintCommand(command string) bool {
+	base := strings.TrimSuffix(filepath.Base(command), ".exe")
+	return base == "kubemint" || base == "kubemint-full" || base == "kubectl-mint"
+}
+
+func contextList(raw *clientcmdapi.Config) string {
+	if len(raw.Contexts) == 0 {
+		return "it has no contexts: point --source-kubeconfig at a kubeconfig with the admin credentials"
+	}
+	names := make([]string, 0, len(raw.Contexts))
+	for n := range raw.Contexts {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return "set --source-context to one of: " + strings.Join(names, ", ")
+}
