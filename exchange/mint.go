@@ -99,7 +99,9 @@ func Mint(ctx context.Context, src *Source, req Request, logf Logf) (Token, erro
 func restClient(cfg *rest.Config, logf Logf) (*rest.RESTClient, error) {
 	scheme := runtime.NewScheme()
 	gv := schema.GroupVersion{Version: "v1"}
-	scheme.AddKnownTypes(gv, &authenticationv1.TokenRequest{}, &metav1.Status{})
+	// The subresource lives under /api/v1, but its body is an
+	// authentication.k8s.io/v1 TokenRequest.
+	scheme.AddKnownTypes(authenticationv1.SchemeGroupVersion, &authenticationv1.TokenRequest{})
 	metav1.AddToGroupVersion(scheme, gv)
 	c := rest.CopyConfig(cfg)
 	c.GroupVersion = &gv

@@ -1,0 +1,260 @@
+// Package e2e tests kubemint end to end: the built kubemint binaries, run by
+// a real kubectl and a real client-go program through kubeconfig exec
+// entries, against a real kube-apiserver and etcd with RBAC.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kubemint/kubemint/e2e/controlplane"
+)
+
+// world is what every test shares: one control plane, the binaries, and
+// the objects the seed guides would have made by hand.
+type world struct {
+	cp      *controlplane.ControlPlane
+	binDir  string // kubemint, kubemint-full
+	kubectl string
+	tmp     string
+}
+
+var w world
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	tmp, err := os.MkdirTemp("", "kubemint-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(tmp)
+	toolsBin, err := filepath.Abs("bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if d := os.Getenv("KUBEMINT_TOOLS_BIN"); d != "" {
+		toolsBin = d
+	}
+	w = world{tmp: tmp, binDir: filepath.Join(tmp, "bin"), kubectl: filepath.Join(toolsBin, "kubectl")}
+	if _, err := os.Stat(w.kubectl); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: kubectl not found in %s; run make tools\n", toolsBin)
+		return 1
+	}
+	build := exec.Command("go", "build", "-trimpath", "-o", w.binDir+string(filepath.Separator), "../cmd/kubemint", "../cmd/kubemint-full")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: building kubemint: %v\n%s", err, out)
+		return 1
+	}
+	ctx := context.Background()
+	cp, err := controlplane.Start(ctx, toolsBin, filepath.Join(tmp, "cp"))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: starting the control plane: %v\n", err)
+		return 1
+	}
+	defer cp.Stop()
+	w.cp = cp
+	if err := seed(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
+		return 1
+	}
+	return m.Run()
+}
+
+// seed makes what the namespace-level flow of the seed guides makes by
+// hand: a namespace, a service account, a Role that reads pods and its
+// RoleBinding.
+func seed() error {
+	_, stderr, err := admin(`apiVersion: v1
+kind: Namespace
+metadata: {name: ci}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: other}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: deployer, namespace: ci}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: pod-reader, namespace: ci}
+rules:
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: deployer-pod-reader, namespace: ci}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-reader}
+subjects:
+- {kind: ServiceAccount, name: deployer, namespace: ci}
+`, "apply", "-f", "-")
+	if err != nil {
+		return fmt.Errorf("seeding the cluster: %v: %s", err, stderr)
+	}
+	return nil
+}
+
+// admin runs kubectl as the cluster admin, with stdin.
+func admin(stdin string, args ...string) (string, string, error) {
+	cmd := exec.Command(w.kubectl, append([]string{"--kubeconfig", w.cp.AdminKubeconfig}, args...)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	return out.String(), errb.String(), err
+}
+
+// userEnv is the environment of a user's shell: kubemint on PATH, a home
+// and cache of the test's own, and no D-Bus session, so --cache=auto uses
+// the file cache (the keyring has its own test).
+type userEnv struct {
+	home  string
+	cache string
+	vars  []string
+}
+
+func newUserEnv(t *testing.T) *userEnv {
+	t.Helper()
+	home := t.TempDir()
+	u := &userEnv{home: home, cache: filepath.Join(home, ".cache")}
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "HOME", "PATH", "KUBECONFIG", "XDG_CACHE_HOME", "DBUS_SESSION_BUS_ADDRESS", "KUBERNETES_EXEC_INFO", "KUBEMINT_MINTING":
+			continue
+		}
+		u.vars = append(u.vars, kv)
+	}
+	u.vars = append(u.vars,
+		"HOME="+home,
+		"XDG_CACHE_HOME="+u.cache,
+		"PATH="+w.binDir+string(os.PathListSeparator)+os.Getenv("PATH"),
+	)
+	return u
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (u *userEnv) run(t *testing.T, extraEnv []string, name string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(append([]string{}, u.vars...), extraEnv...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running %s: %v", name, err)
+	}
+	return r
+}
+
+// kubectl runs the real kubectl with the user's environment.
+func (u *userEnv) kubectl(t *testing.T, args ...string) result {
+	t.Helper()
+	return u.run(t, nil, w.kubectl, args...)
+}
+
+// kubemint runs the lean kubemint binary by hand, as kubectl would, with
+// exec info in KUBERNETES_EXEC_INFO when execInfo is not empty.
+func (u *userEnv) kubemint(t *testing.T, execInfo string, args ...string) result {
+	t.Helper()
+	var env []string
+	if execInfo != "" {
+		env = append(env, "KUBERNETES_EXEC_INFO="+execInfo)
+	}
+	return u.run(t, env, filepath.Join(w.binDir, "kubemint"), args...)
+}
+
+// kubeconfig writes a kubeconfig with the admin context and a "deployer"
+// context whose user runs kubemint with tokenArgs, and returns its path.
+func (u *userEnv) kubeconfig(t *testing.T, tokenArgs ...string) string {
+	t.Helper()
+	return writeKubeconfig(t, u.home, w.cp.Server, tokenArgs...)
+}
+
+func writeKubeconfig(t *testing.T, dir, server string, tokenArgs ...string) string {
+	t.Helper()
+	path := filepath.Join(dir, "kubeconfig")
+	args := append([]string{"token"}, tokenArgs...)
+	var quoted []string
+	for _, a := range args {
+		quoted = append(quoted, fmt.Sprintf("%q", a))
+	}
+	cfg := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster:
+    server: %[1]s
+    certificate-authority: %[2]s
+users:
+- name: admin
+  user:
+    client-certificate: %[3]s
+    client-key: %[4]s
+- name: deployer
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: kubemint
+      args: [%[5]s]
+      interactiveMode: Never
+      provideClusterInfo: true
+contexts:
+- name: admin
+  context: {cluster: local, user: admin}
+- name: deployer
+  context: {cluster: local, user: deployer}
+current-context: deployer
+`, server, w.cp.CAFile, filepath.Join(w.cp.Dir, "admin.crt"), filepath.Join(w.cp.Dir, "admin.key"), strings.Join(quoted, ", "))
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// tokenRequests reads the API server's count of answered TokenRequests.
+func tokenRequests(t *testing.T) float64 {
+	t.Helper()
+	n, err := w.cp.TokenRequests()
+	if err != nil {
+		t.Fatalf("reading the API server's metrics: %v", err)
+	}
+	return n
+}
+
+// execInfo is the KUBERNETES_EXEC_INFO that client-go sends for the local
+// cluster when provideClusterInfo is set.
+func execInfo(t *testing.T, apiVersion string) string {
+	t.Helper()
+	ca, err := os.ReadFile(w.cp.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf(`{"kind":"ExecCredential","apiVersion":%q,"spec":{"cluster":{"server":%q,"certificate-authority-data":%q},"interactive":false}}`,
+		apiVersion, w.cp.Server, encodeBase64(ca))
+}

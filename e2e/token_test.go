@@ -1,0 +1,165 @@
+package e2e
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func encodeBase64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// TestKubectlThroughExecEntry is the product's promise: kubectl, given a
+// kubeconfig exec entry, acts as the service account, within the RBAC it
+// was granted, and the second call is served from the cache.
+func TestKubectlThroughExecEntry(t *testing.T) {
+	u := newUserEnv(t)
+	kc := u.kubeconfig(t, "--service-account=ci/deployer", "--source-context=admin")
+	// kubemint finds the source context through the same kubeconfig.
+	u.vars = append(u.vars, "KUBECONFIG="+kc)
+
+	before := tokenRequests(t)
+	r := u.kubectl(t, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}")
+	if r.code != 0 {
+		t.Fatalf("kubectl auth whoami: exit %d: %s", r.code, r.stderr)
+	}
+	if got, want := r.stdout, "system:serviceaccount:ci:deployer"; got != want {
+		t.Errorf("kubectl auth whoami = %q, want %q", got, want)
+	}
+	if got := tokenRequests(t) - before; got != 1 {
+		t.Errorf("first call made %v TokenRequests, want 1", got)
+	}
+
+	// The Role allows pods in ci and nothing elsewhere.
+	if r := u.kubectl(t, "get", "pods", "-n", "ci"); r.code != 0 {
+		t.Errorf("kubectl get pods -n ci: exit %d: %s", r.code, r.stderr)
+	}
+	r = u.kubectl(t, "get", "pods", "-n", "other")
+	if r.code == 0 || !strings.Contains(r.stderr, "forbidden") {
+		t.Errorf("kubectl get pods -n other: exit %d, stderr %q; want forbidden", r.code, r.stderr)
+	}
+	if got := tokenRequests(t) - before; got != 1 {
+		t.Errorf("three kubectl calls made %v TokenRequests, want 1 (the rest from the cache)", got)
+	}
+
+	// No D-Bus session here, so auto stored the token in a private file.
+	dir := filepath.Join(u.cache, "kubemint")
+	assertMode(t, dir, 0o700|os.ModeDir)
+	entries, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(entries) != 1 {
+		t.Fatalf("cache entries = %v, want one", entries)
+	}
+	assertMode(t, entries[0], 0o600)
+}
+
+// TestParallelCallsMintOnce: N kubectl processes on an empty cache make
+// one TokenRequest; the rest wait on the lock and read its result.
+func TestParallelCallsMintOnce(t *testing.T) {
+	u := newUserEnv(t)
+	kc := u.kubeconfig(t, "--service-account=ci/deployer", "--source-context=admin")
+	u.vars = append(u.vars, "KUBECONFIG="+kc)
+	const n = 8
+	before := tokenRequests(t)
+	var wg sync.WaitGroup
+	results := make([]result, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = u.kubectl(t, "get", "pods", "-n", "ci")
+		}()
+	}
+	wg.Wait()
+	for i, r := range results {
+		if r.code != 0 {
+			t.Errorf("call %d: exit %d: %s", i, r.code, r.stderr)
+		}
+	}
+	if got := tokenRequests(t) - before; got != 1 {
+		t.Errorf("%d parallel kubectl calls made %v TokenRequests, want 1", n, got)
+	}
+}
+
+// TestExecCredentialVersions: kubemint answers in the apiVersion it was
+// asked in, with the token and the moment it wants to be asked again.
+func TestExecCredentialVersions(t *testing.T) {
+	u := newUserEnv(t)
+	kc := u.kubeconfig(t)
+	for _, v := range []string{"client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"} {
+		for _, phase := range []string{"mint", "cache hit"} {
+			start := time.Now()
+			r := u.kubemint(t, execInfo(t, v), "token", "--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig="+kc, "--duration=20m")
+			if r.code != 0 {
+				t.Fatalf("%s %s: exit %d: %s", v, phase, r.code, r.stderr)
+			}
+			var ec struct {
+				Kind       string `json:"kind"`
+				APIVersion string `json:"apiVersion"`
+				Status     struct {
+					Token               string    `json:"token"`
+					ExpirationTimestamp time.Time `json:"expirationTimestamp"`
+				} `json:"status"`
+			}
+			if err := json.Unmarshal([]byte(r.stdout), &ec); err != nil {
+				t.Fatalf("%s %s: stdout is not an ExecCredential: %v", v, phase, err)
+			}
+			if ec.Kind != "ExecCredential" || ec.APIVersion != v || ec.Status.Token == "" {
+				t.Errorf("%s %s: got kind %q apiVersion %q token set %v", v, phase, ec.Kind, ec.APIVersion, ec.Status.Token != "")
+			}
+			// 20m token, default margin a fifth: asked again after ~16m.
+			if d := ec.Status.ExpirationTimestamp.Sub(start); d < 15*time.Minute || d > 17*time.Minute {
+				t.Errorf("%s %s: expirationTimestamp is %v away, want about 16m (expiry minus a fifth)", v, phase, d)
+			}
+		}
+	}
+}
+
+// TestClientGoAcrossRemint: a long-running client-go program keeps working
+// while kubemint re-mints its token under it.
+func TestClientGoAcrossRemint(t *testing.T) {
+	u := newUserEnv(t)
+	// A 10m token due for a re-mint 3s after it is minted.
+	kc := u.kubeconfig(t, "--service-account=ci/deployer", "--source-context=admin", "--duration=10m", "--refresh-before=9m57s")
+	u.vars = append(u.vars, "KUBECONFIG="+kc)
+	before := tokenRequests(t)
+	prog := filepath.Join(w.binDir, "clientgo-consumer")
+	if _, err := os.Stat(prog); err != nil {
+		buildConsumer(t, prog)
+	}
+	r := u.run(t, nil, prog, "-kubeconfig", kc, "-context", "deployer", "-namespace", "ci", "-for", "8s", "-every", "500ms")
+	if r.code != 0 {
+		t.Fatalf("client-go consumer: exit %d: %s", r.code, r.stderr)
+	}
+	var calls int
+	if _, err := fmt.Sscan(r.stdout, &calls); err != nil || calls < 10 {
+		t.Fatalf("consumer made %q successful calls, want at least 10", r.stdout)
+	}
+	if got := tokenRequests(t) - before; got < 2 {
+		t.Errorf("8s of calls with a re-mint every 3s made %v TokenRequests, want at least 2", got)
+	}
+}
+
+func assertMode(t *testing.T, path string, want os.FileMode) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fi.Mode() & (os.ModePerm | os.ModeDir); got != want {
+		t.Errorf("%s has mode %v, want %v", path, got, want)
+	}
+}
+
+func buildConsumer(t *testing.T, out string) {
+	t.Helper()
+	b := exec.Command("go", "build", "-o", out, "./clientgo-consumer")
+	if o, err := b.CombinedOutput(); err != nil {
+		t.Fatalf("building the client-go consumer: %v\n%s", err, o)
+	}
+}
