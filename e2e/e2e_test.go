@@ -24,6 +24,8 @@ type world struct {
 	binDir  string // kubemint, kubemint-full
 	kubectl string
 	tmp     string
+
+	nobodyCert, nobodyKey string
 }
 
 var w world
@@ -66,6 +68,10 @@ func run(m *testing.M) int {
 	}
 	defer cp.Stop()
 	w.cp = cp
+	if w.nobodyCert, w.nobodyKey, err = cp.ClientCert("nobody"); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
+		return 1
+	}
 	if err := seed(); err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1
@@ -193,12 +199,14 @@ func (u *userEnv) kubemint(t *testing.T, execInfo string, args ...string) result
 // context whose user runs kubemint with tokenArgs, and returns its path.
 func (u *userEnv) kubeconfig(t *testing.T, tokenArgs ...string) string {
 	t.Helper()
-	return writeKubeconfig(t, u.home, w.cp.Server, tokenArgs...)
+	return writeKubeconfig(t, filepath.Join(u.home, "kubeconfig"), w.cp.Server, w.cp.CAFile, tokenArgs...)
 }
 
-func writeKubeconfig(t *testing.T, dir, server string, tokenArgs ...string) string {
+// writeKubeconfig writes a kubeconfig for server, verified with caFile, with
+// contexts admin (system:masters), nobody (a user without any RBAC) and
+// deployer (kubemint token with tokenArgs).
+func writeKubeconfig(t *testing.T, path, server, caFile string, tokenArgs ...string) string {
 	t.Helper()
-	path := filepath.Join(dir, "kubeconfig")
 	args := append([]string{"token"}, tokenArgs...)
 	var quoted []string
 	for _, a := range args {
@@ -216,6 +224,10 @@ users:
   user:
     client-certificate: %[3]s
     client-key: %[4]s
+- name: nobody
+  user:
+    client-certificate: %[6]s
+    client-key: %[7]s
 - name: deployer
   user:
     exec:
@@ -227,10 +239,12 @@ users:
 contexts:
 - name: admin
   context: {cluster: local, user: admin}
+- name: nobody
+  context: {cluster: local, user: nobody}
 - name: deployer
   context: {cluster: local, user: deployer}
 current-context: deployer
-`, server, w.cp.CAFile, filepath.Join(w.cp.Dir, "admin.crt"), filepath.Join(w.cp.Dir, "admin.key"), strings.Join(quoted, ", "))
+`, server, caFile, filepath.Join(w.cp.Dir, "admin.crt"), filepath.Join(w.cp.Dir, "admin.key"), strings.Join(quoted, ", "), w.nobodyCert, w.nobodyKey)
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -142,8 +143,8 @@ func explain(err error, src *Source, req Request) error {
 		}
 		return fmt.Errorf("service account %s not found on %s; create it with: kubectl create serviceaccount %s -n %s (or run kubemint setup)", account, src.Server, req.Name, req.Namespace)
 	case apierrors.IsForbidden(err):
-		return fmt.Errorf("context %q may not mint tokens for %s on %s: it needs RBAC permission to create serviceaccounts/token for %q in namespace %q; grant it with: kubectl create role kubemint-minter -n %s --verb=create --resource=serviceaccounts/token --resource-name=%s, then kubectl create rolebinding kubemint-minter -n %s --role=kubemint-minter --user=USER",
-			src.Context, account, src.Server, req.Name, req.Namespace, req.Namespace, req.Name, req.Namespace)
+		return fmt.Errorf("context %q may not mint tokens for %s on %s: it needs RBAC permission to create serviceaccounts/token for %q in namespace %q; grant it with: kubectl create role kubemint-minter -n %s --verb=create --resource=serviceaccounts/token --resource-name=%s, then kubectl create rolebinding kubemint-minter -n %s --role=kubemint-minter %s",
+			src.Context, account, src.Server, req.Name, req.Namespace, req.Namespace, req.Name, req.Namespace, subjectFlag(statusMessage(err)))
 	case apierrors.IsUnauthorized(err):
 		return fmt.Errorf("the API server %s rejected the credentials of context %q (401 Unauthorized); renew that context's credentials or choose another --source-context", src.Server, src.Context)
 	case apierrors.IsBadRequest(err) || apierrors.IsInvalid(err):
@@ -164,6 +165,22 @@ func explain(err error, src *Source, req Request) error {
 		return fmt.Errorf("the API server %s refused the token request for %s: %s", src.Server, account, se.Status().Message)
 	}
 	return fmt.Errorf("minting a token for %s on %s: %w", account, src.Server, err)
+}
+
+// forbiddenUser finds the user an RBAC denial names: `User "alice" cannot ...`.
+var forbiddenUser = regexp.MustCompile(`User "([^"]+)" cannot`)
+
+// subjectFlag is the kubectl create rolebinding flag that names the denied
+// user, or a placeholder when the message does not say.
+func subjectFlag(msg string) string {
+	m := forbiddenUser.FindStringSubmatch(msg)
+	if m == nil {
+		return "--user=USER"
+	}
+	if sa, ok := strings.CutPrefix(m[1], "system:serviceaccount:"); ok {
+		return "--serviceaccount=" + sa
+	}
+	return "--user=" + m[1]
 }
 
 func apiDetails(err error) *metav1.StatusDetails {
