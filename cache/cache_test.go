@@ -1,0 +1,260 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var t0 = time.Unix(1_800_000_000, 0)
+
+func entry() Entry {
+	return Entry{Token: "header.payload.signature", Issued: t0, Expiry: t0.Add(time.Hour)}
+}
+
+func TestEntryRoundTrip(t *testing.T) {
+	e := entry()
+	got, err := Decode(e.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(e, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestDecodeRejects(t *testing.T) {
+	tests := map[string]string{
+		"empty":            ``,
+		"truncated":        string(entry().Encode()[:20]),
+		"not an object":    `[1,2]`,
+		"future version":   `{"v":2,"t":"x","i":1,"e":2}`,
+		"no token":         `{"v":1,"t":"","i":1,"e":2}`,
+		"expiry not after": `{"v":1,"t":"x","i":2,"e":2}`,
+	}
+	for name, in := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := Decode([]byte(in))
+			if !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("error = %v, want ErrCorrupt", err)
+			}
+			if strings.Contains(err.Error(), `"t":`) {
+				t.Errorf("error quotes the entry: %v", err)
+			}
+		})
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add(entry().Encode())
+	f.Add([]byte(`{"v":1}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := Decode(b)
+		if err == nil && (e.Token == "" || !e.Expiry.After(e.Issued)) {
+			t.Errorf("accepted an unusable entry")
+		}
+	})
+}
+
+func TestRefreshAt(t *testing.T) {
+	tests := map[string]struct {
+		margin time.Duration
+		want   time.Time
+	}{
+		"default is a fifth":      {0, t0.Add(48 * time.Minute)},
+		"explicit margin":         {10 * time.Minute, t0.Add(50 * time.Minute)},
+		"margin beyond lifetime":  {2 * time.Hour, t0.Add(48 * time.Minute)},
+		"margin equal to life":    {time.Hour, t0.Add(48 * time.Minute)},
+		"negative margin ignored": {-time.Minute, t0.Add(48 * time.Minute)},
+	}
+	for name, tt := range tests {
+		if got := entry().RefreshAt(tt.margin); !got.Equal(tt.want) {
+			t.Errorf("%s: RefreshAt = %v, want %v", name, got, tt.want)
+		}
+	}
+	e := entry()
+	if !e.Fresh(t0.Add(47*time.Minute), 0) || e.Fresh(t0.Add(48*time.Minute), 0) {
+		t.Errorf("Fresh does not switch at the refresh point")
+	}
+	if !e.Valid(t0.Add(59*time.Minute)) || e.Valid(t0.Add(time.Hour)) {
+		t.Errorf("Valid does not switch at expiry")
+	}
+}
+
+func TestFileStore(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kubemint")
+	s := &Store{Mode: File, Dir: dir}
+	if _, _, err := s.Load("k"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Load on an empty cache = %v, want ErrNotExist", err)
+	}
+	if b, err := s.Save("k", entry()); err != nil || b != BackendFile {
+		t.Fatalf("Save = %v, %v", b, err)
+	}
+	got, b, err := s.Load("k")
+	if err != nil || b != BackendFile {
+		t.Fatalf("Load = %v, %v", b, err)
+	}
+	if diff := cmp.Diff(entry(), got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	assertPerm(t, dir, 0o700)
+	assertPerm(t, filepath.Join(dir, "k.json"), 0o600)
+	files, _ := os.ReadDir(dir)
+	if len(files) != 1 {
+		t.Errorf("files left in the cache dir: %v", files)
+	}
+	// A torn or foreign file is a miss, and the next save replaces it.
+	if err := os.WriteFile(filepath.Join(dir, "k.json"), []byte(`{"v":1,"t":"abc`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Load("k"); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Load of a torn entry = %v, want ErrCorrupt", err)
+	}
+	if _, err := s.Save("k", entry()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Load("k"); err != nil {
+		t.Fatalf("Load after overwrite: %v", err)
+	}
+	if err := s.Delete("k"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Load("k"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Load after Delete = %v", err)
+	}
+}
+
+func TestNoneStoresNothing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kubemint")
+	s := &Store{Mode: None, Dir: dir}
+	if _, err := s.Save("k", entry()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Load("k"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Load = %v, want a miss", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("--cache=none created %s", dir)
+	}
+}
+
+// A session bus that accepts connections and never answers: what a hung
+// or prompting Secret Service looks like to a client.
+func silentBus(t *testing.T) string {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "bus")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	return "unix:path=" + sock
+}
+
+func TestAutoFallsBackFromASilentKeyring(t *testing.T) {
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", silentBus(t))
+	var logs []string
+	dir := filepath.Join(t.TempDir(), "kubemint")
+	s := &Store{Mode: Auto, Dir: dir, KeyringTimeout: 200 * time.Millisecond,
+		Logf: func(level int, format string, args ...any) { logs = append(logs, format) }}
+
+	start := time.Now()
+	b, err := s.Save("k", entry())
+	if err != nil || b != BackendFile {
+		t.Fatalf("Save = %v, %v; want the file cache", b, err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("fallback took %v", d)
+	}
+	if len(logs) != 1 || !strings.Contains(logs[0], "keyring is not usable") {
+		t.Errorf("logs = %q, want one line about the keyring", logs)
+	}
+	// The decision is remembered: the next calls do not probe again.
+	start = time.Now()
+	if _, b, err := s.Load("k"); err != nil || b != BackendFile {
+		t.Fatalf("Load = %v, %v", b, err)
+	}
+	if _, _, err := s.Load("other"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Load of a missing key = %v", err)
+	}
+	if _, err := s.Save("k2", entry()); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Errorf("later calls took %v; the keyring was probed again", d)
+	}
+	if len(logs) != 1 {
+		t.Errorf("the fallback was reported %d times, want once", len(logs))
+	}
+}
+
+func TestExplicitKeyringFailsInsteadOfFallingBack(t *testing.T) {
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", silentBus(t))
+	dir := filepath.Join(t.TempDir(), "kubemint")
+	s := &Store{Mode: Keyring, Dir: dir, KeyringTimeout: 200 * time.Millisecond}
+	if _, err := s.Save("k", entry()); err == nil || !strings.Contains(err.Error(), "did not answer in time") {
+		t.Fatalf("Save = %v, want a timeout error", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "k.json")); err == nil {
+		t.Errorf("--cache=keyring wrote a file")
+	}
+}
+
+func TestNoSessionBusMeansFileWithoutProbing(t *testing.T) {
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
+	dir := filepath.Join(t.TempDir(), "kubemint")
+	var logs []string
+	s := &Store{Mode: Auto, Dir: dir, Logf: func(level int, format string, args ...any) { logs = append(logs, format) }}
+	if b, err := s.Save("k", entry()); err != nil || b != BackendFile {
+		t.Fatalf("Save = %v, %v", b, err)
+	}
+	if len(logs) != 0 {
+		t.Errorf("logs = %q; no bus is not worth a message", logs)
+	}
+}
+
+func TestLockExcludesAndTimesOut(t *testing.T) {
+	s := &Store{Mode: File, Dir: filepath.Join(t.TempDir(), "kubemint")}
+	unlock, err := s.Lock(context.Background(), "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	if _, err := s.Lock(ctx, "k"); err == nil || !strings.Contains(err.Error(), "waiting for another kubemint process") {
+		t.Fatalf("second Lock = %v, want a timeout", err)
+	}
+	unlock()
+	unlock2, err := s.Lock(context.Background(), "k")
+	if err != nil {
+		t.Fatalf("Lock after unlock: %v", err)
+	}
+	unlock2()
+}
+
+func assertPerm(t *testing.T, path string, want os.FileMode) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fi.Mode().Perm(); got != want {
+		t.Errorf("%s: mode %v, want %v", path, got, want)
+	}
+}

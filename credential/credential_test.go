@@ -1,0 +1,157 @@
+package credential
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func validOptions() Options {
+	return Options{ServiceAccount: "ci/deployer", Duration: time.Hour, Cache: "auto"}
+}
+
+func TestValidate(t *testing.T) {
+	tests := map[string]struct {
+		change  func(o *Options)
+		wantErr string
+	}{
+		"defaults":              {change: func(o *Options) {}},
+		"no account":            {change: func(o *Options) { o.ServiceAccount = "" }, wantErr: "--service-account is required"},
+		"no namespace":          {change: func(o *Options) { o.ServiceAccount = "deployer" }, wantErr: "must be NAMESPACE/NAME"},
+		"too many slashes":      {change: func(o *Options) { o.ServiceAccount = "a/b/c" }, wantErr: "must be NAMESPACE/NAME"},
+		"empty name":            {change: func(o *Options) { o.ServiceAccount = "ci/" }, wantErr: "must be NAMESPACE/NAME"},
+		"ten minutes":           {change: func(o *Options) { o.Duration = 10 * time.Minute }},
+		"under ten minutes":     {change: func(o *Options) { o.Duration = 9*time.Minute + 59*time.Second }, wantErr: "--duration must be at least 10m"},
+		"negative duration":     {change: func(o *Options) { o.Duration = -time.Hour }, wantErr: "greater than or equal to 0"},
+		"sub-second duration":   {change: func(o *Options) { o.Duration = time.Hour + time.Millisecond }, wantErr: "units less than seconds"},
+		"refresh too long":      {change: func(o *Options) { o.RefreshBefore = time.Hour }, wantErr: "--refresh-before (1h) must be shorter than --duration (1h)"},
+		"empty audience":        {change: func(o *Options) { o.Audiences = []string{""} }, wantErr: "--audience must not be an empty string"},
+		"bound secret":          {change: func(o *Options) { o.BoundObjectKind, o.BoundObjectName = "Secret", "s" }},
+		"bound pod with uid":    {change: func(o *Options) { o.BoundObjectKind, o.BoundObjectName, o.BoundObjectUID = "Pod", "p", "u" }},
+		"bound node":            {change: func(o *Options) { o.BoundObjectKind, o.BoundObjectName = "Node", "n" }, wantErr: "supported --bound-object-kind values are Pod, Secret"},
+		"bound kind no name":    {change: func(o *Options) { o.BoundObjectKind = "Secret" }, wantErr: "--bound-object-name is required"},
+		"bound name no kind":    {change: func(o *Options) { o.BoundObjectName = "s" }, wantErr: "--bound-object-name can only be set"},
+		"bound uid no kind":     {change: func(o *Options) { o.BoundObjectUID = "u" }, wantErr: "--bound-object-uid can only be set"},
+		"unknown cache backend": {change: func(o *Options) { o.Cache = "disk" }, wantErr: "--cache must be one of"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			o := validOptions()
+			tt.change(&o)
+			err := o.Validate()
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("unexpected error: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("error = %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestKey(t *testing.T) {
+	base := validOptions()
+	cluster := Cluster{Server: "https://a.example:6443", CertificateAuthorityData: []byte("ca-a")}
+	baseKey := Key(&base, cluster)
+	if len(baseKey) != 64 {
+		t.Fatalf("key %q is not a hex SHA-256", baseKey)
+	}
+	same := map[string]func(o *Options, c *Cluster){
+		"audiences in another order": func(o *Options, c *Cluster) {},
+		"duplicate audience":         func(o *Options, c *Cluster) {},
+		"flags parsed again":         func(o *Options, c *Cluster) { o.Verbosity = 9; o.Cache = "file"; o.SourceContext = "other" },
+	}
+	withAuds := base
+	withAuds.Audiences = []string{"b", "a"}
+	audKey := Key(&withAuds, cluster)
+	for name, change := range same {
+		o, c := base, cluster
+		o.Audiences = []string{"a", "b"}
+		if name == "duplicate audience" {
+			o.Audiences = []string{"a", "b", "a"}
+		}
+		change(&o, &c)
+		if got := Key(&o, c); got != audKey {
+			t.Errorf("%s: key changed", name)
+		}
+	}
+	differ := map[string]func(o *Options, c *Cluster){
+		"server":     func(o *Options, c *Cluster) { c.Server = "https://b.example:6443" },
+		"CA":         func(o *Options, c *Cluster) { c.CertificateAuthorityData = []byte("ca-b") },
+		"no CA":      func(o *Options, c *Cluster) { c.CertificateAuthorityData = nil },
+		"namespace":  func(o *Options, c *Cluster) { o.ServiceAccount = "prod/deployer" },
+		"name":       func(o *Options, c *Cluster) { o.ServiceAccount = "ci/other" },
+		"audience":   func(o *Options, c *Cluster) { o.Audiences = []string{"vault"} },
+		"duration":   func(o *Options, c *Cluster) { o.Duration = 2 * time.Hour },
+		"bound kind": func(o *Options, c *Cluster) { o.BoundObjectKind, o.BoundObjectName = "Secret", "x" },
+		"bound uid":  func(o *Options, c *Cluster) { o.BoundObjectKind, o.BoundObjectName, o.BoundObjectUID = "Secret", "x", "1" },
+		// "ci/deployer" + "x" must not collide with "ci/deploye" + "rx".
+		"field boundary": func(o *Options, c *Cluster) { o.ServiceAccount = "ci/deploye"; c.Server = "rhttps://a.example:6443" },
+	}
+	seen := map[string]string{baseKey: "base"}
+	for name, change := range differ {
+		o, c := base, cluster
+		change(&o, &c)
+		k := Key(&o, c)
+		if prev, ok := seen[k]; ok {
+			t.Errorf("%s: same key as %s", name, prev)
+		}
+		seen[k] = name
+	}
+}
+
+func TestParseExecInfo(t *testing.T) {
+	tests := map[string]struct {
+		in      string
+		want    ExecInfo
+		wantErr string
+	}{
+		"run by hand": {in: "", want: ExecInfo{APIVersion: APIVersionV1}},
+		"v1 with cluster": {
+			in:   `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"https://x:6443","certificate-authority-data":"Y2E="},"interactive":true}}`,
+			want: ExecInfo{APIVersion: APIVersionV1, Interactive: true, Cluster: &Cluster{Server: "https://x:6443", CertificateAuthorityData: []byte("ca")}},
+		},
+		"v1beta1 without cluster": {
+			in:   `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":false}}`,
+			want: ExecInfo{APIVersion: APIVersionV1beta1},
+		},
+		"not JSON":      {in: `{`, wantErr: "not valid JSON"},
+		"wrong kind":    {in: `{"kind":"Pod","apiVersion":"v1"}`, wantErr: `kind "Pod"`},
+		"v1alpha1":      {in: `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1alpha1"}`, wantErr: "kubemint speaks"},
+		"bad CA base64": {in: `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"s","certificate-authority-data":"!!"}}}`, wantErr: "not valid JSON"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := ParseExecInfo(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func FuzzParseExecInfo(f *testing.F) {
+	f.Add(`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"https://x"}}}`)
+	f.Add(`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1"}`)
+	f.Add(`{`)
+	f.Fuzz(func(t *testing.T, s string) {
+		info, err := ParseExecInfo(s)
+		if err == nil && info.APIVersion != APIVersionV1 && info.APIVersion != APIVersionV1beta1 {
+			t.Errorf("accepted apiVersion %q", info.APIVersion)
+		}
+		if err != nil && s != "" && len(s) > 8 && strings.Contains(err.Error(), s) {
+			t.Errorf("error quotes the input")
+		}
+	})
+}
