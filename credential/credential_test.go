@@ -86,7 +86,9 @@ func TestKey(t *testing.T) {
 		"audience":   func(o *Options, c *Cluster) { o.Audiences = []string{"vault"} },
 		"duration":   func(o *Options, c *Cluster) { o.Duration = 2 * time.Hour },
 		"bound kind": func(o *Options, c *Cluster) { o.BoundObjectKind, o.BoundObjectName = "Secret", "x" },
-		"bound uid":  func(o *Options, c *Cluster) { o.BoundObjectKind, o.BoundObjectName, o.BoundObjectUID = "Secret", "x", "1" },
+		"bound uid": func(o *Options, c *Cluster) {
+			o.BoundObjectKind, o.BoundObjectName, o.BoundObjectUID = "Secret", "x", "1"
+		},
 		// "ci/deployer" + "x" must not collide with "ci/deploye" + "rx".
 		"field boundary": func(o *Options, c *Cluster) { o.ServiceAccount = "ci/deploye"; c.Server = "rhttps://a.example:6443" },
 	}
