@@ -77,14 +77,30 @@ func IsKubemintCommand(command string) bool {
 	return base == "kubemint" || base == "kubemint-full" || base == "kubectl-mint"
 }
 
-func contextList(raw *clientcmdapi.Config) string {
-	if len(raw.Contexts) == 0 {
-		return "it has no contexts: point --source-kubeconfig at a kubeconfig with the admin credentials"
+// ContextNames lists the contexts of the kubeconfig at path (the default
+// locations when empty), sorted, for shell completion.
+func ContextNames(path string) ([]string, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = path
+	raw, err := rules.Load()
+	if err != nil {
+		return nil, err
 	}
+	return sortedContexts(raw), nil
+}
+
+func sortedContexts(raw *clientcmdapi.Config) []string {
 	names := make([]string, 0, len(raw.Contexts))
 	for n := range raw.Contexts {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	return "set --source-context to one of: " + strings.Join(names, ", ")
+	return names
+}
+
+func contextList(raw *clientcmdapi.Config) string {
+	if len(raw.Contexts) == 0 {
+		return "it has no contexts: point --source-kubeconfig at a kubeconfig with the admin credentials"
+	}
+	return "set --source-context to one of: " + strings.Join(sortedContexts(raw), ", ")
 }

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+
+	"github.com/kubemint/kubemint/cmd/kubemint-full/cli"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -16,7 +18,7 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := newRootCmd(os.Stdin, os.Stdout, os.Stderr).ExecuteContext(ctx)
+	err := cli.NewRootCmd(version, os.Stdin, os.Stdout, os.Stderr).ExecuteContext(ctx)
 	stop()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kubemint: error: %v\n", err)

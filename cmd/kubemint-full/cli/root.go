@@ -1,4 +1,7 @@
-package main
+// Package cli builds kubemint's command tree: every command of the full
+// binary, with its flags, help and examples. cmd/kubemint-full runs it, and
+// docs/gen renders the reference pages from it, so they cannot drift.
+package cli
 
 import (
 	"fmt"
@@ -8,7 +11,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+// NewRootCmd returns the kubemint command tree. version is what
+// `kubemint version` prints.
+func NewRootCmd(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "kubemint",
 		Short: "Short-lived service-account tokens for kubeconfig exec entries",
@@ -25,12 +30,12 @@ one expires.`,
 	root.SetErr(stderr)
 	root.AddCommand(
 		newTokenCmd(stdout, stderr),
-		newVersionCmd(stdout),
+		newVersionCmd(version, stdout),
 	)
 	return root
 }
 
-func newVersionCmd(stdout io.Writer) *cobra.Command {
+func newVersionCmd(version string, stdout io.Writer) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print kubemint's version",

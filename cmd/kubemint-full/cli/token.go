@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -48,7 +48,10 @@ func newTokenCmd(stdout, stderr io.Writer) *cobra.Command {
 		Long: `Print an ExecCredential that holds a TokenRequest token for a service
 account, for a kubeconfig users[].user.exec entry. The token is served from the
 cache until shortly before it expires, then minted again with the credentials
-of --source-context. stdout carries the ExecCredential and nothing else.`,
+of --source-context. stdout carries the ExecCredential and nothing else.
+
+Exit status: 0 with an ExecCredential on stdout; 1 with one line on stderr
+that says what failed and how to fix it, and nothing on stdout.`,
 		Example: `  # The kubeconfig exec entry that kubectl runs
   users:
   - name: deployer
@@ -74,7 +77,26 @@ of --source-context. stdout carries the ExecCredential and nothing else.`,
 		},
 	}
 	t.AddFlags(cmd.Flags())
+	registerCompletions(cmd, &t.Options)
 	return cmd
+}
+
+// registerCompletions completes the flags whose values kubemint can list.
+func registerCompletions(cmd *cobra.Command, o *credential.Options) {
+	fixed := func(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return values, cobra.ShellCompDirectiveNoFileComp
+		}
+	}
+	_ = cmd.RegisterFlagCompletionFunc("cache", fixed("auto", "keyring", "file", "none"))
+	_ = cmd.RegisterFlagCompletionFunc("bound-object-kind", fixed("Pod", "Secret"))
+	_ = cmd.RegisterFlagCompletionFunc("source-context", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		names, err := exchange.ContextNames(o.SourceKubeconfig)
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveError
+		}
+		return names, cobra.ShellCompDirectiveNoFileComp
+	})
 }
 
 // run is the whole token flow: read the exec info, lock, look up, mint if
