@@ -1,10 +1,12 @@
 package cache
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -257,4 +259,54 @@ func assertPerm(t *testing.T, path string, want os.FileMode) {
 	if got := fi.Mode().Perm(); got != want {
 		t.Errorf("%s: mode %v, want %v", path, got, want)
 	}
+}
+
+// TestHelperHoldLock is not a test: TestLockOfAKilledProcess runs it in a
+// child process to hold a lock until it is killed.
+func TestHelperHoldLock(t *testing.T) {
+	dir := os.Getenv("KUBEMINT_TEST_HOLD_LOCK")
+	if dir == "" {
+		t.Skip("helper process only")
+	}
+	s := &Store{Mode: File, Dir: dir}
+	if _, err := s.Lock(context.Background(), "k"); err != nil {
+		t.Fatal(err)
+	}
+	os.Stdout.WriteString("locked\n")
+	time.Sleep(time.Minute)
+}
+
+// A process killed while holding the lock (kill -9 mid-mint) never blocks
+// the next call: the kernel drops a flock with its holder.
+func TestLockOfAKilledProcessIsReleased(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kubemint")
+	child := exec.Command(os.Args[0], "-test.run=^TestHelperHoldLock$")
+	child.Env = append(os.Environ(), "KUBEMINT_TEST_HOLD_LOCK="+dir)
+	out, err := child.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	if line != "locked\n" {
+		t.Fatalf("helper said %q", line)
+	}
+	s := &Store{Mode: File, Dir: dir}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	_, err = s.Lock(ctx, "k")
+	cancel()
+	if err == nil {
+		t.Fatal("took the lock while another process held it")
+	}
+	_ = child.Process.Kill()
+	_ = child.Wait()
+	ctx, cancel = context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	unlock, err := s.Lock(ctx, "k")
+	if err != nil {
+		t.Fatalf("the lock of a killed process still blocks: %v", err)
+	}
+	unlock()
 }

@@ -163,3 +163,54 @@ func buildConsumer(t *testing.T, out string) {
 		t.Fatalf("building the client-go consumer: %v\n%s", err, o)
 	}
 }
+
+// TestCorruptEntryIsReminted: a cache entry that cannot be read (a disk
+// error, a foreign file) is a miss: kubemint mints, says so at -v=1, and
+// replaces it.
+func TestCorruptEntryIsReminted(t *testing.T) {
+	u := newUserEnv(t)
+	kc := u.kubeconfig(t)
+	info := execInfo(t, "client.authentication.k8s.io/v1")
+	args := []string{"token", "--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig=" + kc, "-v=1"}
+	if r := u.kubemint(t, info, args...); r.code != 0 {
+		t.Fatalf("mint: %s", r.stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(u.cache, "kubemint", "*.json"))
+	if len(files) != 1 {
+		t.Fatalf("cache files: %v", files)
+	}
+	if err := os.WriteFile(files[0], []byte(`{"v":1,"t":"eyJ`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := tokenRequests(t)
+	r := u.kubemint(t, info, args...)
+	if r.code != 0 {
+		t.Fatalf("with a torn entry: exit %d: %s", r.code, r.stderr)
+	}
+	tokenOf(t, r.stdout)
+	if !strings.Contains(r.stderr, "is unreadable; minting a new token to replace it") {
+		t.Errorf("-v=1 does not report the unreadable entry:\n%s", r.stderr)
+	}
+	if got := tokenRequests(t) - before; got != 1 {
+		t.Errorf("made %v TokenRequests, want 1", got)
+	}
+	if r := u.kubemint(t, info, args...); r.code != 0 || tokenRequests(t)-before != 1 {
+		t.Errorf("the replaced entry is not served from the cache")
+	}
+}
+
+// TestKubectlPlugin: install.sh links kubectl-mint, so `kubectl mint`
+// reaches kubemint as a kubectl plugin.
+func TestKubectlPlugin(t *testing.T) {
+	u := newUserEnv(t)
+	dir := t.TempDir()
+	r := u.run(t, []string{"BINDIR=" + dir}, "sh", "../install.sh")
+	if r.code != 0 {
+		t.Fatalf("install.sh: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+	u.vars = append(u.vars, "PATH="+dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	r = u.kubectl(t, "mint", "version")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "kubemint ") {
+		t.Errorf("kubectl mint version: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
