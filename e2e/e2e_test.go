@@ -83,33 +83,12 @@ func run(m *testing.M) int {
 // hand: a namespace, a service account, a Role that reads pods and its
 // RoleBinding.
 func seed() error {
-	_, stderr, err := admin(`apiVersion: v1
-kind: Namespace
-metadata: {name: ci}
----
+	manifest := controlplane.PodReader("ci", "deployer") + `---
 apiVersion: v1
 kind: Namespace
 metadata: {name: other}
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: deployer, namespace: ci}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: pod-reader, namespace: ci}
-rules:
-- apiGroups: [""]
-  resources: [pods]
-  verbs: [get, list, watch]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: deployer-pod-reader, namespace: ci}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-reader}
-subjects:
-- {kind: ServiceAccount, name: deployer, namespace: ci}
-`, "apply", "-f", "-")
+`
+	_, stderr, err := admin(manifest, "apply", "-f", "-")
 	if err != nil {
 		return fmt.Errorf("seeding the cluster: %v: %s", err, stderr)
 	}

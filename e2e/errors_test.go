@@ -17,13 +17,7 @@ func TestErrors(t *testing.T) {
 	u := newUserEnv(t)
 	good := u.kubeconfig(t)
 
-	// A port nothing listens on.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	deadServer := "https://" + l.Addr().String()
-	l.Close()
+	deadServer := deadServer(t)
 	dead := writeKubeconfig(t, filepath.Join(t.TempDir(), "kubeconfig"), deadServer, w.cp.CAFile)
 
 	// A CA that did not sign the API server's certificate.
@@ -134,12 +128,7 @@ func TestErrors(t *testing.T) {
 func TestServesValidTokenWhenMintFails(t *testing.T) {
 	u := newUserEnv(t)
 	good := u.kubeconfig(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := writeKubeconfig(t, filepath.Join(t.TempDir(), "kubeconfig"), "https://"+l.Addr().String(), w.cp.CAFile)
-	l.Close()
+	dead := writeKubeconfig(t, filepath.Join(t.TempDir(), "kubeconfig"), deadServer(t), w.cp.CAFile)
 	info := execInfo(t, "client.authentication.k8s.io/v1")
 	args := []string{"token", "--service-account=ci/deployer", "--source-context=admin", "--duration=10m", "--refresh-before=9m58s", "-v=1"}
 
@@ -202,4 +191,15 @@ func tokenOf(t *testing.T, stdout string) string {
 		t.Fatalf("stdout is not an ExecCredential with a token: %v", err)
 	}
 	return ec.Status.Token
+}
+
+// deadServer is the URL of a loopback port that nothing listens on.
+func deadServer(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return "https://" + l.Addr().String()
 }

@@ -418,3 +418,30 @@ func NewCA(dir string) (string, error) {
 	path := filepath.Join(dir, "unrelated-ca.crt")
 	return path, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
 }
+
+// PodReader is the namespace-level flow of the vendor guides as a
+// manifest: namespace ns, service account ns/name, and a Role that reads
+// pods in ns bound to it.
+func PodReader(ns, name string) string {
+	return fmt.Sprintf(`apiVersion: v1
+kind: Namespace
+metadata: {name: %[1]s}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: %[2]s, namespace: %[1]s}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: pod-reader, namespace: %[1]s}
+rules:
+- {apiGroups: [""], resources: [pods], verbs: [get, list, watch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: %[2]s-pod-reader, namespace: %[1]s}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-reader}
+subjects:
+- {kind: ServiceAccount, name: %[2]s, namespace: %[1]s}
+`, ns, name)
+}

@@ -50,27 +50,7 @@ func run(binDir, toolsDir string, keep bool) error {
 	fmt.Printf("  API server %s ready in %v\n", cp.Server, time.Since(start).Round(10*time.Millisecond))
 
 	step("As the admin: a namespace, a service account and a Role that reads pods")
-	manifest := `apiVersion: v1
-kind: Namespace
-metadata: {name: demo}
----
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: deployer, namespace: demo}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: pod-reader, namespace: demo}
-rules:
-- {apiGroups: [""], resources: [pods], verbs: [get, list, watch]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: deployer-pod-reader, namespace: demo}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-reader}
-subjects:
-- {kind: ServiceAccount, name: deployer, namespace: demo}
-`
+	manifest := controlplane.PodReader("demo", "deployer")
 	cmd := exec.Command(kubectl, "--kubeconfig", cp.AdminKubeconfig, "apply", "-f", "-")
 	cmd.Stdin = strings.NewReader(manifest)
 	out, err := cmd.CombinedOutput()

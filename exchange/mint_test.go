@@ -1,0 +1,102 @@
+package exchange
+
+import (
+	"crypto/x509"
+	"errors"
+	"net"
+	"net/url"
+	"strings"
+	"syscall"
+	"testing"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// The real API server produces most of these in the end-to-end tests; this
+// table covers the shapes it cannot be made to produce on demand.
+func TestExplain(t *testing.T) {
+	src := &Source{Context: "admin", Server: "https://k8s.example:6443"}
+	req := Request{Namespace: "ci", Name: "deployer"}
+	sa := schema.GroupResource{Resource: "serviceaccounts"}
+	tests := map[string]struct {
+		err  error
+		req  Request
+		want []string
+	}{
+		"account not found": {
+			err:  apierrors.NewNotFound(sa, "deployer"),
+			want: []string{"service account ci/deployer not found on https://k8s.example:6443", "kubectl create serviceaccount deployer -n ci"},
+		},
+		"bound secret not found": {
+			err:  apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, "gone"),
+			req:  Request{Namespace: "ci", Name: "deployer", BoundKind: "Secret", BoundName: "gone"},
+			want: []string{"Secret ci/gone not found", "fix --bound-object-name"},
+		},
+		"forbidden user": {
+			err:  apierrors.NewForbidden(sa, "deployer", errors.New(`User "alice" cannot create resource "serviceaccounts/token" in API group "" in the namespace "ci"`)),
+			want: []string{`context "admin" may not mint tokens for ci/deployer`, "--role=kubemint-minter --user=alice"},
+		},
+		"forbidden service account": {
+			err:  apierrors.NewForbidden(sa, "deployer", errors.New(`User "system:serviceaccount:ops:bot" cannot create resource`)),
+			want: []string{"--serviceaccount=ops:bot"},
+		},
+		"forbidden, no user named": {
+			err:  apierrors.NewForbidden(sa, "deployer", errors.New("denied")),
+			want: []string{"--user=USER"},
+		},
+		"unauthorized": {
+			err:  apierrors.NewUnauthorized("expired"),
+			want: []string{"rejected the credentials of context \"admin\" (401 Unauthorized)"},
+		},
+		"bad request": {
+			err:  apierrors.NewBadRequest("audience not allowed"),
+			want: []string{"refused the token request for ci/deployer: audience not allowed", "--audience"},
+		},
+		"connection refused": {
+			err:  &url.Error{Op: "Post", URL: "https://k8s.example:6443/api", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}},
+			want: []string{"cannot reach the API server https://k8s.example:6443 (context \"admin\"): connection refused"},
+		},
+		"unknown authority": {
+			err:  &url.Error{Op: "Post", URL: "https://k8s.example:6443/api", Err: x509.UnknownAuthorityError{}},
+			want: []string{"TLS verification of the API server https://k8s.example:6443 failed", "certificate-authority-data"},
+		},
+		"server error": {
+			err:  apierrors.NewInternalError(errors.New("etcd is down")),
+			want: []string{"refused the token request for ci/deployer", "etcd is down"},
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			r := req
+			if tt.req.Name != "" {
+				r = tt.req
+			}
+			got := explain(tt.err, src, r).Error()
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("%q lacks %q", got, w)
+				}
+			}
+			if strings.Contains(got, "\n") {
+				t.Errorf("%q is more than one line", got)
+			}
+		})
+	}
+}
+
+func TestIsKubemintCommand(t *testing.T) {
+	for cmd, want := range map[string]bool{
+		"kubemint":                      true,
+		"/home/me/.local/bin/kubemint":  true,
+		"kubectl-mint":                  true,
+		"/usr/local/bin/kubemint-full":  true,
+		"kubelogin":                     false,
+		"gke-gcloud-auth-plugin":        false,
+		"/opt/kubemint-wrapper/bin/aws": false,
+	} {
+		if got := IsKubemintCommand(cmd); got != want {
+			t.Errorf("IsKubemintCommand(%q) = %v, want %v", cmd, got, want)
+		}
+	}
+}
