@@ -10,7 +10,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 # Static binaries: cgo's dynamic linking would cost every kubectl call ~1 ms.
 export CGO_ENABLED ?= 0
 
-.PHONY: all build tools test test-unit test-e2e bench demo install docs docs-check lint cross clean
+.PHONY: all build tools test test-unit test-e2e fuzz bench demo install docs docs-check lint cross clean
 
 all: build
 
@@ -36,6 +36,12 @@ test-unit:
 
 test-e2e: tools
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./e2e/...
+
+## fuzz: the exec-info parsers (lean and full must agree) and the cache entry decoder
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=10s ./cache
+	$(GO) test -run='^$$' -fuzz=FuzzParseExecInfo -fuzztime=10s ./credential
+	$(GO) test -run='^$$' -fuzz=FuzzLeanAndFullReadTheSameExecInfo -fuzztime=10s ./cmd/kubemint-full/cli
 
 ## bench: cache-hit cost against a static hello-world, cold mint against kubectl create token
 bench: tools build
