@@ -17,6 +17,9 @@ echo -n test-password | gnome-keyring-daemon --unlock --components=secrets >/dev
 "$KUBECTL" auth whoami -o jsonpath='{.status.userInfo.username}' > "$OUT/whoami1"
 "$KUBECTL" auth whoami -o jsonpath='{.status.userInfo.username}' > "$OUT/whoami2"
 secret-tool search --all service kubemint > "$OUT/search" 2>&1
+kubemint status -o json > "$OUT/status"
+kubemint clean > "$OUT/clean"
+secret-tool search --all service kubemint > "$OUT/search-after-clean" 2>&1 || true
 `
 
 // TestKeyringSecretService stores the token in a real Secret Service
@@ -60,6 +63,15 @@ func TestKeyringSecretService(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(u.cache, "kubemint", "*.json"))
 	if len(files) != 0 {
 		t.Errorf("the keyring path left cache files on disk: %v", files)
+	}
+	status, _ := os.ReadFile(filepath.Join(out, "status"))
+	if !strings.Contains(string(status), `"cache": "keyring"`) || strings.Contains(string(status), `"t":"ey`) {
+		t.Errorf("kubemint status does not list a keyring entry:\n%s", status)
+	}
+	clean, _ := os.ReadFile(filepath.Join(out, "clean"))
+	after, _ := os.ReadFile(filepath.Join(out, "search-after-clean"))
+	if !strings.Contains(string(clean), "Forgot 1") || strings.Contains(string(after), "service = kubemint") {
+		t.Errorf("kubemint clean left the keyring item: %s\n%s", clean, redactJWT(string(after)))
 	}
 	if _, err := os.Stat(filepath.Join(u.cache, "kubemint", "keyring-unavailable")); err == nil {
 		t.Errorf("the keyring was judged unavailable")

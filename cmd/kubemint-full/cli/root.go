@@ -30,6 +30,8 @@ one expires.`,
 	root.SetErr(stderr)
 	root.AddCommand(
 		newTokenCmd(stdout, stderr),
+		newStatusCmd(stdout),
+		newCleanCmd(stdout),
 		newVersionCmd(version, stdout),
 	)
 	return root

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -171,10 +172,34 @@ func (t *tokenCmd) run(ctx context.Context) error {
 			fmt.Fprintf(t.stderr, "kubemint: warning: could not cache the token, the next call will mint again: %v\n", err)
 		default:
 			logf(4, "stored the token in the %s cache", backend)
+			if err := store.SaveInfo(t.info(key, info.Cluster.Server, backend, entry)); err != nil {
+				logf(1, "could not record the entry for kubemint status: %v", err)
+			}
 		}
 	}
 	return t.write(info.APIVersion, entry.Token, entry.RefreshAt(t.RefreshBefore))
 }
+
+// info describes a cached entry for kubemint status and clean.
+func (t *tokenCmd) info(key, server string, backend cache.Backend, e cache.Entry) cache.Info {
+	labels := map[string]string{
+		labelAccount:  t.ServiceAccount,
+		labelServer:   server,
+		labelAudience: strings.Join(t.Audiences, ","),
+	}
+	if t.BoundObjectKind != "" {
+		labels[labelBound] = t.BoundObjectKind + "/" + t.BoundObjectName
+	}
+	return cache.Info{Key: key, Labels: labels, Backend: backend, Issued: e.Issued, Expiry: e.Expiry, RefreshAt: e.RefreshAt(t.RefreshBefore)}
+}
+
+// The labels kubemint writes into cache.Info.
+const (
+	labelAccount  = "serviceAccount"
+	labelServer   = "server"
+	labelAudience = "audiences"
+	labelBound    = "boundObject"
+)
 
 func (t *tokenCmd) loadSource() (*exchange.Source, error) {
 	return exchange.LoadSource(t.SourceKubeconfig, t.SourceContext)

@@ -1,0 +1,82 @@
+package cache
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Info describes a cached entry without its secret. Keyrings cannot list
+// their items, so kubemint keeps an Info file beside the cache for every
+// entry, wherever the entry itself lives; `kubemint status` and
+// `kubemint clean` read them.
+type Info struct {
+	Key string `json:"key"`
+	// Labels name what the entry is for (account, server, ...); the cache
+	// does not interpret them.
+	Labels    map[string]string `json:"labels"`
+	Backend   Backend           `json:"backend"`
+	Issued    time.Time         `json:"issued"`
+	Expiry    time.Time         `json:"expiry"`
+	RefreshAt time.Time         `json:"refreshAt"`
+}
+
+func (s *Store) infoPath(key string) string { return filepath.Join(s.Dir, key+".info") }
+
+// SaveInfo records info for its key. It holds no secret.
+func (s *Store) SaveInfo(info Info) error {
+	if err := s.ensureDir(); err != nil {
+		return err
+	}
+	b, err := json.Marshal(info)
+	if err != nil {
+		return fmt.Errorf("encoding cache info: %w", err)
+	}
+	return writeFileAtomic(s.infoPath(info.Key), b)
+}
+
+// List returns the Info of every entry in the cache directory, skipping
+// unreadable ones.
+func (s *Store) List() ([]Info, error) {
+	names, err := filepath.Glob(filepath.Join(s.Dir, "*.info"))
+	if err != nil {
+		return nil, err
+	}
+	var infos []Info
+	for _, n := range names {
+		b, err := os.ReadFile(n)
+		if err != nil {
+			continue
+		}
+		var info Info
+		if json.Unmarshal(b, &info) != nil || info.Key != strings.TrimSuffix(filepath.Base(n), ".info") {
+			continue
+		}
+		infos = append(infos, info)
+	}
+	return infos, nil
+}
+
+// Forget deletes the entry described by info from the backend that holds
+// it, and its Info file. The lock file stays: removing it while another
+// process holds it would let a third lock a new file beside it.
+func (s *Store) Forget(info Info) error {
+	backend := &Store{Mode: File, Dir: s.Dir, KeyringTimeout: s.KeyringTimeout}
+	if info.Backend == BackendKeyring {
+		backend.Mode = Keyring
+	}
+	var errs []error
+	if err := backend.Delete(info.Key); err != nil {
+		errs = append(errs, err)
+	}
+	for _, p := range []string{s.infoPath(info.Key), s.entryPath(info.Key)} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

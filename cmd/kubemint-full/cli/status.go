@@ -1,0 +1,177 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/util/duration"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubemint/kubemint/cache"
+	"github.com/kubemint/kubemint/credential"
+)
+
+// statusEntry is one line of kubemint status; it never holds a token.
+type statusEntry struct {
+	ServiceAccount string    `json:"serviceAccount"`
+	Server         string    `json:"server"`
+	Audiences      []string  `json:"audiences,omitempty"`
+	BoundObject    string    `json:"boundObject,omitempty"`
+	Cache          string    `json:"cache"`
+	Issued         time.Time `json:"issued"`
+	Expires        time.Time `json:"expires"`
+	RefreshAt      time.Time `json:"refreshAt"`
+	Key            string    `json:"key"`
+}
+
+func newStatusCmd(stdout io.Writer) *cobra.Command {
+	var output string
+	var verbosity int
+	cmd := &cobra.Command{
+		Use:   "status [-o json|yaml]",
+		Short: "List cached credentials: account, server, where stored, when they expire and are re-minted",
+		Long: `List every credential kubemint has cached: service account, API server,
+audiences, where it is stored, when it expires and when it will be re-minted.
+Never the token itself.`,
+		Example: `  kubemint status
+  kubemint status -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "" && output != "json" && output != "yaml" {
+				return fmt.Errorf("unable to match a printer suitable for the output format %q, allowed formats are: json,yaml", output)
+			}
+			return runStatus(stdout, cache.DefaultDir(), output, time.Now())
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "", "Output format: json or yaml. Default: a table.")
+	credential.AddVerbosityFlag(cmd.Flags(), &verbosity)
+	return cmd
+}
+
+func runStatus(stdout io.Writer, dir, output string, now time.Time) error {
+	infos, err := (&cache.Store{Dir: dir}).List()
+	if err != nil {
+		return fmt.Errorf("reading the cache index in %s: %w", dir, err)
+	}
+	entries := make([]statusEntry, 0, len(infos))
+	for _, in := range infos {
+		e := statusEntry{
+			ServiceAccount: in.Labels[labelAccount],
+			Server:         in.Labels[labelServer],
+			BoundObject:    in.Labels[labelBound],
+			Cache:          string(in.Backend),
+			Issued:         in.Issued.UTC(),
+			Expires:        in.Expiry.UTC(),
+			RefreshAt:      in.RefreshAt.UTC(),
+			Key:            in.Key,
+		}
+		if a := in.Labels[labelAudience]; a != "" {
+			e.Audiences = strings.Split(a, ",")
+		}
+		entries = append(entries, e)
+	}
+	slices.SortFunc(entries, func(a, b statusEntry) int {
+		return strings.Compare(a.ServiceAccount+" "+a.Server+" "+a.Key, b.ServiceAccount+" "+b.Server+" "+b.Key)
+	})
+	switch output {
+	case "json":
+		b, err := json.MarshalIndent(map[string]any{"entries": entries}, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "%s\n", b)
+		return err
+	case "yaml":
+		b, err := yaml.Marshal(map[string]any{"entries": entries})
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(b)
+		return err
+	}
+	if len(entries) == 0 {
+		_, err := fmt.Fprintf(stdout, "No cached credentials in %s.\n", dir)
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 8, 3, ' ', 0)
+	fmt.Fprintln(tw, "SERVICE ACCOUNT\tSERVER\tAUDIENCES\tCACHE\tEXPIRES\tRE-MINT")
+	for _, e := range entries {
+		aud := "<api server>"
+		if len(e.Audiences) > 0 {
+			aud = strings.Join(e.Audiences, ",")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.ServiceAccount, e.Server, aud, e.Cache, relative(e.Expires, now), relative(e.RefreshAt, now))
+	}
+	return tw.Flush()
+}
+
+// relative prints a time as kubectl prints ages: "in 47m", "3m ago".
+func relative(t, now time.Time) string {
+	if t.After(now) {
+		return "in " + duration.HumanDuration(t.Sub(now))
+	}
+	return duration.HumanDuration(now.Sub(t)) + " ago"
+}
+
+func newCleanCmd(stdout io.Writer) *cobra.Command {
+	var account string
+	var verbosity int
+	cmd := &cobra.Command{
+		Use:   "clean [--service-account NAMESPACE/NAME]",
+		Short: "Forget cached credentials, all or one service account's",
+		Long: `Forget cached credentials: every one, or those of one service account, from
+the keyring or file cache that holds them. The next kubectl call mints a new
+token. Tokens already handed out stay valid until they expire; to revoke them,
+see docs/security.md.`,
+		Example: `  kubemint clean
+  kubemint clean --service-account=ci/deployer`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if account != "" {
+				o := credential.Options{ServiceAccount: account}
+				if _, _, err := o.Account(); err != nil {
+					return err
+				}
+			}
+			return runClean(stdout, cache.DefaultDir(), account)
+		},
+	}
+	cmd.Flags().StringVar(&account, "service-account", "", "Forget only this service account's credentials, as NAMESPACE/NAME.")
+	credential.AddVerbosityFlag(cmd.Flags(), &verbosity)
+	return cmd
+}
+
+func runClean(stdout io.Writer, dir, account string) error {
+	store := &cache.Store{Dir: dir}
+	infos, err := store.List()
+	if err != nil {
+		return fmt.Errorf("reading the cache index in %s: %w", dir, err)
+	}
+	n := 0
+	var errs []string
+	for _, in := range infos {
+		if account != "" && in.Labels[labelAccount] != account {
+			continue
+		}
+		if err := store.Forget(in); err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		n++
+	}
+	what := "cached credentials"
+	if account != "" {
+		what = "cached credentials of " + account
+	}
+	fmt.Fprintf(stdout, "Forgot %d %s.\n", n, what)
+	if len(errs) > 0 {
+		return fmt.Errorf("could not forget every entry: %s", strings.Join(errs, "; "))
+	}
+	return nil
+}
