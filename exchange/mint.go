@@ -138,7 +138,7 @@ func explain(err error, src *Source, req Request) error {
 	account := req.Namespace + "/" + req.Name
 	switch {
 	case apierrors.IsNotFound(err):
-		if d := apiDetails(err); d != nil && d.Kind != "serviceaccounts" && d.Name != req.Name {
+		if d := apiDetails(err); d != nil && d.Kind != "" && d.Kind != "serviceaccounts" {
 			return fmt.Errorf("minting a token for %s on %s: %s not found; create the %s or fix --bound-object-name", account, src.Server, boundRef(req), req.BoundKind)
 		}
 		return fmt.Errorf("service account %s not found on %s; create it with: kubectl create serviceaccount %s -n %s (or run kubemint setup)", account, src.Server, req.Name, req.Namespace)

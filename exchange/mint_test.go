@@ -33,6 +33,11 @@ func TestExplain(t *testing.T) {
 			req:  Request{Namespace: "ci", Name: "deployer", BoundKind: "Secret", BoundName: "gone"},
 			want: []string{"Secret ci/gone not found", "fix --bound-object-name"},
 		},
+		"bound secret named like the account": {
+			err:  apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, "deployer"),
+			req:  Request{Namespace: "ci", Name: "deployer", BoundKind: "Secret", BoundName: "deployer"},
+			want: []string{"Secret ci/deployer not found", "fix --bound-object-name"},
+		},
 		"forbidden user": {
 			err:  apierrors.NewForbidden(sa, "deployer", errors.New(`User "alice" cannot create resource "serviceaccounts/token" in API group "" in the namespace "ci"`)),
 			want: []string{`context "admin" may not mint tokens for ci/deployer`, "--role=kubemint-minter --user=alice"},
