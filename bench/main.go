@@ -74,10 +74,7 @@ func run(binDir, toolsDir string, runs, mintRuns int) error {
 	if out, err := exec.Command(kubectl, "--kubeconfig", cp.AdminKubeconfig, "create", "serviceaccount", "deployer", "-n", "default").CombinedOutput(); err != nil {
 		return fmt.Errorf("creating the service account: %v: %s", err, out)
 	}
-	kubeconfig := filepath.Join(tmp, "kubeconfig")
-	if err := writeKubeconfig(kubeconfig, cp, filepath.Join(binDir, "kubemint")); err != nil {
-		return err
-	}
+	kubeconfig := cp.AdminKubeconfig
 	ca, err := os.ReadFile(cp.CAFile)
 	if err != nil {
 		return err
@@ -296,22 +293,6 @@ func buildHello(dir string, answer []byte) (string, error) {
 		return "", fmt.Errorf("building hello-world: %v: %s", err, b)
 	}
 	return out, nil
-}
-
-func writeKubeconfig(path string, cp *controlplane.ControlPlane, kubemint string) error {
-	return os.WriteFile(path, []byte(fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters:
-- name: local
-  cluster: {server: %s, certificate-authority: %s}
-users:
-- name: admin
-  user: {client-certificate: %s, client-key: %s}
-contexts:
-- name: admin
-  context: {cluster: local, user: admin}
-current-context: admin
-`, cp.Server, cp.CAFile, filepath.Join(cp.Dir, "admin.crt"), filepath.Join(cp.Dir, "admin.key"))), 0o600)
 }
 
 // cleanEnv is this process's environment without what would change the

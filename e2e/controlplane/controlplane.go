@@ -236,9 +236,14 @@ func (cp *ControlPlane) TokenRequests() (float64, error) {
 // ClientCert issues a client certificate for user in groups, signed by the
 // control plane's CA, and returns the paths of the certificate and key.
 func (cp *ControlPlane) ClientCert(user string, groups ...string) (certFile, keyFile string, err error) {
+	certFile, keyFile = cp.path("user-"+user+".crt"), cp.path("user-"+user+".key")
+	return certFile, keyFile, cp.issueClientCert(certFile, keyFile, user, groups...)
+}
+
+func (cp *ControlPlane) issueClientCert(certFile, keyFile, user string, groups ...string) error {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return "", "", err
+		return err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(),
@@ -248,11 +253,7 @@ func (cp *ControlPlane) ClientCert(user string, groups ...string) (certFile, key
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	}
-	certFile, keyFile = cp.path("user-"+user+".crt"), cp.path("user-"+user+".key")
-	if err := writeCert(certFile, keyFile, tmpl, cp.ca, key, cp.caKey); err != nil {
-		return "", "", err
-	}
-	return certFile, keyFile, nil
+	return writeCert(certFile, keyFile, tmpl, cp.ca, key, cp.caKey)
 }
 
 // writePKI makes the CA, the serving certificate, the admin client
@@ -261,29 +262,11 @@ func (cp *ControlPlane) writePKI() error {
 	if err := os.MkdirAll(cp.Dir, 0o700); err != nil {
 		return err
 	}
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, caKey, caFile, err := newCA(cp.Dir, "kubemint-test-ca")
 	if err != nil {
 		return err
 	}
-	caTmpl := &x509.Certificate{
-		SerialNumber:          serial(),
-		Subject:               pkix.Name{CommonName: "kubemint-test-ca"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return err
-	}
-	cp.ca, _ = x509.ParseCertificate(caDER)
-	cp.caKey = caKey
-	cp.CAFile = cp.path("ca.crt")
-	if err := os.WriteFile(cp.CAFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600); err != nil {
-		return err
-	}
+	cp.ca, cp.caKey, cp.CAFile = ca, caKey, caFile
 
 	servingKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -302,19 +285,7 @@ func (cp *ControlPlane) writePKI() error {
 	if err := writeCert(cp.path("serving.crt"), cp.path("serving.key"), serving, cp.ca, servingKey, caKey); err != nil {
 		return err
 	}
-	adminKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return err
-	}
-	admin := &x509.Certificate{
-		SerialNumber: serial(),
-		Subject:      pkix.Name{CommonName: "admin", Organization: []string{"system:masters"}},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	if err := writeCert(cp.path("admin.crt"), cp.path("admin.key"), admin, cp.ca, adminKey, caKey); err != nil {
+	if err := cp.issueClientCert(cp.path("admin.crt"), cp.path("admin.key"), "admin", "system:masters"); err != nil {
 		return err
 	}
 	saKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -398,25 +369,36 @@ func freePorts(n int) ([]int, error) {
 // NewCA writes a CA certificate of its own into dir and returns its path:
 // a CA that did not sign the control plane's certificates, for TLS failures.
 func NewCA(dir string) (string, error) {
+	_, _, path, err := newCA(dir, "unrelated-ca")
+	return path, err
+}
+
+// newCA makes a self-signed CA named name and writes its certificate to
+// dir/name.crt.
+func newCA(dir, name string) (*x509.Certificate, *ecdsa.PrivateKey, string, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return "", err
+		return nil, nil, "", err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial(),
-		Subject:               pkix.Name{CommonName: "unrelated-ca"},
+		Subject:               pkix.Name{CommonName: name},
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return "", err
+		return nil, nil, "", err
 	}
-	path := filepath.Join(dir, "unrelated-ca.crt")
-	return path, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	path := filepath.Join(dir, name+".crt")
+	return cert, key, path, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
 }
 
 // PodReader is the namespace-level flow of the vendor guides as a
