@@ -15,11 +15,7 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/rest"
 )
 
 // Request says which token to mint.
@@ -50,10 +46,15 @@ type Logf func(level int, format string, args ...any)
 // account to create, the RBAC rule to grant, the server that could not be
 // reached.
 func Mint(ctx context.Context, src *Source, req Request, logf Logf) (Token, error) {
-	client, err := restClient(src.Config, logf)
+	c, err := NewClient(src.Config, src.Context, logf)
 	if err != nil {
 		return Token{}, fmt.Errorf("context %q: %w", src.Context, err)
 	}
+	return c.Mint(ctx, req)
+}
+
+// Mint mints a token for the service account in req; see the function Mint.
+func (c *Client) Mint(ctx context.Context, req Request) (Token, error) {
 	tr := &authenticationv1.TokenRequest{
 		Spec: authenticationv1.TokenRequestSpec{
 			Audiences: req.Audiences,
@@ -68,12 +69,12 @@ func Mint(ctx context.Context, src *Source, req Request, logf Logf) (Token, erro
 			Kind:       req.BoundKind,
 			APIVersion: "v1",
 			Name:       req.BoundName,
-			UID:        typesUID(req.BoundUID),
+			UID:        types.UID(req.BoundUID),
 		}
 	}
 	issued := time.Now()
 	out := &authenticationv1.TokenRequest{}
-	err = client.Post().
+	err := c.core.Post().
 		Namespace(req.Namespace).
 		Resource("serviceaccounts").
 		Name(req.Name).
@@ -82,36 +83,16 @@ func Mint(ctx context.Context, src *Source, req Request, logf Logf) (Token, erro
 		Do(ctx).
 		Into(out)
 	if err != nil {
-		return Token{}, explain(err, src, req)
+		return Token{}, c.explain(err, req)
 	}
 	if out.Status.Token == "" {
-		return Token{}, fmt.Errorf("the API server %s returned an empty token for %s/%s", src.Server, req.Namespace, req.Name)
+		return Token{}, fmt.Errorf("the API server %s returned an empty token for %s/%s", c.Server, req.Namespace, req.Name)
 	}
 	expiry := out.Status.ExpirationTimestamp.Time
 	if !expiry.After(issued) {
-		return Token{}, fmt.Errorf("the API server %s returned a token for %s/%s that expires at %s, before it was issued; check the clocks", src.Server, req.Namespace, req.Name, expiry.Format(time.RFC3339))
+		return Token{}, fmt.Errorf("the API server %s returned a token for %s/%s that expires at %s, before it was issued; check the clocks", c.Server, req.Namespace, req.Name, expiry.Format(time.RFC3339))
 	}
 	return Token{Token: out.Status.Token, Issued: issued, Expiry: expiry}, nil
-}
-
-// restClient builds a client for the core v1 API that knows only the types
-// kubemint sends, instead of linking the typed clientset and its scheme of
-// every built-in kind.
-func restClient(cfg *rest.Config, logf Logf) (*rest.RESTClient, error) {
-	scheme := runtime.NewScheme()
-	gv := schema.GroupVersion{Version: "v1"}
-	// The subresource lives under /api/v1, but its body is an
-	// authentication.k8s.io/v1 TokenRequest.
-	scheme.AddKnownTypes(authenticationv1.SchemeGroupVersion, &authenticationv1.TokenRequest{})
-	metav1.AddToGroupVersion(scheme, gv)
-	c := rest.CopyConfig(cfg)
-	c.GroupVersion = &gv
-	c.APIPath = "/api"
-	c.NegotiatedSerializer = serializer.NewCodecFactory(scheme).WithoutConversion()
-	if logf != nil {
-		c.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &logRoundTripper{next: rt, logf: logf} })
-	}
-	return rest.RESTClientFor(c)
 }
 
 // logRoundTripper logs each request's method, URL, status and latency at
@@ -134,37 +115,37 @@ func (l *logRoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // explain turns a failed TokenRequest into an error that says what to do.
-func explain(err error, src *Source, req Request) error {
+func (c *Client) explain(err error, req Request) error {
 	account := req.Namespace + "/" + req.Name
 	switch {
 	case apierrors.IsNotFound(err):
 		if d := apiDetails(err); d != nil && d.Kind != "" && d.Kind != "serviceaccounts" {
-			return fmt.Errorf("minting a token for %s on %s: %s not found; create the %s or fix --bound-object-name", account, src.Server, boundRef(req), req.BoundKind)
+			return fmt.Errorf("minting a token for %s on %s: %s not found; create the %s or fix --bound-object-name", account, c.Server, boundRef(req), req.BoundKind)
 		}
-		return fmt.Errorf("service account %s not found on %s; create it with: kubectl create serviceaccount %s -n %s (or run kubemint setup)", account, src.Server, req.Name, req.Namespace)
+		return fmt.Errorf("service account %s not found on %s; create it with: kubectl create serviceaccount %s -n %s (or run kubemint setup)", account, c.Server, req.Name, req.Namespace)
 	case apierrors.IsForbidden(err):
 		return fmt.Errorf("context %q may not mint tokens for %s on %s: it needs RBAC permission to create serviceaccounts/token for %q in namespace %q; grant it with: kubectl create role kubemint-minter -n %s --verb=create --resource=serviceaccounts/token --resource-name=%s, then kubectl create rolebinding kubemint-minter -n %s --role=kubemint-minter %s",
-			src.Context, account, src.Server, req.Name, req.Namespace, req.Namespace, req.Name, req.Namespace, subjectFlag(statusMessage(err)))
+			c.Context, account, c.Server, req.Name, req.Namespace, req.Namespace, req.Name, req.Namespace, subjectFlag(statusMessage(err)))
 	case apierrors.IsUnauthorized(err):
-		return fmt.Errorf("the API server %s rejected the credentials of context %q (401 Unauthorized); renew that context's credentials or choose another --source-context", src.Server, src.Context)
+		return fmt.Errorf("the API server %s rejected the credentials of context %q (401 Unauthorized); renew that context's credentials or choose another --source-context", c.Server, c.Context)
 	case apierrors.IsBadRequest(err) || apierrors.IsInvalid(err):
-		return fmt.Errorf("the API server %s refused the token request for %s: %s; check --duration, --audience and the --bound-object flags", src.Server, account, statusMessage(err))
+		return fmt.Errorf("the API server %s refused the token request for %s: %s; check --duration, --audience and the --bound-object flags", c.Server, account, statusMessage(err))
 	}
 	var x509Err x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	var certInvalid x509.CertificateInvalidError
 	if errors.As(err, &x509Err) || errors.As(err, &hostErr) || errors.As(err, &certInvalid) || strings.Contains(err.Error(), "x509:") || strings.Contains(err.Error(), "tls:") {
-		return fmt.Errorf("TLS verification of the API server %s failed (context %q): %s; fix the cluster's certificate-authority-data or server address in the kubeconfig", src.Server, src.Context, tlsReason(err))
+		return fmt.Errorf("TLS verification of the API server %s failed (context %q): %s; fix the cluster's certificate-authority-data or server address in the kubeconfig", c.Server, c.Context, tlsReason(err))
 	}
 	var urlErr *url.Error
 	var netErr net.Error
 	if errors.As(err, &urlErr) || errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("cannot reach the API server %s (context %q): %s; check that it is running and that the kubeconfig's server address is right", src.Server, src.Context, netReason(err))
+		return fmt.Errorf("cannot reach the API server %s (context %q): %s; check that it is running and that the kubeconfig's server address is right", c.Server, c.Context, netReason(err))
 	}
 	if se, ok := err.(apierrors.APIStatus); ok {
-		return fmt.Errorf("the API server %s refused the token request for %s: %s", src.Server, account, se.Status().Message)
+		return fmt.Errorf("the API server %s refused the token request for %s: %s", c.Server, account, se.Status().Message)
 	}
-	return fmt.Errorf("minting a token for %s on %s: %w", account, src.Server, err)
+	return fmt.Errorf("minting a token for %s on %s: %w", account, c.Server, err)
 }
 
 // forbiddenUser finds the user an RBAC denial names: `User "alice" cannot ...`.
@@ -222,5 +203,3 @@ func tlsReason(err error) string {
 	}
 	return err.Error()
 }
-
-func typesUID(s string) types.UID { return types.UID(s) }

@@ -16,7 +16,7 @@ import (
 // The real API server produces most of these in the end-to-end tests; this
 // table covers the shapes it cannot be made to produce on demand.
 func TestExplain(t *testing.T) {
-	src := &Source{Context: "admin", Server: "https://k8s.example:6443"}
+	c := &Client{Context: "admin", Server: "https://k8s.example:6443"}
 	req := Request{Namespace: "ci", Name: "deployer"}
 	sa := schema.GroupResource{Resource: "serviceaccounts"}
 	tests := map[string]struct {
@@ -77,7 +77,7 @@ func TestExplain(t *testing.T) {
 			if tt.req.Name != "" {
 				r = tt.req
 			}
-			got := explain(tt.err, src, r).Error()
+			got := c.explain(tt.err, r).Error()
 			for _, w := range tt.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("%q lacks %q", got, w)

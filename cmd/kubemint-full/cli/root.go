@@ -30,6 +30,7 @@ one expires.`,
 	root.SetErr(stderr)
 	root.AddCommand(
 		newTokenCmd(stdout, stderr),
+		newSetupCmd(stdout, stderr),
 		newStatusCmd(stdout),
 		newCleanCmd(stdout),
 		newVersionCmd(version, stdout),

@@ -1,0 +1,424 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kubemint/kubemint/cache"
+	"github.com/kubemint/kubemint/credential"
+	"github.com/kubemint/kubemint/exchange"
+)
+
+const installHint = `kubemint mints short-lived service-account tokens for this context.
+Install it (./install.sh in the kubemint source puts kubemint and kubemint-full
+in ~/.local/bin), then make sure exec.command in this kubeconfig points at it.`
+
+type setupCmd struct {
+	account          string
+	sourceContext    string
+	sourceKubeconfig string
+	role             string
+	clusterRole      string
+	clusterWide      bool
+	revocable        bool
+	contextName      string
+	kubeconfigOut    string
+	duration         time.Duration
+	verbosity        int
+
+	stdout, stderr io.Writer
+}
+
+func newSetupCmd(stdout, stderr io.Writer) *cobra.Command {
+	s := &setupCmd{stdout: stdout, stderr: stderr, duration: time.Hour}
+	cmd := &cobra.Command{
+		Use:   "setup --service-account NAMESPACE/NAME --source-context CTX [--role NAME | --cluster-role NAME [--cluster-wide]] [--revocable]",
+		Short: "Create a service account, bind its permissions and write a kubeconfig context that uses kubemint",
+		Long: `Do in one command what the vendor guides do by hand: create the namespace and
+service account if missing, bind the permissions asked for (nothing unless
+asked), write a kubeconfig user and context whose exec entry runs
+"kubemint token", then prove it works: mint a token, ask the API server who
+it is and what it may do.
+
+Setup is idempotent: run it again and it changes nothing, and says so.
+
+Exit status: 0 when the context works; 1 with one line on stderr otherwise.`,
+		Example: `  # Namespace-level: bind an existing Role in ci
+  kubemint setup --service-account=ci/deployer --source-context=admin --role=deployer
+
+  # Cluster-level, revocable, into a standalone kubeconfig for a CI runner
+  kubemint setup --service-account=ops/oncall --source-context=admin \
+    --cluster-role=view --cluster-wide --revocable --kubeconfig-out=oncall.kubeconfig`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := s.validate(); err != nil {
+				return err
+			}
+			return s.run(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&s.account, "service-account", "", "Service account to set up, as NAMESPACE/NAME (required).")
+	f.StringVar(&s.sourceContext, "source-context", "", "Kubeconfig context that creates the objects and later mints the tokens. Default: the current context.")
+	f.StringVar(&s.sourceKubeconfig, "source-kubeconfig", "", "Kubeconfig file that holds --source-context. Default: $KUBECONFIG, then ~/.kube/config.")
+	f.StringVar(&s.role, "role", "", "Bind this existing Role in the account's namespace with a RoleBinding.")
+	f.StringVar(&s.clusterRole, "cluster-role", "", "Bind this ClusterRole: in the account's namespace with a RoleBinding, or cluster-wide with --cluster-wide.")
+	f.BoolVar(&s.clusterWide, "cluster-wide", false, "Bind --cluster-role with a ClusterRoleBinding, for every namespace.")
+	f.BoolVar(&s.revocable, "revocable", false, "Bind every minted token to a Secret, so that kubemint revoke kills them all in one step.")
+	f.StringVar(&s.contextName, "context-name", "", "Name of the kubeconfig context (and user) to write. Default: NAMESPACE-NAME@CLUSTER.")
+	f.StringVar(&s.kubeconfigOut, "kubeconfig-out", "", "Write a standalone kubeconfig (cluster, CA, exec user, context) to this file instead of editing the source kubeconfig.")
+	f.DurationVar(&s.duration, "duration", s.duration, "Lifetime of the tokens the exec entry mints; at least 10m.")
+	credential.AddVerbosityFlag(f, &s.verbosity)
+	return cmd
+}
+
+func (s *setupCmd) validate() error {
+	o := credential.Options{ServiceAccount: s.account, Duration: s.duration, Cache: string(cache.Auto)}
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	if s.role != "" && s.clusterRole != "" {
+		return errors.New("--role and --cluster-role cannot be used together; run setup once for each")
+	}
+	if s.clusterWide && s.clusterRole == "" {
+		return errors.New("--cluster-wide needs --cluster-role")
+	}
+	return nil
+}
+
+// secretName is the Secret that --revocable binds an account's tokens to.
+func secretName(account string) string { return account + "-kubemint" }
+
+// report collects what setup did, one line per step.
+type report struct {
+	w       io.Writer
+	changed bool
+}
+
+func (r *report) step(created bool, what string) {
+	if created {
+		r.changed = true
+		fmt.Fprintf(r.w, "created    %s\n", what)
+	} else {
+		fmt.Fprintf(r.w, "unchanged  %s\n", what)
+	}
+}
+
+func (s *setupCmd) run(ctx context.Context) error {
+	logf := credential.NewLogf(s.stderr, s.verbosity)
+	ns, name, _ := (&credential.Options{ServiceAccount: s.account}).Account()
+	src, err := exchange.LoadSource(s.sourceKubeconfig, s.sourceContext)
+	if err != nil {
+		return err
+	}
+	admin, err := exchange.NewClient(src.Config, src.Context, logf)
+	if err != nil {
+		return err
+	}
+	rep := &report{w: s.stdout}
+
+	created, err := admin.EnsureNamespace(ctx, ns)
+	if err != nil {
+		return err
+	}
+	rep.step(created, "namespace "+ns)
+	if created, err = admin.EnsureServiceAccount(ctx, ns, name); err != nil {
+		return err
+	}
+	rep.step(created, "serviceaccount "+s.account)
+
+	if b, ok := s.binding(); ok {
+		roleNS := ns
+		if b.Kind == "ClusterRole" {
+			roleNS = ""
+		}
+		exists, err := admin.RoleExists(ctx, roleNS, b.Role)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			if roleNS == "" {
+				return fmt.Errorf("ClusterRole %q not found on %s; create it first (kubectl create clusterrole %s --verb=... --resource=...) or name an existing one", b.Role, src.Server, b.Role)
+			}
+			return fmt.Errorf("Role %s/%s not found on %s; create it first (kubectl create role %s -n %s --verb=... --resource=...) or use --cluster-role", ns, b.Role, src.Server, b.Role, ns)
+		}
+		bname, created, err := admin.EnsureBinding(ctx, ns, name, b)
+		if err != nil {
+			return err
+		}
+		kind := "rolebinding " + ns + "/" + bname
+		if b.ClusterWide {
+			kind = "clusterrolebinding " + bname
+		}
+		rep.step(created, fmt.Sprintf("%s (%s %s)", kind, b.Kind, b.Role))
+	}
+	if s.revocable {
+		if created, err = admin.EnsureSecret(ctx, ns, secretName(name), s.account); err != nil {
+			return err
+		}
+		rep.step(created, "secret "+ns+"/"+secretName(name)+" (tokens are bound to it: kubemint revoke deletes it)")
+	}
+
+	contextName, file, changed, err := s.writeKubeconfig(src)
+	if err != nil {
+		return err
+	}
+	rep.step(changed, fmt.Sprintf("context %s in %s", contextName, file))
+
+	// Prove it: mint through the same path kubectl will take, then ask
+	// the API server who the token is and what it may do.
+	token, err := s.mint(ctx, src, file, contextName)
+	if err != nil {
+		return fmt.Errorf("the context was written, but minting a token failed: %w", err)
+	}
+	sa, err := exchange.NewClient(exchange.AsToken(src.Config, token), contextName, logf)
+	if err != nil {
+		return err
+	}
+	who, err := sa.WhoAmI(ctx)
+	if err != nil {
+		return err
+	}
+	rules, err := sa.Rules(ctx, ns)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.stdout, "\nkubectl --context %s acts as %s.\n", contextName, who.Username)
+	if len(rules) == 0 {
+		fmt.Fprintf(s.stdout, "It may do nothing in namespace %s yet: bind a role with --role or --cluster-role.\n", ns)
+	} else {
+		fmt.Fprintf(s.stdout, "In namespace %s it may:\n", ns)
+		for _, r := range rules {
+			fmt.Fprintf(s.stdout, "  %s\n", r)
+		}
+	}
+	if !rep.changed {
+		fmt.Fprintln(s.stdout, "\nNothing changed: everything was already set up.")
+	}
+	return nil
+}
+
+func (s *setupCmd) binding() (exchange.Binding, bool) {
+	switch {
+	case s.role != "":
+		return exchange.Binding{Kind: "Role", Role: s.role}, true
+	case s.clusterRole != "":
+		return exchange.Binding{Kind: "ClusterRole", Role: s.clusterRole, ClusterWide: s.clusterWide}, true
+	}
+	return exchange.Binding{}, false
+}
+
+// tokenArgs are the arguments of the exec entry.
+func (s *setupCmd) tokenArgs(sourceContext, sourceFile string) []string {
+	args := []string{"token", "--service-account=" + s.account, "--source-context=" + sourceContext}
+	if sourceFile != "" {
+		args = append(args, "--source-kubeconfig="+sourceFile)
+	}
+	if s.duration != time.Hour {
+		args = append(args, "--duration="+s.duration.String())
+	}
+	if s.revocable {
+		_, name, _ := (&credential.Options{ServiceAccount: s.account}).Account()
+		args = append(args, "--bound-object-kind=Secret", "--bound-object-name="+secretName(name))
+	}
+	return args
+}
+
+// writeKubeconfig adds the exec user and context to the source kubeconfig,
+// or writes a standalone one with --kubeconfig-out. It reports the context
+// name, the file and whether anything changed.
+func (s *setupCmd) writeKubeconfig(src *exchange.Source) (string, string, bool, error) {
+	po := clientcmd.NewDefaultPathOptions()
+	if s.sourceKubeconfig != "" {
+		po.LoadingRules.ExplicitPath = s.sourceKubeconfig
+	}
+	raw, err := po.GetStartingConfig()
+	if err != nil {
+		return "", "", false, err
+	}
+	kctx := raw.Contexts[src.Context]
+	clusterName := kctx.Cluster
+	ns, name, _ := (&credential.Options{ServiceAccount: s.account}).Account()
+	contextName := s.contextName
+	if contextName == "" {
+		contextName = ns + "-" + name + "@" + clusterName
+	}
+	command, err := kubemintPath()
+	if err != nil {
+		return "", "", false, err
+	}
+	sourceFile, err := sourceFileFor(po, src.Context, s.kubeconfigOut != "")
+	if err != nil {
+		return "", "", false, err
+	}
+	user := clientcmdapi.NewAuthInfo()
+	user.Exec = &clientcmdapi.ExecConfig{
+		APIVersion:         credential.APIVersionV1,
+		Command:            command,
+		Args:               s.tokenArgs(src.Context, sourceFile),
+		InstallHint:        installHint,
+		ProvideClusterInfo: true,
+		InteractiveMode:    clientcmdapi.NeverExecInteractiveMode,
+	}
+	kc := clientcmdapi.NewContext()
+	kc.Cluster, kc.AuthInfo, kc.Namespace = clusterName, contextName, ns
+
+	if s.kubeconfigOut != "" {
+		out := clientcmdapi.NewConfig()
+		cluster := clientcmdapi.NewCluster()
+		cluster.Server = src.Server
+		cluster.CertificateAuthorityData = src.CAData
+		if c := raw.Clusters[clusterName]; c != nil {
+			cluster.TLSServerName, cluster.ProxyURL = c.TLSServerName, c.ProxyURL
+		}
+		out.Clusters[clusterName] = cluster
+		out.AuthInfos[contextName] = user
+		out.Contexts[contextName] = kc
+		out.CurrentContext = contextName
+		changed := true
+		if old, err := clientcmd.LoadFromFile(s.kubeconfigOut); err == nil && sameConfig(old, out) {
+			changed = false
+		}
+		if changed {
+			if err := clientcmd.WriteToFile(*out, s.kubeconfigOut); err != nil {
+				return "", "", false, fmt.Errorf("writing %s: %w", s.kubeconfigOut, err)
+			}
+		}
+		return contextName, s.kubeconfigOut, changed, nil
+	}
+
+	file := po.GetDefaultFilename()
+	if u, c := raw.AuthInfos[contextName], raw.Contexts[contextName]; u != nil && c != nil && sameExec(u, user) && c.Cluster == kc.Cluster && c.AuthInfo == kc.AuthInfo && c.Namespace == kc.Namespace {
+		return contextName, file, false, nil
+	}
+	if u := raw.AuthInfos[contextName]; u != nil && u.Exec == nil {
+		return "", "", false, fmt.Errorf("the kubeconfig already has a user %q that is not a kubemint entry; choose another --context-name", contextName)
+	}
+	raw.AuthInfos[contextName] = user
+	raw.Contexts[contextName] = kc
+	if err := clientcmd.ModifyConfig(po, *raw, false); err != nil {
+		return "", "", false, fmt.Errorf("writing the kubeconfig: %w", err)
+	}
+	return contextName, file, true, nil
+}
+
+// sameExec compares the parts of two exec users that setup writes.
+func sameExec(a, b *clientcmdapi.AuthInfo) bool {
+	if a.Exec == nil || b.Exec == nil {
+		return false
+	}
+	x, y := *a.Exec, *b.Exec
+	x.Config, y.Config = nil, nil
+	x.StdinUnavailable, y.StdinUnavailable = false, false
+	x.StdinUnavailableMessage, y.StdinUnavailableMessage = "", ""
+	x.PluginPolicy, y.PluginPolicy = clientcmdapi.PluginPolicy{}, clientcmdapi.PluginPolicy{}
+	return reflect.DeepEqual(x, y)
+}
+
+// sameConfig compares two kubeconfigs by their serialised form.
+func sameConfig(a, b *clientcmdapi.Config) bool {
+	x, err1 := clientcmd.Write(*a)
+	y, err2 := clientcmd.Write(*b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
+}
+
+// kubemintPath is the absolute path of the kubemint front binary beside
+// this one: IDEs and GUI tools do not inherit a shell's PATH.
+func kubemintPath() (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	if real, err := filepath.EvalSymlinks(self); err == nil {
+		self = real
+	}
+	name := "kubemint"
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	p := filepath.Join(filepath.Dir(self), name)
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("kubemint is not installed beside %s; install both binaries with ./install.sh", self)
+	}
+	return p, nil
+}
+
+// sourceFileFor is the file the exec entry must name with
+// --source-kubeconfig: none when the source context lives in
+// ~/.kube/config and the entry is written beside it; otherwise the
+// absolute path of the file that defines the context.
+func sourceFileFor(po *clientcmd.PathOptions, context string, standalone bool) (string, error) {
+	var candidates []string
+	if po.IsExplicitFile() {
+		candidates = []string{po.GetExplicitFile()}
+	} else {
+		candidates = po.GetLoadingPrecedence()
+	}
+	for _, f := range candidates {
+		cfg, err := clientcmd.LoadFromFile(f)
+		if err != nil || cfg.Contexts[context] == nil {
+			continue
+		}
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			return "", err
+		}
+		if !standalone && !po.IsExplicitFile() && abs == clientcmd.RecommendedHomeFile {
+			return "", nil
+		}
+		return abs, nil
+	}
+	return "", fmt.Errorf("context %q is in no kubeconfig file kubemint can name; pass --source-kubeconfig", context)
+}
+
+// mint runs the token flow for the new context once, through the cache,
+// as kubectl will, and returns the token.
+func (s *setupCmd) mint(ctx context.Context, src *exchange.Source, file, contextName string) (string, error) {
+	var out bytes.Buffer
+	t := &tokenCmd{stdout: &out, stderr: s.stderr, now: time.Now, cacheDir: cache.DefaultDir()}
+	t.ServiceAccount = s.account
+	t.SourceContext = src.Context
+	t.SourceKubeconfig = s.sourceKubeconfig
+	t.Duration = s.duration
+	t.Cache = string(cache.Auto)
+	t.Verbosity = s.verbosity
+	if s.revocable {
+		_, name, _ := t.Account()
+		t.BoundObjectKind, t.BoundObjectName = "Secret", secretName(name)
+	}
+	// The cluster as client-go will describe it in KUBERNETES_EXEC_INFO,
+	// so that kubectl's first call is a cache hit.
+	info, err := json.Marshal(map[string]any{
+		"kind": "ExecCredential", "apiVersion": credential.APIVersionV1,
+		"spec": map[string]any{"cluster": map[string]any{"server": src.Server, "certificate-authority-data": src.CAData}},
+	})
+	if err != nil {
+		return "", err
+	}
+	t.execInfo = string(info)
+	if err := t.run(ctx); err != nil {
+		return "", err
+	}
+	var ec struct {
+		Status struct {
+			Token string `json:"token"`
+		} `json:"status"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &ec); err != nil {
+		return "", err
+	}
+	return ec.Status.Token, nil
+}

@@ -1,0 +1,155 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// adminKubeconfig copies the admin kubeconfig into the user's home, where
+// setup may edit it, and points KUBECONFIG at it.
+func (u *userEnv) adminKubeconfig(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(w.cp.AdminKubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(u.home, ".kube", "config")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	u.vars = append(u.vars, "KUBECONFIG="+path)
+	return path
+}
+
+func mustAdmin(t *testing.T, stdin string, args ...string) {
+	t.Helper()
+	if _, stderr, err := admin(stdin, args...); err != nil {
+		t.Fatalf("kubectl %s: %v: %s", strings.Join(args, " "), err, stderr)
+	}
+}
+
+func (u *userEnv) mustKubemint(t *testing.T, args ...string) result {
+	t.Helper()
+	r := u.kubemint(t, "", args...)
+	if r.code != 0 {
+		t.Fatalf("kubemint %s: exit %d: %s%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+func whoami(t *testing.T, u *userEnv, args ...string) string {
+	t.Helper()
+	r := u.kubectl(t, append(args, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}")...)
+	if r.code != 0 {
+		t.Fatalf("kubectl auth whoami: exit %d: %s", r.code, r.stderr)
+	}
+	return r.stdout
+}
+
+// TestSetupNamespaceLevel: from nothing, the namespace flow of the seed
+// guides in one command, proved by kubectl; a second run changes nothing.
+func TestSetupNamespaceLevel(t *testing.T) {
+	mustAdmin(t, `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: e2e-pod-reader}
+rules:
+- {apiGroups: [""], resources: [pods], verbs: [get, list, watch]}
+`, "apply", "-f", "-")
+	u := newUserEnv(t)
+	kc := u.adminKubeconfig(t)
+	args := []string{"setup", "--service-account=team-a/alice", "--source-context=admin", "--cluster-role=e2e-pod-reader"}
+	r := u.mustKubemint(t, args...)
+	for _, want := range []string{
+		"created    namespace team-a",
+		"created    serviceaccount team-a/alice",
+		"created    rolebinding team-a/kubemint:alice:e2e-pod-reader (ClusterRole e2e-pod-reader)",
+		"created    context team-a-alice@local in " + kc,
+		"kubectl --context team-a-alice@local acts as system:serviceaccount:team-a:alice.",
+		"get, list, watch: ", "pods\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("setup output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if got := whoami(t, u, "--context", "team-a-alice@local"); got != "system:serviceaccount:team-a:alice" {
+		t.Errorf("whoami = %q", got)
+	}
+	if r := u.kubectl(t, "--context", "team-a-alice@local", "get", "pods"); r.code != 0 {
+		t.Errorf("get pods in team-a (the context's namespace): %s", r.stderr)
+	}
+	if r := u.kubectl(t, "--context", "team-a-alice@local", "get", "pods", "-n", "default"); r.code == 0 || !strings.Contains(r.stderr, "forbidden") {
+		t.Errorf("get pods -n default: exit %d %s; want forbidden", r.code, r.stderr)
+	}
+
+	before, _ := os.ReadFile(kc)
+	again := u.mustKubemint(t, args...)
+	if strings.Contains(again.stdout, "created ") || !strings.Contains(again.stdout, "Nothing changed: everything was already set up.") {
+		t.Errorf("second run:\n%s", again.stdout)
+	}
+	after, _ := os.ReadFile(kc)
+	if string(before) != string(after) {
+		t.Errorf("second run rewrote the kubeconfig")
+	}
+}
+
+// TestSetupClusterWideToStandaloneKubeconfig: the cluster-level flow,
+// written to a standalone kubeconfig that a kubectl with no other
+// configuration uses.
+func TestSetupClusterWideToStandaloneKubeconfig(t *testing.T) {
+	mustAdmin(t, `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: e2e-namespace-reader}
+rules:
+- {apiGroups: [""], resources: [namespaces], verbs: [get, list]}
+`, "apply", "-f", "-")
+	u := newUserEnv(t)
+	u.adminKubeconfig(t)
+	out := filepath.Join(t.TempDir(), "oncall.kubeconfig")
+	r := u.mustKubemint(t, "setup", "--service-account=ops/oncall", "--source-context=admin",
+		"--cluster-role=e2e-namespace-reader", "--cluster-wide", "--context-name=oncall", "--kubeconfig-out="+out)
+	if !strings.Contains(r.stdout, "created    clusterrolebinding kubemint:ops:oncall:e2e-namespace-reader") {
+		t.Errorf("setup output:\n%s", r.stdout)
+	}
+	fi, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %v, want 0600", out, fi.Mode().Perm())
+	}
+	b, _ := os.ReadFile(out)
+	for _, want := range []string{"provideClusterInfo: true", "interactiveMode: Never", "installHint:", "command: " + filepath.Join(w.binDir, "kubemint"), "--source-kubeconfig=" + filepath.Join(u.home, ".kube", "config")} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the kubeconfig lacks %q:\n%s", want, b)
+		}
+	}
+
+	// A kubectl that knows nothing but this file.
+	bare := newUserEnv(t)
+	bare.vars = append(bare.vars, "KUBECONFIG="+out)
+	if got := whoami(t, bare); got != "system:serviceaccount:ops:oncall" {
+		t.Errorf("whoami = %q", got)
+	}
+	if r := bare.kubectl(t, "get", "namespaces"); r.code != 0 || !strings.Contains(r.stdout, "ops") {
+		t.Errorf("get namespaces (cluster-wide): exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := bare.kubectl(t, "get", "pods", "-n", "ops"); r.code == 0 {
+		t.Errorf("get pods succeeded; the ClusterRole grants only namespaces")
+	}
+}
+
+// TestSetupRefusesAMissingRole: binding a Role that does not exist names
+// the fix instead of creating a dangling binding.
+func TestSetupRefusesAMissingRole(t *testing.T) {
+	u := newUserEnv(t)
+	u.adminKubeconfig(t)
+	r := u.kubemint(t, "", "setup", "--service-account=ci/deployer", "--source-context=admin", "--role=no-such-role")
+	if r.code == 0 || !strings.Contains(r.stderr, `Role ci/no-such-role not found`) || !strings.Contains(r.stderr, "kubectl create role no-such-role -n ci") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}

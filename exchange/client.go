@@ -1,0 +1,74 @@
+package exchange
+
+import (
+	"net/http"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/client-go/rest"
+)
+
+// Client talks to one API server with one identity. It knows only the few
+// kinds kubemint reads and writes, instead of linking the typed clientset
+// and its scheme of every built-in kind, whose init every mint would pay.
+type Client struct {
+	core, rbac, authn, authz *rest.RESTClient
+	// Server is the API server's URL, for error messages.
+	Server string
+	// Context names the identity in error messages.
+	Context string
+}
+
+// NewClient returns a client for cfg. logf, when set, receives one line
+// per request at -v=6.
+func NewClient(cfg *rest.Config, context string, logf Logf) (*Client, error) {
+	scheme := runtime.NewScheme()
+	scheme.AddKnownTypes(corev1.SchemeGroupVersion, &corev1.Namespace{}, &corev1.ServiceAccount{}, &corev1.Secret{})
+	scheme.AddKnownTypes(rbacv1.SchemeGroupVersion, &rbacv1.RoleBinding{}, &rbacv1.ClusterRoleBinding{}, &rbacv1.Role{}, &rbacv1.ClusterRole{})
+	scheme.AddKnownTypes(authenticationv1.SchemeGroupVersion, &authenticationv1.TokenRequest{}, &authenticationv1.SelfSubjectReview{})
+	scheme.AddKnownTypes(authorizationv1.SchemeGroupVersion, &authorizationv1.SelfSubjectAccessReview{}, &authorizationv1.SelfSubjectRulesReview{})
+	for _, gv := range []schema.GroupVersion{corev1.SchemeGroupVersion, rbacv1.SchemeGroupVersion, authenticationv1.SchemeGroupVersion, authorizationv1.SchemeGroupVersion} {
+		metav1.AddToGroupVersion(scheme, gv)
+	}
+	codecs := serializer.NewCodecFactory(scheme).WithoutConversion()
+	c := &Client{Server: cfg.Host, Context: context}
+	for _, x := range []struct {
+		client  **rest.RESTClient
+		gv      schema.GroupVersion
+		apiPath string
+	}{
+		{&c.core, corev1.SchemeGroupVersion, "/api"},
+		{&c.rbac, rbacv1.SchemeGroupVersion, "/apis"},
+		{&c.authn, authenticationv1.SchemeGroupVersion, "/apis"},
+		{&c.authz, authorizationv1.SchemeGroupVersion, "/apis"},
+	} {
+		cc := rest.CopyConfig(cfg)
+		gv := x.gv
+		cc.GroupVersion = &gv
+		cc.APIPath = x.apiPath
+		cc.NegotiatedSerializer = codecs
+		if logf != nil {
+			cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &logRoundTripper{next: rt, logf: logf} })
+		}
+		rc, err := rest.RESTClientFor(cc)
+		if err != nil {
+			return nil, err
+		}
+		*x.client = rc
+	}
+	return c, nil
+}
+
+// AsToken returns a client for the same API server that authenticates
+// with token alone, to see the cluster as a service account does.
+func AsToken(cfg *rest.Config, token string) *rest.Config {
+	c := rest.AnonymousClientConfig(cfg)
+	c.BearerToken = token
+	return c
+}

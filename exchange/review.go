@@ -1,0 +1,96 @@
+package exchange
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+)
+
+// WhoAmI asks the API server who the client is (SelfSubjectReview, what
+// kubectl auth whoami does).
+func (c *Client) WhoAmI(ctx context.Context) (authenticationv1.UserInfo, error) {
+	out := &authenticationv1.SelfSubjectReview{}
+	err := c.authn.Post().Resource("selfsubjectreviews").Body(&authenticationv1.SelfSubjectReview{}).Do(ctx).Into(out)
+	if err != nil {
+		return authenticationv1.UserInfo{}, fmt.Errorf("asking %s who %s is: %w", c.Server, c.Context, err)
+	}
+	return out.Status.UserInfo, nil
+}
+
+// Rules summarises what the client may do in namespace ns
+// (SelfSubjectRulesReview), one line per set of verbs, such as
+// "get, list, watch: pods, services".
+func (c *Client) Rules(ctx context.Context, ns string) ([]string, error) {
+	out := &authorizationv1.SelfSubjectRulesReview{}
+	in := &authorizationv1.SelfSubjectRulesReview{Spec: authorizationv1.SelfSubjectRulesReviewSpec{Namespace: ns}}
+	if err := c.authz.Post().Resource("selfsubjectrulesreviews").Body(in).Do(ctx).Into(out); err != nil {
+		return nil, fmt.Errorf("asking %s what %s may do: %w", c.Server, c.Context, err)
+	}
+	byVerbs := map[string][]string{}
+	for _, r := range out.Status.ResourceRules {
+		// Every identity may review itself; that says nothing about it.
+		if slices.Contains(r.APIGroups, "authentication.k8s.io") || slices.Contains(r.APIGroups, "authorization.k8s.io") {
+			continue
+		}
+		verbs := strings.Join(r.Verbs, ", ")
+		for _, res := range r.Resources {
+			for _, g := range r.APIGroups {
+				if g != "" && g != "*" {
+					res += "." + g
+				}
+			}
+			if !slices.Contains(byVerbs[verbs], res) {
+				byVerbs[verbs] = append(byVerbs[verbs], res)
+			}
+		}
+	}
+	var lines []string
+	for verbs, res := range byVerbs {
+		slices.Sort(res)
+		lines = append(lines, verbs+": "+strings.Join(res, ", "))
+	}
+	slices.Sort(lines)
+	return lines, nil
+}
+
+// CanMint asks whether the client may create tokens for ns/name
+// (SelfSubjectAccessReview), and, if not, why.
+func (c *Client) CanMint(ctx context.Context, ns, name string) (bool, string, error) {
+	in := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+		ResourceAttributes: &authorizationv1.ResourceAttributes{
+			Namespace: ns, Verb: "create", Resource: "serviceaccounts", Subresource: "token", Name: name,
+		},
+	}}
+	out := &authorizationv1.SelfSubjectAccessReview{}
+	if err := c.authz.Post().Resource("selfsubjectaccessreviews").Body(in).Do(ctx).Into(out); err != nil {
+		return false, "", fmt.Errorf("asking %s whether %s may mint tokens: %w", c.Server, c.Context, err)
+	}
+	return out.Status.Allowed, out.Status.Reason, nil
+}
+
+// Ping reads the API server's /version and returns the round trip, and the
+// server's clock from its Date header (to a second), for a skew check.
+func (c *Client) Ping(ctx context.Context) (rtt time.Duration, serverTime time.Time, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.core.Get().AbsPath("/version").URL().String(), nil)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	start := time.Now()
+	resp, err := c.core.Client.Do(req)
+	rtt = time.Since(start)
+	if err != nil {
+		return rtt, time.Time{}, c.explain(err, Request{})
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		return rtt, time.Time{}, fmt.Errorf("GET %s/version: %s", c.Server, resp.Status)
+	}
+	serverTime, _ = http.ParseTime(resp.Header.Get("Date"))
+	return rtt, serverTime, nil
+}
