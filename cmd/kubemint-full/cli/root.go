@@ -33,6 +33,7 @@ one expires.`,
 		newSetupCmd(stdout, stderr),
 		newStatusCmd(stdout),
 		newCleanCmd(stdout),
+		newRevokeCmd(stdout, stderr),
 		newVersionCmd(version, stdout),
 	)
 	return root

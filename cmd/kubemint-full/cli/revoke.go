@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kubemint/kubemint/cache"
+	"github.com/kubemint/kubemint/credential"
+	"github.com/kubemint/kubemint/exchange"
+)
+
+func newRevokeCmd(stdout, stderr io.Writer) *cobra.Command {
+	var o credential.Options
+	cmd := &cobra.Command{
+		Use:   "revoke --service-account NAMESPACE/NAME --source-context CTX",
+		Short: "Kill every outstanding token of an account set up with --revocable",
+		Long: `Delete the Secret that every token of the account is bound to (created by
+kubemint setup --revocable): every such token stops working within seconds (the
+API server may accept one for about 10 s more from its authentication cache).
+Then forget the account's cached credentials here.
+
+For an account set up without --revocable, its tokens are not bound to
+anything that can be deleted: revoke says what the choices are.
+
+Run kubemint setup --revocable again to issue new tokens.`,
+		Example: `  kubemint revoke --service-account=ci/deployer --source-context=admin`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if _, _, err := o.Account(); err != nil {
+				return err
+			}
+			return runRevoke(cmd.Context(), &o, stdout, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.ServiceAccount, "service-account", "", "Service account whose tokens to revoke, as NAMESPACE/NAME (required).")
+	f.StringVar(&o.SourceContext, "source-context", "", "Kubeconfig context allowed to delete the binding Secret. Default: the current context.")
+	f.StringVar(&o.SourceKubeconfig, "source-kubeconfig", "", "Kubeconfig file that holds --source-context. Default: $KUBECONFIG, then ~/.kube/config.")
+	credential.AddVerbosityFlag(f, &o.Verbosity)
+	return cmd
+}
+
+func runRevoke(ctx context.Context, o *credential.Options, stdout, stderr io.Writer) error {
+	logf := credential.NewLogf(stderr, o.Verbosity)
+	ns, name, _ := o.Account()
+	src, err := exchange.LoadSource(o.SourceKubeconfig, o.SourceContext)
+	if err != nil {
+		return err
+	}
+	c, err := exchange.NewClient(src.Config, src.Context, logf)
+	if err != nil {
+		return err
+	}
+	deleted, err := c.DeleteSecret(ctx, ns, secretName(name))
+	if err != nil {
+		return err
+	}
+	// The local cache holds tokens that are now dead (or soon will be).
+	var forgot bytes.Buffer
+	if err := runClean(&forgot, cache.DefaultDir(), o.ServiceAccount); err != nil {
+		return err
+	}
+	if !deleted {
+		return fmt.Errorf("%s was not set up with --revocable: its tokens are bound to no Secret, so nothing revokes them in one step (cached tokens here were forgotten); to kill them now delete and recreate the service account (kubectl -n %s delete serviceaccount %s, then kubemint setup again), or let them expire; run kubemint setup --revocable so that future tokens can be revoked", o.ServiceAccount, ns, name)
+	}
+	fmt.Fprintf(stdout, "Deleted Secret %s/%s on %s: every token bound to it stops working within about 10 seconds.\n", ns, secretName(name), src.Server)
+	fmt.Fprint(stdout, forgot.String())
+	fmt.Fprintf(stdout, "To issue new tokens: kubemint setup --service-account=%s --source-context=%s --revocable\n", o.ServiceAccount, src.Context)
+	return nil
+}
