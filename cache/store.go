@@ -184,12 +184,8 @@ func (s *Store) Lock(ctx context.Context, key string) (unlock func(), err error)
 // answer: a Secret Service needs a D-Bus session bus, and a recent failure is
 // remembered so later calls skip the probe.
 func (s *Store) keyringLikely() bool {
-	if runtime.GOOS == "linux" || strings.HasSuffix(runtime.GOOS, "bsd") {
-		// Without an address godbus would try to autolaunch a bus, which can
-		// hang or pop up a window; no session bus means no Secret Service.
-		if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-			return false
-		}
+	if !hasSessionBus() {
+		return false
 	}
 	fi, err := os.Stat(s.keyringOffPath())
 	if err != nil {
@@ -199,6 +195,50 @@ func (s *Store) keyringLikely() bool {
 		return false
 	}
 	return true
+}
+
+// hasSessionBus reports whether a Secret Service could be reached. Without
+// DBUS_SESSION_BUS_ADDRESS godbus would try to autolaunch a bus, which can
+// hang or pop up a window; no session bus means no Secret Service. Other
+// platforms' keyrings need no bus.
+func hasSessionBus() bool {
+	if runtime.GOOS == "linux" || strings.HasSuffix(runtime.GOOS, "bsd") {
+		return os.Getenv("DBUS_SESSION_BUS_ADDRESS") != ""
+	}
+	return true
+}
+
+// ErrNoSessionBus says why a Linux keyring cannot be used at all.
+var ErrNoSessionBus = errors.New("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is empty), so no Secret Service")
+
+// ProbeKeyring asks the OS keyring for an item that does not exist, as a
+// health check, and reports how long it took to answer. It ignores any
+// remembered failure.
+func (s *Store) ProbeKeyring() (time.Duration, error) {
+	if !hasSessionBus() {
+		return 0, ErrNoSessionBus
+	}
+	start := time.Now()
+	err := s.withKeyringTimeout(func() error {
+		_, err := keyring.Get(Service, "kubemint-doctor-probe")
+		return err
+	})
+	d := time.Since(start)
+	if errors.Is(err, keyring.ErrNotFound) {
+		err = nil
+	}
+	return d, err
+}
+
+// KeyringOffSince reports when auto mode last judged the keyring unusable,
+// and why, if that decision is still in force.
+func (s *Store) KeyringOffSince() (time.Time, string, bool) {
+	fi, err := os.Stat(s.keyringOffPath())
+	if err != nil || s.now().Sub(fi.ModTime()) >= keyringOffFor {
+		return time.Time{}, "", false
+	}
+	b, _ := os.ReadFile(s.keyringOffPath())
+	return fi.ModTime(), strings.TrimSpace(string(b)), true
 }
 
 // rememberKeyringOff records that the keyring failed, so the next calls go

@@ -34,6 +34,7 @@ one expires.`,
 		newStatusCmd(stdout),
 		newCleanCmd(stdout),
 		newRevokeCmd(stdout, stderr),
+		newDoctorCmd(stdout, stderr),
 		newVersionCmd(version, stdout),
 	)
 	return root

@@ -1,0 +1,243 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/kubemint/kubemint/cache"
+	"github.com/kubemint/kubemint/credential"
+	"github.com/kubemint/kubemint/exchange"
+)
+
+// probeAudience is the audience of the token doctor mints to learn the
+// longest lifetime the server grants: no API server accepts it, so the
+// throwaway token can authenticate nowhere.
+const probeAudience = "kubemint-doctor-probe.invalid"
+
+// maxSkew is the clock difference doctor warns about: tokens carry issue
+// and expiry times, and a skewed client re-mints at the wrong moment.
+const maxSkew = 30 * time.Second
+
+type doctor struct {
+	w      io.Writer
+	failed bool
+}
+
+func (d *doctor) ok(format string, args ...any) {
+	fmt.Fprintf(d.w, "ok    "+format+"\n", args...)
+}
+
+func (d *doctor) warn(fix, format string, args ...any) {
+	fmt.Fprintf(d.w, "warn  "+format+"\n", args...)
+	if fix != "" {
+		fmt.Fprintf(d.w, "      fix: %s\n", fix)
+	}
+}
+
+func (d *doctor) fail(fix, format string, args ...any) {
+	d.failed = true
+	fmt.Fprintf(d.w, "FAIL  "+format+"\n", args...)
+	if fix != "" {
+		fmt.Fprintf(d.w, "      fix: %s\n", fix)
+	}
+}
+
+func newDoctorCmd(stdout, stderr io.Writer) *cobra.Command {
+	var o credential.Options
+	cmd := &cobra.Command{
+		Use:   "doctor [--service-account NAMESPACE/NAME --source-context CTX]",
+		Short: "Check the kubeconfig, the keyring, the API server and the right to mint, each with a fix",
+		Long: `Check what kubemint depends on and print each finding with a fix:
+
+  - the kubeconfig parses;
+  - every exec entry in it points at a binary that exists;
+  - which keyring answers, and how fast (else the file cache is used);
+  - the source context reaches its API server, and the clocks agree;
+  - with --service-account: the source may create serviceaccounts/token for
+    it (SelfSubjectAccessReview), and the longest token the server grants.
+
+Exit status: 0 when nothing failed (warnings allowed); 1 otherwise.`,
+		Example: `  kubemint doctor
+  kubemint doctor --service-account=ci/deployer --source-context=admin`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.ServiceAccount != "" {
+				if _, _, err := o.Account(); err != nil {
+					return err
+				}
+			}
+			d := &doctor{w: stdout}
+			d.run(cmd.Context(), &o, stderr)
+			if d.failed {
+				return errors.New("doctor found problems; see the fixes above")
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.ServiceAccount, "service-account", "", "Also check that the source may mint tokens for this account, as NAMESPACE/NAME.")
+	f.StringVar(&o.SourceContext, "source-context", "", "Context to check. Default: the current context.")
+	f.StringVar(&o.SourceKubeconfig, "source-kubeconfig", "", "Kubeconfig file to check. Default: $KUBECONFIG, then ~/.kube/config.")
+	credential.AddVerbosityFlag(f, &o.Verbosity)
+	return cmd
+}
+
+func (d *doctor) run(ctx context.Context, o *credential.Options, stderr io.Writer) {
+	logf := credential.NewLogf(stderr, o.Verbosity)
+	d.kubeconfig(o.SourceKubeconfig)
+	d.keyring()
+
+	src, err := exchange.LoadSource(o.SourceKubeconfig, o.SourceContext)
+	if err != nil {
+		d.fail("", "source context: %v", err)
+		return
+	}
+	c, err := exchange.NewClient(src.Config, src.Context, logf)
+	if err != nil {
+		d.fail("", "source context %q: %v", src.Context, err)
+		return
+	}
+	start := time.Now()
+	rtt, serverTime, err := c.Ping(ctx)
+	if err != nil {
+		d.fail("", "%v", err)
+		return
+	}
+	d.ok("context %q reaches %s in %v", src.Context, src.Server, rtt.Round(time.Millisecond))
+	if !serverTime.IsZero() {
+		skew := serverTime.Sub(start.Add(rtt / 2))
+		if skew > maxSkew || skew < -maxSkew {
+			d.warn("synchronise this machine's clock (NTP): kubemint re-mints by the local clock", "the API server's clock is %v off this machine's", skew.Round(time.Second))
+		} else {
+			d.ok("clocks agree with the API server (within %v)", maxSkew)
+		}
+	}
+	if o.ServiceAccount == "" {
+		return
+	}
+	ns, name, _ := o.Account()
+	allowed, reason, err := c.CanMint(ctx, ns, name)
+	switch {
+	case err != nil:
+		d.fail("", "%v", err)
+		return
+	case !allowed:
+		who := "the user of context " + src.Context
+		if u, err := c.WhoAmI(ctx); err == nil {
+			who = u.Username
+		}
+		d.fail(fmt.Sprintf("kubectl create role kubemint-minter -n %s --verb=create --resource=serviceaccounts/token --resource-name=%s && kubectl create rolebinding kubemint-minter -n %s --role=kubemint-minter %s",
+			ns, name, ns, subjectFlagFor(who)),
+			"context %q (%s) may not create serviceaccounts/token for %s%s", src.Context, who, o.ServiceAccount, because(reason))
+		return
+	}
+	d.ok("context %q may create serviceaccounts/token for %s", src.Context, o.ServiceAccount)
+	tok, err := c.Mint(ctx, exchange.Request{Namespace: ns, Name: name, Audiences: []string{probeAudience}, Duration: 365 * 24 * time.Hour})
+	if err != nil {
+		d.fail("", "%v", err)
+		return
+	}
+	granted := tok.Expiry.Sub(tok.Issued).Round(time.Minute)
+	if granted < 365*24*time.Hour-time.Hour {
+		d.ok("the API server grants tokens of at most %v (asked for 8760h); --duration above that is shortened", granted)
+	} else {
+		d.ok("the API server sets no maximum token lifetime (granted 8760h); keep --duration short")
+	}
+}
+
+func because(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return " (" + reason + ")"
+}
+
+// subjectFlagFor names user as kubectl create rolebinding expects.
+func subjectFlagFor(user string) string {
+	if sa, ok := strings.CutPrefix(user, "system:serviceaccount:"); ok {
+		return "--serviceaccount=" + sa
+	}
+	return "--user=" + user
+}
+
+func (d *doctor) kubeconfig(path string) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	where := strings.Join(rules.GetLoadingPrecedence(), string(os.PathListSeparator))
+	if path != "" {
+		rules.ExplicitPath = path
+		where = path
+	}
+	raw, err := rules.Load()
+	if err != nil {
+		d.fail("fix the YAML, or point --source-kubeconfig at the right file", "kubeconfig %s does not load: %v", where, err)
+		return
+	}
+	d.ok("kubeconfig %s loads: %d contexts, current %q", where, len(raw.Contexts), raw.CurrentContext)
+	names := make([]string, 0, len(raw.AuthInfos))
+	for n := range raw.AuthInfos {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		u := raw.AuthInfos[n]
+		if u.Exec == nil {
+			continue
+		}
+		if p, err := resolveCommand(u.Exec.Command, u.LocationOfOrigin); err != nil {
+			fix := "install it, or fix users[" + n + "].user.exec.command"
+			if exchange.IsKubemintCommand(u.Exec.Command) {
+				fix = "install kubemint (./install.sh) and write its absolute path in users[" + n + "].user.exec.command"
+			}
+			d.fail(fix, "user %q runs %q, which is not there: %v", n, u.Exec.Command, err)
+		} else {
+			d.ok("user %q runs %s", n, p)
+		}
+	}
+}
+
+// resolveCommand finds an exec entry's command as client-go does: a bare
+// name on PATH, a relative path beside the kubeconfig that names it.
+func resolveCommand(command, kubeconfigFile string) (string, error) {
+	if !strings.ContainsRune(command, os.PathSeparator) && !strings.ContainsRune(command, '/') {
+		return exec.LookPath(command)
+	}
+	p := command
+	if !filepath.IsAbs(p) && kubeconfigFile != "" {
+		p = filepath.Join(filepath.Dir(kubeconfigFile), p)
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return "", err
+	}
+	if fi.IsDir() {
+		return "", fmt.Errorf("%s is a directory", p)
+	}
+	return p, nil
+}
+
+func (d *doctor) keyring() {
+	store := &cache.Store{Mode: cache.Auto, Dir: cache.DefaultDir()}
+	took, err := store.ProbeKeyring()
+	switch {
+	case errors.Is(err, cache.ErrNoSessionBus):
+		d.ok("keyring: %v; --cache=auto uses the file cache in %s", err, store.Dir)
+	case err != nil:
+		d.warn("unlock the keyring, or use --cache=file", "keyring: %v; --cache=auto uses the file cache in %s", err, store.Dir)
+	default:
+		d.ok("keyring: the OS keyring answered in %v", took.Round(100*time.Microsecond))
+	}
+	if since, why, off := store.KeyringOffSince(); off {
+		d.warn("delete "+filepath.Join(store.Dir, "keyring-unavailable")+" to try the keyring again at once", "--cache=auto has used the file cache since %s: %s", since.Format(time.RFC3339), why)
+	}
+}
