@@ -35,6 +35,7 @@ one expires.`,
 		newCleanCmd(stdout),
 		newRevokeCmd(stdout, stderr),
 		newDoctorCmd(stdout, stderr),
+		newConvertCmd(stdout),
 		newVersionCmd(version, stdout),
 	)
 	return root

@@ -256,22 +256,13 @@ func (s *setupCmd) writeKubeconfig(src *exchange.Source) (string, string, bool, 
 	if contextName == "" {
 		contextName = ns + "-" + name + "@" + clusterName
 	}
-	command, err := kubemintPath()
-	if err != nil {
-		return "", "", false, err
-	}
 	sourceFile, err := sourceFileFor(po, src.Context, s.kubeconfigOut != "")
 	if err != nil {
 		return "", "", false, err
 	}
 	user := clientcmdapi.NewAuthInfo()
-	user.Exec = &clientcmdapi.ExecConfig{
-		APIVersion:         credential.APIVersionV1,
-		Command:            command,
-		Args:               s.tokenArgs(src.Context, sourceFile),
-		InstallHint:        installHint,
-		ProvideClusterInfo: true,
-		InteractiveMode:    clientcmdapi.NeverExecInteractiveMode,
+	if user.Exec, err = kubemintExec(s.tokenArgs(src.Context, sourceFile)); err != nil {
+		return "", "", false, err
 	}
 	kc := clientcmdapi.NewContext()
 	kc.Cluster, kc.AuthInfo, kc.Namespace = clusterName, contextName, ns
@@ -313,6 +304,25 @@ func (s *setupCmd) writeKubeconfig(src *exchange.Source) (string, string, bool, 
 		return "", "", false, fmt.Errorf("writing the kubeconfig: %w", err)
 	}
 	return contextName, file, true, nil
+}
+
+// kubemintExec is the exec entry that runs kubemint with args, as setup
+// and convert write it: kubemint's absolute path, cluster info provided so
+// that a cache hit needs no kubeconfig, never interactive, and a hint for
+// a user who does not have kubemint.
+func kubemintExec(args []string) (*clientcmdapi.ExecConfig, error) {
+	command, err := kubemintPath()
+	if err != nil {
+		return nil, err
+	}
+	return &clientcmdapi.ExecConfig{
+		APIVersion:         credential.APIVersionV1,
+		Command:            command,
+		Args:               args,
+		InstallHint:        installHint,
+		ProvideClusterInfo: true,
+		InteractiveMode:    clientcmdapi.NeverExecInteractiveMode,
+	}, nil
 }
 
 // sameExec compares the parts of two exec users that setup writes.

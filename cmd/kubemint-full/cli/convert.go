@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kubemint/kubemint/credential"
+	"github.com/kubemint/kubemint/kubeconfig"
+)
+
+func newConvertCmd(stdout io.Writer) *cobra.Command {
+	var file, sourceContext string
+	var write bool
+	var verbosity int
+	cmd := &cobra.Command{
+		Use:   "convert [--kubeconfig FILE] --source-context CTX [--write]",
+		Short: "Replace static service-account tokens in a kubeconfig with kubemint exec entries",
+		Long: `Find the kubeconfig users that embed a static service-account token (a
+Secret-based token of Kubernetes before 1.24, or one pasted from
+kubectl create token) and rewrite each into a kubemint exec entry for the
+same service account, minted with the credentials of --source-context.
+
+The token's claims name the account; the token is not sent anywhere and never
+printed. Without --write, convert only says what it would change. With
+--write it keeps the original beside the file (same name plus
+.kubemint-backup-TIME) and replaces the file atomically.
+
+The old static tokens keep working until revoked: delete their Secrets
+(kubectl -n NS delete secret NAME) once the converted kubeconfig works.`,
+		Example: `  kubemint convert --source-context=admin            # dry run
+  kubemint convert --kubeconfig=ci.kubeconfig --source-context=admin --write`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if sourceContext == "" {
+				return errors.New("--source-context is required: the context whose credentials will mint the new tokens")
+			}
+			return runConvert(stdout, file, sourceContext, write, time.Now())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&file, "kubeconfig", "", "Kubeconfig file to convert. Default: the first file of $KUBECONFIG, else ~/.kube/config.")
+	f.StringVar(&sourceContext, "source-context", "", "Context whose credentials mint the tokens (required); it must stay a context with credentials of its own.")
+	f.BoolVar(&write, "write", false, "Apply the changes (default: a dry run that only reports them).")
+	credential.AddVerbosityFlag(f, &verbosity)
+	return cmd
+}
+
+func runConvert(stdout io.Writer, file, sourceContext string, write bool, now time.Time) error {
+	if file == "" {
+		file = clientcmd.NewDefaultPathOptions().GetDefaultFilename()
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return err
+	}
+	cfg, err := clientcmd.LoadFromFile(abs)
+	if err != nil {
+		return fmt.Errorf("loading %s: %w", abs, err)
+	}
+	// The exec entry names this file as the source unless it is the one
+	// kubemint reads by default anyway.
+	sourceFile := abs
+	if abs == clientcmd.RecommendedHomeFile {
+		sourceFile = ""
+	}
+	var execErr error
+	conversions, err := kubeconfig.Convert(cfg, sourceContext, func(a kubeconfig.Account) *clientcmdapi.ExecConfig {
+		args := []string{"token", "--service-account=" + a.String(), "--source-context=" + sourceContext}
+		if sourceFile != "" {
+			args = append(args, "--source-kubeconfig="+sourceFile)
+		}
+		e, err := kubemintExec(args)
+		if err != nil {
+			execErr = err
+		}
+		return e
+	})
+	if err != nil {
+		return err
+	}
+	if execErr != nil {
+		return execErr
+	}
+	if len(conversions) == 0 {
+		fmt.Fprintf(stdout, "No user in %s holds a static service-account token: nothing to convert.\n", abs)
+		return nil
+	}
+	for _, c := range conversions {
+		kind := "a pasted TokenRequest token"
+		if c.Account.Legacy {
+			kind = "a legacy Secret-based token that never expires"
+		}
+		fmt.Fprintf(stdout, "user %q: %s of %s -> kubemint token --service-account=%s --source-context=%s\n", c.User, kind, c.Account, c.Account, sourceContext)
+	}
+	if !write {
+		fmt.Fprintf(stdout, "Dry run: %s is unchanged. Run again with --write to convert %d user(s).\n", abs, len(conversions))
+		return nil
+	}
+	backup, err := kubeconfig.WriteWithBackup(cfg, abs, now)
+	if err != nil {
+		return fmt.Errorf("converting %s: %w", abs, err)
+	}
+	fmt.Fprintf(stdout, "Converted %d user(s) in %s; the original is in %s.\n", len(conversions), abs, backup)
+	fmt.Fprintln(stdout, "The old tokens still work until revoked: delete their Secrets, or recreate the service accounts, once this kubeconfig works.")
+	return nil
+}

@@ -1,0 +1,171 @@
+// Package kubeconfig rewrites kubeconfig files for kubemint: it finds users
+// that embed a static service-account token (the Secret-based tokens of
+// Kubernetes before 1.24, or a token pasted from kubectl create token),
+// turns them into kubemint exec entries, and writes the result atomically
+// with a backup of the original beside it.
+package kubeconfig
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// Account is the service account a token was issued for.
+type Account struct {
+	Namespace string
+	Name      string
+	// Legacy is true for a token read from a Secret (it never expires).
+	Legacy bool
+}
+
+func (a Account) String() string { return a.Namespace + "/" + a.Name }
+
+// ErrNotServiceAccount reports a token that is not a service-account JWT:
+// an OIDC token, a static token from a token file, or not a JWT at all.
+var ErrNotServiceAccount = errors.New("not a service-account token")
+
+// claims covers both service-account token formats.
+type claims struct {
+	Subject string `json:"sub"`
+	// Legacy Secret-based tokens.
+	LegacyNamespace string `json:"kubernetes.io/serviceaccount/namespace"`
+	LegacyName      string `json:"kubernetes.io/serviceaccount/service-account.name"`
+	// TokenRequest tokens.
+	Kubernetes *struct {
+		Namespace      string `json:"namespace"`
+		ServiceAccount struct {
+			Name string `json:"name"`
+		} `json:"serviceaccount"`
+	} `json:"kubernetes.io"`
+}
+
+// AccountOf reads, without verifying it, which service account a JWT was
+// issued for. Errors never quote the token.
+func AccountOf(token string) (Account, error) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return Account{}, ErrNotServiceAccount
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return Account{}, ErrNotServiceAccount
+	}
+	var c claims
+	if err := json.Unmarshal(payload, &c); err != nil {
+		return Account{}, ErrNotServiceAccount
+	}
+	var a Account
+	switch {
+	case c.LegacyNamespace != "" && c.LegacyName != "":
+		a = Account{Namespace: c.LegacyNamespace, Name: c.LegacyName, Legacy: true}
+	case c.Kubernetes != nil && c.Kubernetes.Namespace != "" && c.Kubernetes.ServiceAccount.Name != "":
+		a = Account{Namespace: c.Kubernetes.Namespace, Name: c.Kubernetes.ServiceAccount.Name}
+	default:
+		rest, ok := strings.CutPrefix(c.Subject, "system:serviceaccount:")
+		ns, name, ok2 := strings.Cut(rest, ":")
+		if !ok || !ok2 {
+			return Account{}, ErrNotServiceAccount
+		}
+		a = Account{Namespace: ns, Name: name}
+	}
+	if a.Namespace == "" || a.Name == "" || strings.ContainsAny(a.Namespace+a.Name, "/:") {
+		return Account{}, ErrNotServiceAccount
+	}
+	return a, nil
+}
+
+// Conversion is one user rewritten from a static token to kubemint.
+type Conversion struct {
+	User    string
+	Account Account
+}
+
+// Convert rewrites, in cfg, every user that holds a static service-account
+// token into the exec entry that exec returns for its account. The user of
+// sourceContext is left alone: it mints the tokens.
+func Convert(cfg *clientcmdapi.Config, sourceContext string, exec func(Account) *clientcmdapi.ExecConfig) ([]Conversion, error) {
+	src, ok := cfg.Contexts[sourceContext]
+	if !ok {
+		names := make([]string, 0, len(cfg.Contexts))
+		for n := range cfg.Contexts {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		return nil, fmt.Errorf("context %q not found; set --source-context to one of: %s", sourceContext, strings.Join(names, ", "))
+	}
+	users := make([]string, 0, len(cfg.AuthInfos))
+	for n := range cfg.AuthInfos {
+		users = append(users, n)
+	}
+	slices.Sort(users)
+	var out []Conversion
+	for _, n := range users {
+		u := cfg.AuthInfos[n]
+		if u.Token == "" || u.Exec != nil {
+			continue
+		}
+		a, err := AccountOf(u.Token)
+		if err != nil {
+			continue
+		}
+		if n == src.AuthInfo {
+			return nil, fmt.Errorf("the source context %q uses user %q, whose static token is being converted; choose a source context with credentials that stay (an admin certificate or login)", sourceContext, n)
+		}
+		u.Token = ""
+		u.Exec = exec(a)
+		out = append(out, Conversion{User: n, Account: a})
+	}
+	return out, nil
+}
+
+// WriteWithBackup copies the file at path to a backup beside it (same
+// name, a suffix with the time), then replaces path with cfg atomically. It
+// returns the backup's path.
+func WriteWithBackup(cfg *clientcmdapi.Config, path string, now time.Time) (string, error) {
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	backup := path + ".kubemint-backup-" + now.UTC().Format("20060102T150405Z")
+	if err := os.WriteFile(backup, orig, 0o600); err != nil {
+		return "", fmt.Errorf("writing the backup: %w", err)
+	}
+	data, err := clientcmd.Write(*cfg)
+	if err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return "", err
+	}
+	if err := tmp.Chmod(fi.Mode().Perm() & 0o600); err != nil {
+		tmp.Close()
+		return "", err
+	}
+	if err := tmp.Close(); err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return "", err
+	}
+	return backup, nil
+}
