@@ -153,3 +153,33 @@ func TestSetupRefusesAMissingRole(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestSetupWithRole: the namespace flow with a Role the admin wrote, as in
+// the seed guides' Role + RoleBinding.
+func TestSetupWithRole(t *testing.T) {
+	mustAdmin(t, `apiVersion: v1
+kind: Namespace
+metadata: {name: team-r}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: configmap-editor, namespace: team-r}
+rules:
+- {apiGroups: [""], resources: [configmaps], verbs: [get, list, create, delete]}
+`, "apply", "-f", "-")
+	u := newUserEnv(t)
+	u.adminKubeconfig(t)
+	r := u.mustKubemint(t, "setup", "--service-account=team-r/robot", "--source-context=admin", "--role=configmap-editor")
+	for _, want := range []string{"unchanged  namespace team-r", "created    rolebinding team-r/kubemint:robot:configmap-editor (Role configmap-editor)", "create, delete, get, list: configmaps"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("setup output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	ctx := "--context=team-r-robot@local"
+	if r := u.kubectl(t, ctx, "create", "configmap", "made-by-robot"); r.code != 0 {
+		t.Errorf("create configmap: %s", r.stderr)
+	}
+	if r := u.kubectl(t, ctx, "get", "pods"); r.code == 0 {
+		t.Errorf("get pods succeeded; the Role grants configmaps only")
+	}
+}

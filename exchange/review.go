@@ -38,7 +38,9 @@ func (c *Client) Rules(ctx context.Context, ns string) ([]string, error) {
 		if slices.Contains(r.APIGroups, "authentication.k8s.io") || slices.Contains(r.APIGroups, "authorization.k8s.io") {
 			continue
 		}
-		verbs := strings.Join(r.Verbs, ", ")
+		sorted := slices.Clone(r.Verbs)
+		slices.Sort(sorted)
+		verbs := strings.Join(sorted, ", ")
 		for _, res := range r.Resources {
 			for _, g := range r.APIGroups {
 				if g != "" && g != "*" {
