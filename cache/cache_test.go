@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -309,4 +310,47 @@ func TestLockOfAKilledProcessIsReleased(t *testing.T) {
 		t.Fatalf("the lock of a killed process still blocks: %v", err)
 	}
 	unlock()
+}
+
+func TestInsecureFileIsAMissAndDirIsRepaired(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kubemint")
+	var logs []string
+	s := &Store{Mode: File, Dir: dir, Logf: func(level int, format string, args ...any) { logs = append(logs, fmt.Sprintf(format, args...)) }}
+	if _, err := s.Save("k", entry()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(dir, "k.json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Load("k"); !errors.Is(err, ErrInsecure) || !strings.Contains(err.Error(), "mode -rw-r--r--") {
+		t.Fatalf("Load of a world-readable entry = %v, want ErrInsecure naming the mode", err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Save("k", entry()); err != nil {
+		t.Fatal(err)
+	}
+	assertPerm(t, dir, 0o700)
+	assertPerm(t, filepath.Join(dir, "k.json"), 0o600)
+	if _, _, err := s.Load("k"); err != nil {
+		t.Fatalf("Load after the save: %v", err)
+	}
+	if len(logs) != 1 || !strings.Contains(logs[0], "had mode -rwxr-xr-x, readable by others; made it drwx------") {
+		t.Errorf("logs = %q", logs)
+	}
+}
+
+func TestOversizedFileIsCorrupt(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kubemint")
+	s := &Store{Mode: File, Dir: dir}
+	if _, err := s.Save("k", entry()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "k.json"), make([]byte, maxEntrySize+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Load("k"); !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Load = %v, want ErrCorrupt", err)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -133,14 +134,20 @@ func (s *Store) Save(key string, e Entry) (Backend, error) {
 	}
 	if s.keyringLikely() {
 		err := s.saveKeyring(key, e)
-		if err == nil {
+		switch {
+		case err == nil:
 			// An older entry in the file cache would now shadow the keyring.
 			if rerr := os.Remove(s.entryPath(key)); rerr == nil {
 				s.logf(4, "removed the file cache entry now held by the keyring")
 			}
 			return BackendKeyring, nil
+		case errors.Is(err, keyring.ErrSetDataTooBig):
+			// The keyring works; this entry is too large for it (Windows
+			// Credential Manager, macOS security). Only it goes to a file.
+			s.logf(1, "the OS keyring refused this entry as too large (%d bytes); stored it in the file cache in %s", len(e.Encode()), s.Dir)
+		default:
+			s.rememberKeyringOff(err)
 		}
-		s.rememberKeyringOff(err)
 	}
 	return BackendFile, s.saveFile(key, e)
 }
@@ -307,12 +314,44 @@ func (s *Store) saveKeyring(key string, e Entry) error {
 	return nil
 }
 
+// ErrInsecure reports a cache file that others may read. Like ssh with a
+// private key, kubemint does not use it: the entry is a miss, and the next
+// save replaces it with a private file.
+var ErrInsecure = errors.New("cache file is readable by other users")
+
+// maxEntrySize bounds what loadFile reads: the largest TokenRequest token
+// is a few kilobytes.
+const maxEntrySize = 64 << 10
+
 func (s *Store) loadFile(key string) (Entry, error) {
-	b, err := os.ReadFile(s.entryPath(key))
+	// Open, stat, read: the syscalls os.ReadFile makes anyway, with the
+	// mode check in between.
+	f, err := os.Open(s.entryPath(key))
 	if err != nil {
 		return Entry{}, err
 	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return Entry{}, err
+	}
+	if insecure(fi.Mode()) {
+		return Entry{}, fmt.Errorf("%w: %s has mode %v, want -rw-------", ErrInsecure, f.Name(), fi.Mode().Perm())
+	}
+	if fi.Size() > maxEntrySize {
+		return Entry{}, ErrCorrupt
+	}
+	b := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		return Entry{}, ErrCorrupt
+	}
 	return Decode(b)
+}
+
+// insecure reports permission bits that let others read or write. Windows
+// has no such bits; its ACLs are not checked here.
+func insecure(m os.FileMode) bool {
+	return runtime.GOOS != "windows" && m.Perm()&0o077 != 0
 }
 
 func (s *Store) saveFile(key string, e Entry) error {
@@ -329,6 +368,18 @@ func (s *Store) ensureDir() error {
 	}
 	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
 		return fmt.Errorf("creating the cache directory: %w", err)
+	}
+	fi, err := os.Stat(s.Dir)
+	if err != nil {
+		return fmt.Errorf("creating the cache directory: %w", err)
+	}
+	if insecure(fi.Mode()) {
+		// Repair rather than refuse: the directory is ours, and a mode
+		// made by a lax umask or a copy should not break kubectl.
+		if err := os.Chmod(s.Dir, 0o700); err != nil {
+			return fmt.Errorf("the cache directory %s has mode %v and cannot be made private: %w", s.Dir, fi.Mode().Perm(), err)
+		}
+		s.logf(0, "warning: the cache directory %s had mode %v, readable by others; made it drwx------", s.Dir, fi.Mode().Perm())
 	}
 	return nil
 }

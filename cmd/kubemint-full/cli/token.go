@@ -127,10 +127,18 @@ func (t *tokenCmd) run(ctx context.Context) error {
 		lockCtx, cancel := context.WithTimeout(ctx, lockTimeout)
 		unlock, err := store.Lock(lockCtx, key)
 		cancel()
-		if err != nil {
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
 			return err
+		case err != nil:
+			// A read-only or broken home must not break kubectl.
+			fmt.Fprintf(t.stderr, "kubemint: warning: cannot use the cache (%v); minting without it, as --cache=none would\n", err)
+			store.Mode = cache.None
+		default:
+			defer unlock()
 		}
-		defer unlock()
+	}
+	if store.Mode != cache.None {
 		e, backend, err := store.Load(key)
 		switch {
 		case err == nil && e.Fresh(t.now(), t.RefreshBefore):
@@ -143,6 +151,8 @@ func (t *tokenCmd) run(ctx context.Context) error {
 			logf(1, "the cached entry for %s in the %s cache is unreadable; minting a new token to replace it", t.ServiceAccount, backend)
 		case errors.Is(err, os.ErrNotExist):
 			logf(4, "no cached token for %s", t.ServiceAccount)
+		case errors.Is(err, cache.ErrInsecure):
+			fmt.Fprintf(t.stderr, "kubemint: warning: not using the cached token for %s: %v; minting a new one to replace it\n", t.ServiceAccount, err)
 		default:
 			logf(1, "could not read the cache for %s: %v", t.ServiceAccount, err)
 		}
