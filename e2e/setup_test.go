@@ -149,7 +149,7 @@ func TestSetupRefusesAMissingRole(t *testing.T) {
 	u := newUserEnv(t)
 	u.adminKubeconfig(t)
 	r := u.kubemint(t, "", "setup", "--service-account=ci/deployer", "--source-context=admin", "--role=no-such-role")
-	if r.code == 0 || !strings.Contains(r.stderr, `Role ci/no-such-role not found`) || !strings.Contains(r.stderr, "kubectl create role no-such-role -n ci") {
+	if r.code == 0 || !strings.Contains(r.stderr, `the Role ci/no-such-role was not found`) || !strings.Contains(r.stderr, "kubectl create role no-such-role -n ci") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }

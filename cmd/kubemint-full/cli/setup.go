@@ -151,9 +151,9 @@ func (s *setupCmd) run(ctx context.Context) error {
 		}
 		if !exists {
 			if roleNS == "" {
-				return fmt.Errorf("ClusterRole %q not found on %s; create it first (kubectl create clusterrole %s --verb=... --resource=...) or name an existing one", b.Role, src.Server, b.Role)
+				return fmt.Errorf("the ClusterRole %q was not found on %s; create it first (kubectl create clusterrole %s --verb=... --resource=...) or name an existing one", b.Role, src.Server, b.Role)
 			}
-			return fmt.Errorf("Role %s/%s not found on %s; create it first (kubectl create role %s -n %s --verb=... --resource=...) or use --cluster-role", ns, b.Role, src.Server, b.Role, ns)
+			return fmt.Errorf("the Role %s/%s was not found on %s; create it first (kubectl create role %s -n %s --verb=... --resource=...) or use --cluster-role", ns, b.Role, src.Server, b.Role, ns)
 		}
 		bname, created, err := admin.EnsureBinding(ctx, ns, name, b)
 		if err != nil {
