@@ -322,7 +322,7 @@ func TestInsecureFileIsAMissAndDirIsRepaired(t *testing.T) {
 	if err := os.Chmod(filepath.Join(dir, "k.json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.Load("k"); !errors.Is(err, ErrInsecure) || !strings.Contains(err.Error(), "mode -rw-r--r--") {
+	if _, _, err := s.Load("k"); !errors.Is(err, ErrInsecure) || !strings.Contains(err.Error(), "mode -rw-r--r--, readable by others") {
 		t.Fatalf("Load of a world-readable entry = %v, want ErrInsecure naming the mode", err)
 	}
 	if err := os.Chmod(dir, 0o755); err != nil {
@@ -352,5 +352,40 @@ func TestOversizedFileIsCorrupt(t *testing.T) {
 	}
 	if _, _, err := s.Load("k"); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("Load = %v, want ErrCorrupt", err)
+	}
+}
+
+// A cache file replaced by a symbolic link is not followed; the next save
+// replaces the link itself, not its target.
+func TestSymlinkedEntryIsRefused(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kubemint")
+	s := &Store{Mode: File, Dir: dir}
+	if _, err := s.Save("k", entry()); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(t.TempDir(), "elsewhere.json")
+	if err := os.WriteFile(target, entry().Encode(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "k.json")
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, path); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Load("k"); !errors.Is(err, ErrInsecure) || !strings.Contains(err.Error(), "symbolic link") {
+		t.Fatalf("Load through a symlink = %v, want ErrInsecure", err)
+	}
+	e := entry()
+	e.Token = "new.token.value"
+	if _, err := s.Save("k", e); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(path); err != nil || fi.Mode()&os.ModeSymlink != 0 {
+		t.Errorf("the link is still there: %v", err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != string(entry().Encode()) {
+		t.Errorf("the save wrote through the link into its target")
 	}
 }

@@ -314,10 +314,10 @@ func (s *Store) saveKeyring(key string, e Entry) error {
 	return nil
 }
 
-// ErrInsecure reports a cache file that others may read. Like ssh with a
-// private key, kubemint does not use it: the entry is a miss, and the next
-// save replaces it with a private file.
-var ErrInsecure = errors.New("cache file is readable by other users")
+// ErrInsecure reports a cache file that others may read, or a symbolic
+// link in its place. Like ssh with a private key, kubemint does not use it:
+// the entry is a miss, and the next save replaces it with a private file.
+var ErrInsecure = errors.New("cache file is not private")
 
 // maxEntrySize bounds what loadFile reads: the largest TokenRequest token
 // is a few kilobytes.
@@ -326,7 +326,7 @@ const maxEntrySize = 64 << 10
 func (s *Store) loadFile(key string) (Entry, error) {
 	// Open, stat, read: the syscalls os.ReadFile makes anyway, with the
 	// mode check in between.
-	f, err := os.Open(s.entryPath(key))
+	f, err := openEntry(s.entryPath(key))
 	if err != nil {
 		return Entry{}, err
 	}
@@ -336,7 +336,7 @@ func (s *Store) loadFile(key string) (Entry, error) {
 		return Entry{}, err
 	}
 	if insecure(fi.Mode()) {
-		return Entry{}, fmt.Errorf("%w: %s has mode %v, want -rw-------", ErrInsecure, f.Name(), fi.Mode().Perm())
+		return Entry{}, fmt.Errorf("%w: %s has mode %v, readable by others", ErrInsecure, f.Name(), fi.Mode().Perm())
 	}
 	if fi.Size() > maxEntrySize {
 		return Entry{}, ErrCorrupt

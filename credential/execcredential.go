@@ -39,11 +39,26 @@ type wireExecInfo struct {
 	} `json:"spec"`
 }
 
+// MaxExecInfo bounds KUBERNETES_EXEC_INFO: a cluster's CA bundle is a few
+// kilobytes; a megabyte is not something client-go sent.
+const MaxExecInfo = 1 << 20
+
+// CheckExecInfoSize refuses an exec info too large to be client-go's.
+func CheckExecInfoSize(s string) error {
+	if len(s) > MaxExecInfo {
+		return fmt.Errorf("KUBERNETES_EXEC_INFO is %d bytes, more than client-go ever sends (%d); unset it when running kubemint by hand", len(s), MaxExecInfo)
+	}
+	return nil
+}
+
 // ParseExecInfo reads KUBERNETES_EXEC_INFO. An empty value means kubemint
 // runs by hand and answers in v1.
 func ParseExecInfo(s string) (ExecInfo, error) {
 	if s == "" {
 		return ExecInfo{APIVersion: APIVersionV1}, nil
+	}
+	if err := CheckExecInfoSize(s); err != nil {
+		return ExecInfo{}, err
 	}
 	var w wireExecInfo
 	if err := json.Unmarshal([]byte(s), &w); err != nil {

@@ -35,9 +35,10 @@ type Options struct {
 	BoundObjectName string
 	BoundObjectUID  string
 
-	Cache         string
-	RefreshBefore time.Duration
-	Verbosity     int
+	Cache          string
+	RefreshBefore  time.Duration
+	RequestTimeout time.Duration
+	Verbosity      int
 }
 
 // AddFlags registers the token flags on fs. The token-shaping flags carry
@@ -59,6 +60,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	}
 	fs.StringVar(&o.Cache, "cache", o.Cache, "Where to keep the token between calls: auto (the OS keyring where one answers, else the file cache), keyring, file or none.")
 	fs.DurationVar(&o.RefreshBefore, "refresh-before", o.RefreshBefore, "Mint a new token this long before the cached one expires. Default: a fifth of the token's lifetime.")
+	fs.DurationVar(&o.RequestTimeout, "request-timeout", o.RequestTimeout, "How long to wait for the API server when minting. Default: the source context's timeout, else 20s.")
 	AddVerbosityFlag(fs, &o.Verbosity)
 }
 
@@ -85,6 +87,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Duration < MinDuration {
 		return fmt.Errorf("--duration must be at least %v, the shortest token the API server issues; got %v", shortDuration(MinDuration), shortDuration(o.Duration))
+	}
+	if o.RequestTimeout < 0 {
+		return fmt.Errorf("--request-timeout must be greater than or equal to 0")
 	}
 	if o.RefreshBefore < 0 {
 		return fmt.Errorf("--refresh-before must be greater than or equal to 0")
@@ -131,7 +136,43 @@ func (o *Options) Account() (namespace, name string, err error) {
 	if !ok || ns == "" || n == "" || strings.Contains(n, "/") {
 		return "", "", fmt.Errorf("--service-account must be NAMESPACE/NAME (for example ci/deployer), got %q", o.ServiceAccount)
 	}
+	if !isDNSLabel(ns) {
+		return "", "", fmt.Errorf("--service-account: namespace %q is not a valid name: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters", ns)
+	}
+	if len(n) > 253 || !allLabels(n) {
+		return "", "", fmt.Errorf("--service-account: %q is not a valid service account name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters", n)
+	}
 	return ns, n, nil
+}
+
+// isDNSLabel reports whether s is an RFC 1123 label, as Kubernetes
+// requires of namespaces. Hand-written rather than a regexp: this runs on
+// every cache hit.
+func isDNSLabel(s string) bool {
+	if len(s) == 0 || len(s) > 63 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case c == '-' && i > 0 && i < len(s)-1:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// allLabels reports whether s is an RFC 1123 subdomain: labels joined by
+// dots, as Kubernetes requires of service account names.
+func allLabels(s string) bool {
+	for _, l := range strings.Split(s, ".") {
+		if !isDNSLabel(l) {
+			return false
+		}
+	}
+	return true
 }
 
 // shortDuration prints 1h0m0s as 1h and 10m0s as 10m.

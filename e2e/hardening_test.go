@@ -1,10 +1,12 @@
 package e2e
 
 import (
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestUnusableCacheDirStillWorks: a home where the cache cannot be created
@@ -63,4 +65,61 @@ func TestWorldReadableEntryIsReplaced(t *testing.T) {
 		t.Errorf("the readable token was served instead of a new one")
 	}
 	assertMode(t, files[0], 0o600)
+}
+
+// silentServer accepts TCP connections and never answers: a hung API
+// server, or a firewall that swallows packets after the handshake.
+func silentServer(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	return "https://" + l.Addr().String()
+}
+
+// TestHungServerIsBounded: a server that never answers costs at most
+// --request-timeout; a still-valid cached token is served, and without one
+// the error names the server.
+func TestHungServerIsBounded(t *testing.T) {
+	u := newUserEnv(t)
+	good := u.kubeconfig(t)
+	hungServer := silentServer(t)
+	hung := writeKubeconfig(t, filepath.Join(t.TempDir(), "kubeconfig"), hungServer, w.cp.CAFile)
+	info := execInfo(t, "client.authentication.k8s.io/v1")
+	args := []string{"token", "--service-account=ci/deployer", "--source-context=admin", "--duration=10m", "--refresh-before=9m58s", "--request-timeout=2s", "-v=1"}
+
+	if r := u.kubemint(t, info, append(args, "--source-kubeconfig="+good)...); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	time.Sleep(2500 * time.Millisecond) // due for a re-mint
+	start := time.Now()
+	r := u.kubemint(t, info, append(args, "--source-kubeconfig="+hung)...)
+	took := time.Since(start)
+	if r.code != 0 || !strings.Contains(r.stderr, "serving the cached token") {
+		t.Errorf("with a hung server and a valid cached token: exit %d, stderr %s", r.code, r.stderr)
+	}
+	if took > 6*time.Second {
+		t.Errorf("took %v with --request-timeout=2s", took)
+	}
+
+	start = time.Now()
+	r = u.kubemint(t, info, "token", "--service-account=ci/other", "--source-context=admin", "--request-timeout=2s", "--source-kubeconfig="+hung)
+	took = time.Since(start)
+	if r.code == 0 || !strings.Contains(r.stderr, "cannot reach the API server "+hungServer) || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("with a hung server and no cache: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if took > 6*time.Second {
+		t.Errorf("took %v with --request-timeout=2s", took)
+	}
 }

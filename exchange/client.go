@@ -2,6 +2,8 @@ package exchange
 
 import (
 	"net/http"
+	"sync"
+	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -23,6 +25,8 @@ type Client struct {
 	Server string
 	// Context names the identity in error messages.
 	Context string
+	// clock keeps the Date header of the API server's latest answer.
+	clock *serverClock
 }
 
 // NewClient returns a client for cfg. logf, when set, receives one line
@@ -37,7 +41,7 @@ func NewClient(cfg *rest.Config, context string, logf Logf) (*Client, error) {
 		metav1.AddToGroupVersion(scheme, gv)
 	}
 	codecs := serializer.NewCodecFactory(scheme).WithoutConversion()
-	c := &Client{Server: cfg.Host, Context: context}
+	c := &Client{Server: cfg.Host, Context: context, clock: &serverClock{}}
 	for _, x := range []struct {
 		client  **rest.RESTClient
 		gv      schema.GroupVersion
@@ -56,6 +60,7 @@ func NewClient(cfg *rest.Config, context string, logf Logf) (*Client, error) {
 		if logf != nil {
 			cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &logRoundTripper{next: rt, logf: logf} })
 		}
+		cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &dateRoundTripper{next: rt, clock: c.clock} })
 		rc, err := rest.RESTClientFor(cc)
 		if err != nil {
 			return nil, err
@@ -71,4 +76,35 @@ func AsToken(cfg *rest.Config, token string) *rest.Config {
 	c := rest.AnonymousClientConfig(cfg)
 	c.BearerToken = token
 	return c
+}
+
+// serverClock remembers the API server's clock as its last answer gave it.
+type serverClock struct {
+	mu       sync.Mutex
+	date     time.Time // the Date header, to the second
+	received time.Time // this machine's clock when it arrived
+}
+
+func (s *serverClock) get() (date, received time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.date, s.received
+}
+
+// dateRoundTripper records the Date header of every response.
+type dateRoundTripper struct {
+	next  http.RoundTripper
+	clock *serverClock
+}
+
+func (d *dateRoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := d.next.RoundTrip(r)
+	if err == nil {
+		if date, perr := http.ParseTime(resp.Header.Get("Date")); perr == nil {
+			d.clock.mu.Lock()
+			d.clock.date, d.clock.received = date, time.Now()
+			d.clock.mu.Unlock()
+		}
+	}
+	return resp, err
 }

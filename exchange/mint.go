@@ -88,11 +88,27 @@ func (c *Client) Mint(ctx context.Context, req Request) (Token, error) {
 	if out.Status.Token == "" {
 		return Token{}, fmt.Errorf("the API server %s returned an empty token for %s/%s", c.Server, req.Namespace, req.Name)
 	}
-	expiry := out.Status.ExpirationTimestamp.Time
+	expiry := c.localExpiry(issued, out.Status.ExpirationTimestamp.Time)
 	if !expiry.After(issued) {
-		return Token{}, fmt.Errorf("the API server %s returned a token for %s/%s that expires at %s, before it was issued; check the clocks", c.Server, req.Namespace, req.Name, expiry.Format(time.RFC3339))
+		return Token{}, fmt.Errorf("the API server %s returned a token for %s/%s that expires at %s, before it was issued", c.Server, req.Namespace, req.Name, out.Status.ExpirationTimestamp.Time.Format(time.RFC3339))
 	}
 	return Token{Token: out.Status.Token, Issued: issued, Expiry: expiry}, nil
+}
+
+// localExpiry places a token's expiry on this machine's clock. The server
+// states expiry on its own clock; its Date header says what that clock
+// read when it answered. The lifetime between the two is what the server
+// granted (perhaps less than asked: servers cap it), and it counts from
+// the moment the request was sent, so a machine whose clock is minutes off
+// still re-mints in time. Without a Date header the expiry is taken as is.
+func (c *Client) localExpiry(issued, serverExpiry time.Time) time.Time {
+	date, _ := c.clock.get()
+	if date.IsZero() {
+		return serverExpiry
+	}
+	// Date has one-second resolution; lose that second rather than risk it.
+	lifetime := serverExpiry.Sub(date) - time.Second
+	return issued.Add(lifetime)
 }
 
 // logRoundTripper logs each request's method, URL, status and latency at

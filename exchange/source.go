@@ -12,11 +12,16 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
+
+// DefaultTimeout bounds each request to the API server when the
+// kubeconfig sets no timeout of its own.
+const DefaultTimeout = 20 * time.Second
 
 // Source is a kubeconfig context loaded for minting.
 type Source struct {
@@ -68,6 +73,10 @@ func LoadSource(path, contextName string) (*Source, error) {
 		}
 	}
 	cfg.UserAgent = "kubemint"
+	if cfg.Timeout == 0 {
+		// A hung connection must not hang kubectl, which waits for us.
+		cfg.Timeout = DefaultTimeout
+	}
 	return &Source{Context: contextName, Config: cfg, Server: cfg.Host, CAData: ca}, nil
 }
 

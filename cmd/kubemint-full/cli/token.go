@@ -212,7 +212,11 @@ const (
 )
 
 func (t *tokenCmd) loadSource() (*exchange.Source, error) {
-	return exchange.LoadSource(t.SourceKubeconfig, t.SourceContext)
+	src, err := exchange.LoadSource(t.SourceKubeconfig, t.SourceContext)
+	if err == nil && t.RequestTimeout > 0 {
+		src.Config.Timeout = t.RequestTimeout
+	}
+	return src, err
 }
 
 func (t *tokenCmd) mint(ctx context.Context, src *exchange.Source, ns, name string, logf exchange.Logf) (exchange.Token, error) {
@@ -270,6 +274,9 @@ func (t *tokenCmd) write(apiVersion, token string, refreshAt time.Time) error {
 func parseExecInfo(s string) (credential.ExecInfo, error) {
 	if s == "" {
 		return credential.ExecInfo{APIVersion: credential.APIVersionV1}, nil
+	}
+	if err := credential.CheckExecInfoSize(s); err != nil {
+		return credential.ExecInfo{}, err
 	}
 	var tm metav1.TypeMeta
 	if err := json.Unmarshal([]byte(s), &tm); err != nil {

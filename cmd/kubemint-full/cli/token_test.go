@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,6 +39,9 @@ var execInfoSeeds = []string{
 	`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"s","certificate-authority-data":"%%"}}}`,
 	`[]`,
 	`{`,
+	` `,
+	`null`,
+	`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"` + strings.Repeat("x", credential.MaxExecInfo) + `"}}}`,
 }
 
 // The lean front and this binary read KUBERNETES_EXEC_INFO with different
