@@ -389,3 +389,37 @@ func TestSymlinkedEntryIsRefused(t *testing.T) {
 		t.Errorf("the save wrote through the link into its target")
 	}
 }
+
+func TestRepeated(t *testing.T) {
+	s := &Store{Mode: File, Dir: t.TempDir()}
+	if s.Repeated("k", 42, t0) {
+		t.Fatal("repeated before anything was served")
+	}
+	s.MarkServed("k", 42, t0)
+	tests := map[string]struct {
+		pid  int
+		at   time.Time
+		want bool
+	}{
+		"same process, a second later":  {42, t0.Add(time.Second), true},
+		"same process, past the window": {42, t0.Add(RepeatWindow), false},
+		"another process, at once":      {43, t0.Add(time.Second), false},
+		"same process, clock went back": {42, t0.Add(-time.Second), false},
+		"another key":                   {42, t0, false},
+	}
+	for name, tt := range tests {
+		key := "k"
+		if name == "another key" {
+			key = "other"
+		}
+		if got := s.Repeated(key, tt.pid, tt.at); got != tt.want {
+			t.Errorf("%s: Repeated = %v, want %v", name, got, tt.want)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(s.Dir, "k.served"), []byte("garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s.Repeated("k", 42, t0.Add(time.Second)) {
+		t.Errorf("a torn marker counts as a repeat")
+	}
+}

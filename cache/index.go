@@ -73,7 +73,7 @@ func (s *Store) Forget(info Info) error {
 	if err := backend.Delete(info.Key); err != nil {
 		errs = append(errs, err)
 	}
-	for _, p := range []string{s.infoPath(info.Key), s.entryPath(info.Key)} {
+	for _, p := range []string{s.infoPath(info.Key), s.entryPath(info.Key), s.servedPath(info.Key)} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}

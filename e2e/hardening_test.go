@@ -3,10 +3,14 @@ package e2e
 import (
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kubemint/kubemint/cache"
 )
 
 // TestUnusableCacheDirStillWorks: a home where the cache cannot be created
@@ -121,5 +125,49 @@ func TestHungServerIsBounded(t *testing.T) {
 	}
 	if took > 6*time.Second {
 		t.Errorf("took %v with --request-timeout=2s", took)
+	}
+}
+
+// TestKillNineLeavesTheCacheReadable: kubemint killed at any moment of a
+// mint or a write leaves the old entry or the new one, never a torn one,
+// and no lock that blocks the next call.
+func TestKillNineLeavesTheCacheReadable(t *testing.T) {
+	u := newUserEnv(t)
+	kc := u.kubeconfig(t)
+	info := execInfo(t, "client.authentication.k8s.io/v1")
+	// --cache=none never writes; a due entry makes every run mint and write.
+	args := []string{"token", "--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig=" + kc, "--cache=file", "--duration=10m", "--refresh-before=9m59s"}
+	dir := filepath.Join(u.cache, "kubemint")
+	killed := 0
+	for i := range 30 {
+		cmd := exec.Command(filepath.Join(w.binDir, "kubemint"), args...)
+		cmd.Env = append(append([]string{}, u.vars...), "KUBERNETES_EXEC_INFO="+info)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(i%15) * time.Millisecond)
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			killed++
+		}
+		entries, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+		for _, e := range entries {
+			b, err := os.ReadFile(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := cache.Decode(b); err != nil {
+				t.Fatalf("after kill %d: %s is torn: %v", i, filepath.Base(e), err)
+			}
+		}
+	}
+	t.Logf("killed %d of 30 runs before they finished", killed)
+	if killed < 10 {
+		t.Errorf("only %d runs were killed mid-way; the test proves little", killed)
+	}
+	start := time.Now()
+	if r := u.kubemint(t, info, args...); r.code != 0 || time.Since(start) > 5*time.Second {
+		t.Errorf("the call after the kills: exit %d in %v: %s", r.code, time.Since(start), r.stderr)
 	}
 }

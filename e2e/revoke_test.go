@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kubemint/kubemint/e2e/controlplane"
 )
 
 // TestRevoke: an account set up with --revocable loses every outstanding
@@ -74,5 +76,66 @@ func TestRevokeWithoutRevocable(t *testing.T) {
 	r := u.kubemint(t, "", "revoke", "--service-account=ci/deployer", "--source-context=admin")
 	if r.code == 0 || !strings.Contains(r.stderr, "ci/deployer was not set up with --revocable") || !strings.Contains(r.stderr, "delete and recreate the service account") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// TestRevokedCachedTokenIsReplaced: when the token in the cache is revoked
+// behind kubemint's back (its binding Secret deleted and recreated), client-go
+// gets 401 and runs the plugin again; kubemint notices the repeat, confirms
+// the refusal with one SelfSubjectReview and mints a new token, so calls
+// work again at once instead of failing until the old token expires.
+func TestRevokedCachedTokenIsReplaced(t *testing.T) {
+	mustAdmin(t, controlplane.PodReader("rot", "bot")+`---
+apiVersion: v1
+kind: Secret
+metadata: {name: bot-binding, namespace: rot}
+`, "apply", "-f", "-")
+	u := newUserEnv(t)
+	kc := u.kubeconfig(t, "--service-account=rot/bot", "--source-context=admin", "--bound-object-kind=Secret", "--bound-object-name=bot-binding", "-v=1")
+	u.vars = append(u.vars, "KUBECONFIG="+kc)
+	if r := u.kubectl(t, "get", "pods", "-n", "rot"); r.code != 0 {
+		t.Fatalf("first call: %s", r.stderr)
+	}
+	old := tokenOf(t, u.kubemint(t, execInfo(t, "client.authentication.k8s.io/v1"), "token", "--service-account=rot/bot", "--source-context=admin",
+		"--source-kubeconfig="+kc, "--bound-object-kind=Secret", "--bound-object-name=bot-binding").stdout)
+
+	// Revoke behind kubemint's back: the cache still holds the old token.
+	mustAdmin(t, "", "-n", "rot", "delete", "secret", "bot-binding")
+	mustAdmin(t, `apiVersion: v1
+kind: Secret
+metadata: {name: bot-binding, namespace: rot}
+`, "apply", "-f", "-")
+	empty := filepath.Join(t.TempDir(), "empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for start := time.Now(); ; time.Sleep(500 * time.Millisecond) {
+		r := u.kubectl(t, "--kubeconfig="+empty, "--server="+w.cp.Server, "--certificate-authority="+w.cp.CAFile, "--token="+old, "get", "pods", "-n", "rot")
+		if r.code != 0 && strings.Contains(r.stderr, "Unauthorized") {
+			break
+		}
+		if time.Since(start) > 20*time.Second {
+			t.Fatalf("the old token still works 20s after its Secret was deleted")
+		}
+	}
+
+	// client-go does not retry the request that got 401; it runs the
+	// plugin again for the next one. So this call may fail, but kubemint
+	// must have replaced the token within it.
+	before := tokenRequests(t)
+	r := u.kubectl(t, "get", "pods", "-n", "rot")
+	if !strings.Contains(r.stderr, "the API server refuses the cached token for rot/bot") {
+		t.Errorf("-v=1 does not say why it re-minted:\n%s", r.stderr)
+	}
+	if got := tokenRequests(t) - before; got != 1 {
+		t.Errorf("recovering made %v TokenRequests, want 1", got)
+	}
+	if r := u.kubectl(t, "get", "pods", "-n", "rot"); r.code != 0 {
+		t.Fatalf("the call after recovery: exit %d: %s", r.code, r.stderr)
+	}
+	// A healthy cache is not second-guessed: the next call is a plain hit.
+	before = tokenRequests(t)
+	if r := u.kubectl(t, "get", "pods", "-n", "rot"); r.code != 0 || tokenRequests(t)-before != 0 {
+		t.Errorf("the call after recovery: exit %d, %v TokenRequests", r.code, tokenRequests(t)-before)
 	}
 }

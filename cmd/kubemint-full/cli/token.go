@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clientauthv1 "k8s.io/client-go/pkg/apis/clientauthentication/v1"
 	clientauthv1beta1 "k8s.io/client-go/pkg/apis/clientauthentication/v1beta1"
@@ -141,9 +142,13 @@ func (t *tokenCmd) run(ctx context.Context) error {
 	if store.Mode != cache.None {
 		e, backend, err := store.Load(key)
 		switch {
-		case err == nil && e.Fresh(t.now(), t.RefreshBefore):
+		case err == nil && e.Fresh(t.now(), t.RefreshBefore) && !t.refused(ctx, store, key, &src, e.Token, logf):
 			logf(4, "served the cached token for %s from the %s cache", t.ServiceAccount, backend)
+			store.MarkServed(key, os.Getppid(), t.now())
 			return t.write(info.APIVersion, e.Token, e.RefreshAt(t.RefreshBefore))
+		case err == nil && e.Fresh(t.now(), t.RefreshBefore):
+			// Refused: mint a new one; serve this one only if that fails.
+			cached = &e
 		case err == nil:
 			logf(4, "the cached token for %s is due for a re-mint", t.ServiceAccount)
 			cached = &e
@@ -187,7 +192,37 @@ func (t *tokenCmd) run(ctx context.Context) error {
 			}
 		}
 	}
+	if store.Mode != cache.None {
+		store.MarkServed(key, os.Getppid(), t.now())
+	}
 	return t.write(info.APIVersion, entry.Token, entry.RefreshAt(t.RefreshBefore))
+}
+
+// refused reports whether the API server now refuses a cached token that
+// has not expired. It asks only when the same client asked for this entry
+// moments ago, which client-go does after a 401 (the token was revoked);
+// then one SelfSubjectReview with the token settles it. Any other failure
+// of that check counts as not refused: the token is served as before.
+func (t *tokenCmd) refused(ctx context.Context, store *cache.Store, key string, src **exchange.Source, token string, logf exchange.Logf) bool {
+	if !store.Repeated(key, os.Getppid(), t.now()) {
+		return false
+	}
+	if *src == nil {
+		s, err := t.loadSource()
+		if err != nil {
+			return false
+		}
+		*src = s
+	}
+	c, err := exchange.NewClient(exchange.AsToken((*src).Config, token), t.ServiceAccount, logf)
+	if err != nil {
+		return false
+	}
+	if _, err := c.WhoAmI(ctx); apierrors.IsUnauthorized(err) {
+		logf(1, "the API server refuses the cached token for %s (revoked before it expired); minting a new one", t.ServiceAccount)
+		return true
+	}
+	return false
 }
 
 // info describes a cached entry for kubemint status and clean.
