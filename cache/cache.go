@@ -23,7 +23,7 @@ const Service = "kubemint"
 
 // entryVersion is written into every entry so that a future format can tell
 // old entries apart instead of misreading them.
-const entryVersion = 1
+const entryVersion = 2
 
 // Entry is one cached credential.
 type Entry struct {
@@ -35,15 +35,27 @@ type Entry struct {
 // wireEntry is the stored form of an Entry: compact, because Windows
 // Credential Manager and the macOS security tool limit an item's size.
 type wireEntry struct {
-	V      int    `json:"v"`
+	V int `json:"v"`
+	// K is the start of the key the entry was stored under, so that an
+	// entry copied or renamed under another key is not served for it.
+	K      string `json:"k"`
 	Token  string `json:"t"`
 	Issued int64  `json:"i"`
 	Expiry int64  `json:"e"`
 }
 
-// Encode returns the stored form of e.
-func (e Entry) Encode() []byte {
-	b, err := json.Marshal(wireEntry{V: entryVersion, Token: e.Token, Issued: e.Issued.Unix(), Expiry: e.Expiry.Unix()})
+// keyTag is the part of a key an entry carries: enough to tell keys apart,
+// short enough to keep entries compact.
+func keyTag(key string) string {
+	if len(key) > 16 {
+		return key[:16]
+	}
+	return key
+}
+
+// Encode returns the stored form of e under key.
+func (e Entry) Encode(key string) []byte {
+	b, err := json.Marshal(wireEntry{V: entryVersion, K: keyTag(key), Token: e.Token, Issued: e.Issued.Unix(), Expiry: e.Expiry.Unix()})
 	if err != nil {
 		// A struct of strings and integers always marshals.
 		panic("cache: encoding entry: " + err.Error())
@@ -55,15 +67,19 @@ func (e Entry) Encode() []byte {
 // treat it as a miss: the entry is re-minted and overwritten.
 var ErrCorrupt = errors.New("cache entry is unreadable")
 
-// Decode parses the stored form of an entry. The error never quotes the
-// input, which holds a token.
-func Decode(b []byte) (Entry, error) {
+// Decode parses the stored form of the entry under key. An entry stored
+// under another key is refused. The error never quotes the input, which
+// holds a token.
+func Decode(key string, b []byte) (Entry, error) {
 	var w wireEntry
 	if err := json.Unmarshal(b, &w); err != nil {
 		return Entry{}, ErrCorrupt
 	}
 	if w.V != entryVersion {
 		return Entry{}, fmt.Errorf("%w: format version %d, want %d", ErrCorrupt, w.V, entryVersion)
+	}
+	if w.K != keyTag(key) {
+		return Entry{}, fmt.Errorf("%w: it was stored for another credential", ErrCorrupt)
 	}
 	if w.Token == "" || w.Expiry <= w.Issued {
 		return Entry{}, ErrCorrupt

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/zalando/go-keyring"
 )
 
 var t0 = time.Unix(1_800_000_000, 0)
@@ -24,7 +25,7 @@ func entry() Entry {
 
 func TestEntryRoundTrip(t *testing.T) {
 	e := entry()
-	got, err := Decode(e.Encode())
+	got, err := Decode("k", e.Encode("k"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,15 +37,17 @@ func TestEntryRoundTrip(t *testing.T) {
 func TestDecodeRejects(t *testing.T) {
 	tests := map[string]string{
 		"empty":            ``,
-		"truncated":        string(entry().Encode()[:20]),
+		"truncated":        string(entry().Encode("k")[:20]),
 		"not an object":    `[1,2]`,
-		"future version":   `{"v":2,"t":"x","i":1,"e":2}`,
-		"no token":         `{"v":1,"t":"","i":1,"e":2}`,
-		"expiry not after": `{"v":1,"t":"x","i":2,"e":2}`,
+		"future version":   `{"v":3,"k":"k","t":"x","i":1,"e":2}`,
+		"old version":      `{"v":1,"t":"x","i":1,"e":2}`,
+		"no token":         `{"v":2,"k":"k","t":"","i":1,"e":2}`,
+		"expiry not after": `{"v":2,"k":"k","t":"x","i":2,"e":2}`,
+		"another key":      string(entry().Encode("other")),
 	}
 	for name, in := range tests {
 		t.Run(name, func(t *testing.T) {
-			_, err := Decode([]byte(in))
+			_, err := Decode("k", []byte(in))
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("error = %v, want ErrCorrupt", err)
 			}
@@ -56,10 +59,10 @@ func TestDecodeRejects(t *testing.T) {
 }
 
 func FuzzDecode(f *testing.F) {
-	f.Add(entry().Encode())
-	f.Add([]byte(`{"v":1}`))
+	f.Add(entry().Encode("k"))
+	f.Add([]byte(`{"v":2}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		e, err := Decode(b)
+		e, err := Decode("k", b)
 		if err == nil && (e.Token == "" || !e.Expiry.After(e.Issued)) {
 			t.Errorf("accepted an unusable entry")
 		}
@@ -114,7 +117,7 @@ func TestFileStore(t *testing.T) {
 		t.Errorf("files left in the cache dir: %v", files)
 	}
 	// A torn or foreign file is a miss, and the next save replaces it.
-	if err := os.WriteFile(filepath.Join(dir, "k.json"), []byte(`{"v":1,"t":"abc`), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "k.json"), []byte(`{"v":2,"k":"k","t":"abc`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.Load("k"); !errors.Is(err, ErrCorrupt) {
@@ -364,7 +367,7 @@ func TestSymlinkedEntryIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	target := filepath.Join(t.TempDir(), "elsewhere.json")
-	if err := os.WriteFile(target, entry().Encode(), 0o600); err != nil {
+	if err := os.WriteFile(target, entry().Encode("k"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(dir, "k.json")
@@ -385,7 +388,7 @@ func TestSymlinkedEntryIsRefused(t *testing.T) {
 	if fi, err := os.Lstat(path); err != nil || fi.Mode()&os.ModeSymlink != 0 {
 		t.Errorf("the link is still there: %v", err)
 	}
-	if b, _ := os.ReadFile(target); string(b) != string(entry().Encode()) {
+	if b, _ := os.ReadFile(target); string(b) != string(entry().Encode("k")) {
 		t.Errorf("the save wrote through the link into its target")
 	}
 }
@@ -421,5 +424,67 @@ func TestRepeated(t *testing.T) {
 	}
 	if s.Repeated("k", 42, t0.Add(time.Second)) {
 		t.Errorf("a torn marker counts as a repeat")
+	}
+}
+
+// An entry copied under another key's name is not served for that key.
+func TestEntryCopiedUnderAnotherKeyIsAMiss(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kubemint")
+	s := &Store{Mode: File, Dir: dir}
+	a := strings.Repeat("a", 64)
+	b := strings.Repeat("b", 64)
+	if _, err := s.Save(a, entry()); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, a+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, b+".json"), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Load(b); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "another credential") {
+		t.Fatalf("Load of a copied entry = %v, want ErrCorrupt", err)
+	}
+	if _, _, err := s.Load(a); err != nil {
+		t.Fatalf("Load of the original: %v", err)
+	}
+}
+
+// TestHelperTooBig is not a test: TestKeyringRefusesALargeEntry runs it in
+// a child process, because go-keyring's mock replaces a process-wide
+// provider that the other tests need real.
+func TestHelperTooBig(t *testing.T) {
+	dir := os.Getenv("KUBEMINT_TEST_TOO_BIG")
+	if dir == "" {
+		t.Skip("helper process only")
+	}
+	keyring.MockInitWithError(keyring.ErrSetDataTooBig)
+	var logs []string
+	s := &Store{Mode: Auto, Dir: dir, Logf: func(level int, format string, args ...any) { logs = append(logs, fmt.Sprintf(format, args...)) }}
+	b, err := s.Save("k", entry())
+	fmt.Printf("%s|%v|%s\n", b, err, strings.Join(logs, ";"))
+}
+
+// A keyring that refuses an entry as too large (Windows Credential
+// Manager, the macOS security tool) sends only that entry to the file
+// cache, says so, and is not written off for the next entries.
+func TestKeyringRefusesALargeEntry(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kubemint")
+	child := exec.Command(os.Args[0], "-test.run=^TestHelperTooBig$")
+	child.Env = append(os.Environ(), "KUBEMINT_TEST_TOO_BIG="+dir, "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent")
+	out, err := child.Output()
+	if err != nil {
+		t.Fatalf("helper: %v\n%s", err, out)
+	}
+	line := strings.SplitN(string(out), "\n", 2)[0]
+	if !strings.HasPrefix(line, "file|<nil>|") || !strings.Contains(line, "refused this entry as too large") {
+		t.Errorf("helper said %q", line)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "k.json")); err != nil {
+		t.Errorf("the entry is not in the file cache: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "keyring-unavailable")); err == nil {
+		t.Errorf("one large entry made the keyring count as unavailable")
 	}
 }

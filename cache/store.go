@@ -144,7 +144,7 @@ func (s *Store) Save(key string, e Entry) (Backend, error) {
 		case errors.Is(err, keyring.ErrSetDataTooBig):
 			// The keyring works; this entry is too large for it (Windows
 			// Credential Manager, macOS security). Only it goes to a file.
-			s.logf(1, "the OS keyring refused this entry as too large (%d bytes); stored it in the file cache in %s", len(e.Encode()), s.Dir)
+			s.logf(1, "the OS keyring refused this entry as too large (%d bytes); stored it in the file cache in %s", len(e.Encode(key)), s.Dir)
 		default:
 			s.rememberKeyringOff(err)
 		}
@@ -303,11 +303,11 @@ func (s *Store) loadKeyring(key string) (Entry, error) {
 		}
 		return Entry{}, fmt.Errorf("reading the keyring: %w", err)
 	}
-	return Decode([]byte(secret))
+	return Decode(key, []byte(secret))
 }
 
 func (s *Store) saveKeyring(key string, e Entry) error {
-	err := s.withKeyringTimeout(func() error { return keyring.Set(Service, key, string(e.Encode())) })
+	err := s.withKeyringTimeout(func() error { return keyring.Set(Service, key, string(e.Encode(key))) })
 	if err != nil {
 		return fmt.Errorf("writing to the keyring: %w", err)
 	}
@@ -345,7 +345,7 @@ func (s *Store) loadFile(key string) (Entry, error) {
 	if _, err := io.ReadFull(f, b); err != nil {
 		return Entry{}, ErrCorrupt
 	}
-	return Decode(b)
+	return Decode(key, b)
 }
 
 // insecure reports permission bits that let others read or write. Windows
@@ -358,7 +358,7 @@ func (s *Store) saveFile(key string, e Entry) error {
 	if err := s.ensureDir(); err != nil {
 		return err
 	}
-	return writeFileAtomic(s.entryPath(key), e.Encode())
+	return writeFileAtomic(s.entryPath(key), e.Encode(key))
 }
 
 // ensureDir creates the cache directory, private to the user.

@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,6 +27,11 @@ func TestErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	wrongCA := writeKubeconfig(t, filepath.Join(t.TempDir(), "kubeconfig"), w.cp.Server, other)
+
+	garbage := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(garbage, []byte("apiVersion: v1\nclusters: {{{\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name     string
@@ -62,6 +68,16 @@ func TestErrors(t *testing.T) {
 			name: "TLS failure",
 			args: []string{"--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig=" + wrongCA},
 			want: []string{"TLS verification of the API server " + w.cp.Server + " failed", "certificate-authority-data"},
+		},
+		{
+			name: "kubeconfig does not parse",
+			args: []string{"--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig=" + garbage},
+			want: []string{"loading " + garbage},
+		},
+		{
+			name: "service account name not a DNS name",
+			args: []string{"--service-account=ci/Deploy_Bot", "--source-context=admin"},
+			want: []string{`"Deploy_Bot" is not a valid service account name`},
 		},
 		{
 			name: "duration too short",
@@ -117,6 +133,11 @@ func TestErrors(t *testing.T) {
 			}
 			if strings.Contains(r.stderr, "eyJ") {
 				t.Errorf("stderr holds something like a token")
+			}
+			// The same at the highest verbosity: more lines, never a token.
+			r = u.kubemint(t, tt.execInfo, append([]string{"token", "-v=10"}, tt.args...)...)
+			if r.code == 0 || r.stdout != "" || strings.Contains(r.stderr, "eyJ") {
+				t.Errorf("at -v=10: exit %d, stdout %q, or a token on stderr", r.code, r.stdout)
 			}
 		})
 	}

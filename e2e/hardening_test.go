@@ -157,7 +157,7 @@ func TestKillNineLeavesTheCacheReadable(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := cache.Decode(b); err != nil {
+			if _, err := cache.Decode(strings.TrimSuffix(filepath.Base(e), ".json"), b); err != nil {
 				t.Fatalf("after kill %d: %s is torn: %v", i, filepath.Base(e), err)
 			}
 		}

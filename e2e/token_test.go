@@ -179,7 +179,7 @@ func TestCorruptEntryIsReminted(t *testing.T) {
 	if len(files) != 1 {
 		t.Fatalf("cache files: %v", files)
 	}
-	if err := os.WriteFile(files[0], []byte(`{"v":1,"t":"eyJ`), 0o600); err != nil {
+	if err := os.WriteFile(files[0], []byte(`{"v":2,"k":"x","t":"eyJ`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	before := tokenRequests(t)
