@@ -37,12 +37,14 @@ test-unit:
 test-e2e: tools
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./e2e/...
 
+FUZZTIME ?= 10s
+
 ## fuzz: the exec-info parsers (lean and full must agree), the cache entry decoder, the JWT claims reader
 fuzz:
-	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=10s ./cache
-	$(GO) test -run='^$$' -fuzz=FuzzParseExecInfo -fuzztime=10s ./credential
-	$(GO) test -run='^$$' -fuzz=FuzzLeanAndFullReadTheSameExecInfo -fuzztime=10s ./cmd/kubemint-full/cli
-	$(GO) test -run='^$$' -fuzz=FuzzAccountOf -fuzztime=10s ./kubeconfig
+	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./cache
+	$(GO) test -run='^$$' -fuzz=FuzzParseExecInfo -fuzztime=$(FUZZTIME) ./credential
+	$(GO) test -run='^$$' -fuzz=FuzzLeanAndFullReadTheSameExecInfo -fuzztime=$(FUZZTIME) ./cmd/kubemint-full/cli
+	$(GO) test -run='^$$' -fuzz=FuzzAccountOf -fuzztime=$(FUZZTIME) ./kubeconfig
 
 ## bench: cache-hit cost against a static hello-world, cold mint against kubectl create token
 bench: tools build
