@@ -30,6 +30,9 @@ type Entry struct {
 	Token  string
 	Issued time.Time
 	Expiry time.Time
+	// ChainStart is when the source last minted: tokens that renew
+	// themselves carry it from one to the next. Zero means Issued.
+	ChainStart time.Time
 }
 
 // wireEntry is the stored form of an Entry: compact, because Windows
@@ -42,6 +45,7 @@ type wireEntry struct {
 	Token  string `json:"t"`
 	Issued int64  `json:"i"`
 	Expiry int64  `json:"e"`
+	Chain  int64  `json:"c,omitempty"`
 }
 
 // keyTag is the part of a key an entry carries: enough to tell keys apart,
@@ -55,7 +59,11 @@ func keyTag(key string) string {
 
 // Encode returns the stored form of e under key.
 func (e Entry) Encode(key string) []byte {
-	b, err := json.Marshal(wireEntry{V: entryVersion, K: keyTag(key), Token: e.Token, Issued: e.Issued.Unix(), Expiry: e.Expiry.Unix()})
+	w := wireEntry{V: entryVersion, K: keyTag(key), Token: e.Token, Issued: e.Issued.Unix(), Expiry: e.Expiry.Unix()}
+	if !e.ChainStart.IsZero() && !e.ChainStart.Equal(e.Issued) {
+		w.Chain = e.ChainStart.Unix()
+	}
+	b, err := json.Marshal(w)
 	if err != nil {
 		// A struct of strings and integers always marshals.
 		panic("cache: encoding entry: " + err.Error())
@@ -84,7 +92,11 @@ func Decode(key string, b []byte) (Entry, error) {
 	if w.Token == "" || w.Expiry <= w.Issued {
 		return Entry{}, ErrCorrupt
 	}
-	return Entry{Token: w.Token, Issued: time.Unix(w.Issued, 0), Expiry: time.Unix(w.Expiry, 0)}, nil
+	e := Entry{Token: w.Token, Issued: time.Unix(w.Issued, 0), Expiry: time.Unix(w.Expiry, 0), ChainStart: time.Unix(w.Chain, 0)}
+	if w.Chain == 0 {
+		e.ChainStart = e.Issued
+	}
+	return e, nil
 }
 
 // RefreshAt is the moment from which e should be replaced by a new token:

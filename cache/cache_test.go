@@ -20,7 +20,7 @@ import (
 var t0 = time.Unix(1_800_000_000, 0)
 
 func entry() Entry {
-	return Entry{Token: "header.payload.signature", Issued: t0, Expiry: t0.Add(time.Hour)}
+	return Entry{Token: "header.payload.signature", Issued: t0, Expiry: t0.Add(time.Hour), ChainStart: t0}
 }
 
 func TestEntryRoundTrip(t *testing.T) {
@@ -31,6 +31,19 @@ func TestEntryRoundTrip(t *testing.T) {
 	}
 	if diff := cmp.Diff(e, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// A token that renewed itself carries the start of its chain.
+func TestChainStartRoundTrip(t *testing.T) {
+	e := entry()
+	e.ChainStart = t0.Add(-5 * time.Hour)
+	got, err := Decode("k", e.Encode("k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.ChainStart.Equal(e.ChainStart) {
+		t.Errorf("ChainStart = %v, want %v", got.ChainStart, e.ChainStart)
 	}
 }
 

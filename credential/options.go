@@ -28,6 +28,12 @@ type Options struct {
 	ServiceAccount   string
 	SourceContext    string
 	SourceKubeconfig string
+	SourceInCluster  bool
+	SourceTokenFile  string
+	SourceServer     string
+	SourceCA         string
+	SelfRenew        bool
+	MaxChainAge      time.Duration
 
 	Duration        time.Duration
 	Audiences       []string
@@ -47,6 +53,12 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.ServiceAccount, "service-account", o.ServiceAccount, "Service account to mint a token for, as NAMESPACE/NAME (required).")
 	fs.StringVar(&o.SourceContext, "source-context", o.SourceContext, "Kubeconfig context whose credentials mint the token; it needs create on serviceaccounts/token for the account. Default: the current context.")
 	fs.StringVar(&o.SourceKubeconfig, "source-kubeconfig", o.SourceKubeconfig, "Kubeconfig file that holds --source-context. Default: $KUBECONFIG, then ~/.kube/config.")
+	fs.BoolVar(&o.SourceInCluster, "source-in-cluster", o.SourceInCluster, "Mint with the service-account token of the pod kubemint runs in (/var/run/secrets/kubernetes.io/serviceaccount), re-read on every mint.")
+	fs.StringVar(&o.SourceTokenFile, "source-token-file", o.SourceTokenFile, "Mint with the bearer token in this file (a CI system's OIDC token, a token another tool keeps fresh), re-read on every mint.")
+	fs.StringVar(&o.SourceServer, "source-server", o.SourceServer, "API server for --source-token-file when the exec entry does not set provideClusterInfo.")
+	fs.StringVar(&o.SourceCA, "source-certificate-authority", o.SourceCA, "CA file that verifies --source-server.")
+	fs.BoolVar(&o.SelfRenew, "self-renew", o.SelfRenew, "Let the cached token mint its own successor (the account needs create on its own serviceaccounts/token; kubemint setup --self-renew grants it). The source is needed only to start the chain, or when it breaks.")
+	fs.DurationVar(&o.MaxChainAge, "max-chain-age", o.MaxChainAge, "With --self-renew: after this long since the source last minted, use the source again. Default: no limit.")
 	if o.Duration == 0 {
 		o.Duration = time.Hour
 	}
@@ -87,6 +99,24 @@ func (o *Options) Validate() error {
 	}
 	if o.Duration < MinDuration {
 		return fmt.Errorf("--duration must be at least %v, the shortest token the API server issues; got %v", shortDuration(MinDuration), shortDuration(o.Duration))
+	}
+	sources := 0
+	for _, set := range []bool{o.SourceContext != "" || o.SourceKubeconfig != "", o.SourceInCluster, o.SourceTokenFile != ""} {
+		if set {
+			sources++
+		}
+	}
+	if sources > 1 {
+		return fmt.Errorf("choose one source: --source-context (with --source-kubeconfig), --source-in-cluster or --source-token-file")
+	}
+	if (o.SourceServer != "" || o.SourceCA != "") && o.SourceTokenFile == "" {
+		return fmt.Errorf("--source-server and --source-certificate-authority go with --source-token-file")
+	}
+	if o.MaxChainAge != 0 && !o.SelfRenew {
+		return fmt.Errorf("--max-chain-age goes with --self-renew")
+	}
+	if o.MaxChainAge < 0 {
+		return fmt.Errorf("--max-chain-age must be greater than or equal to 0")
 	}
 	if o.RequestTimeout < 0 {
 		return fmt.Errorf("--request-timeout must be greater than or equal to 0")

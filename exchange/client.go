@@ -23,15 +23,16 @@ type Client struct {
 	core, rbac, authn, authz *rest.RESTClient
 	// Server is the API server's URL, for error messages.
 	Server string
-	// Context names the identity in error messages.
-	Context string
+	// Label names the identity in error messages: `context "admin"`,
+	// "the pod's service account".
+	Label string
 	// clock keeps the Date header of the API server's latest answer.
 	clock *serverClock
 }
 
 // NewClient returns a client for cfg. logf, when set, receives one line
 // per request at -v=6.
-func NewClient(cfg *rest.Config, context string, logf Logf) (*Client, error) {
+func NewClient(cfg *rest.Config, label string, logf Logf) (*Client, error) {
 	scheme := runtime.NewScheme()
 	scheme.AddKnownTypes(corev1.SchemeGroupVersion, &corev1.Namespace{}, &corev1.ServiceAccount{}, &corev1.Secret{})
 	scheme.AddKnownTypes(rbacv1.SchemeGroupVersion, &rbacv1.RoleBinding{}, &rbacv1.ClusterRoleBinding{}, &rbacv1.Role{}, &rbacv1.ClusterRole{})
@@ -41,7 +42,7 @@ func NewClient(cfg *rest.Config, context string, logf Logf) (*Client, error) {
 		metav1.AddToGroupVersion(scheme, gv)
 	}
 	codecs := serializer.NewCodecFactory(scheme).WithoutConversion()
-	c := &Client{Server: cfg.Host, Context: context, clock: &serverClock{}}
+	c := &Client{Server: cfg.Host, Label: label, clock: &serverClock{}}
 	for _, x := range []struct {
 		client  **rest.RESTClient
 		gv      schema.GroupVersion

@@ -46,9 +46,9 @@ type Logf func(level int, format string, args ...any)
 // account to create, the RBAC rule to grant, the server that could not be
 // reached.
 func Mint(ctx context.Context, src *Source, req Request, logf Logf) (Token, error) {
-	c, err := NewClient(src.Config, src.Context, logf)
+	c, err := NewClient(src.Config, src.Label, logf)
 	if err != nil {
-		return Token{}, fmt.Errorf("context %q: %w", src.Context, err)
+		return Token{}, fmt.Errorf("%s: %w", src.Label, err)
 	}
 	return c.Mint(ctx, req)
 }
@@ -140,10 +140,10 @@ func (c *Client) explain(err error, req Request) error {
 		}
 		return fmt.Errorf("service account %s not found on %s; create it with: kubectl create serviceaccount %s -n %s (or run kubemint setup)", account, c.Server, req.Name, req.Namespace)
 	case apierrors.IsForbidden(err):
-		return fmt.Errorf("context %q may not mint tokens for %s on %s: it needs RBAC permission to create serviceaccounts/token for %q in namespace %q; grant it with: kubectl create role kubemint-minter -n %s --verb=create --resource=serviceaccounts/token --resource-name=%s, then kubectl create rolebinding kubemint-minter -n %s --role=kubemint-minter %s",
-			c.Context, account, c.Server, req.Name, req.Namespace, req.Namespace, req.Name, req.Namespace, subjectFlag(statusMessage(err)))
+		return fmt.Errorf("%s may not mint tokens for %s on %s: it needs RBAC permission to create serviceaccounts/token for %q in namespace %q; grant it with: kubectl create role kubemint-minter -n %s --verb=create --resource=serviceaccounts/token --resource-name=%s, then kubectl create rolebinding kubemint-minter -n %s --role=kubemint-minter %s",
+			c.Label, account, c.Server, req.Name, req.Namespace, req.Namespace, req.Name, req.Namespace, subjectFlag(statusMessage(err)))
 	case apierrors.IsUnauthorized(err):
-		return fmt.Errorf("the API server %s rejected the credentials of context %q (401 Unauthorized); renew that context's credentials or choose another --source-context", c.Server, c.Context)
+		return fmt.Errorf("the API server %s rejected the credentials of %s (401 Unauthorized); renew them, or choose another source", c.Server, c.Label)
 	case apierrors.IsBadRequest(err) || apierrors.IsInvalid(err):
 		return fmt.Errorf("the API server %s refused the token request for %s: %s; check --duration, --audience and the --bound-object flags", c.Server, account, statusMessage(err))
 	}
@@ -151,12 +151,12 @@ func (c *Client) explain(err error, req Request) error {
 	var hostErr x509.HostnameError
 	var certInvalid x509.CertificateInvalidError
 	if errors.As(err, &x509Err) || errors.As(err, &hostErr) || errors.As(err, &certInvalid) || strings.Contains(err.Error(), "x509:") || strings.Contains(err.Error(), "tls:") {
-		return fmt.Errorf("TLS verification of the API server %s failed (context %q): %s; fix the cluster's certificate-authority-data or server address in the kubeconfig", c.Server, c.Context, tlsReason(err))
+		return fmt.Errorf("TLS verification of the API server %s failed (%s): %s; fix the cluster's certificate-authority-data or server address in the kubeconfig", c.Server, c.Label, tlsReason(err))
 	}
 	var urlErr *url.Error
 	var netErr net.Error
 	if errors.As(err, &urlErr) || errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("cannot reach the API server %s (context %q): %s; check that it is running and that the kubeconfig's server address is right", c.Server, c.Context, netReason(err))
+		return fmt.Errorf("cannot reach the API server %s (%s): %s; check that it is running and that the kubeconfig's server address is right", c.Server, c.Label, netReason(err))
 	}
 	if se, ok := err.(apierrors.APIStatus); ok {
 		return fmt.Errorf("the API server %s refused the token request for %s: %s", c.Server, account, se.Status().Message)

@@ -16,7 +16,7 @@ import (
 // The real API server produces most of these in the end-to-end tests; this
 // table covers the shapes it cannot be made to produce on demand.
 func TestExplain(t *testing.T) {
-	c := &Client{Context: "admin", Server: "https://k8s.example:6443"}
+	c := &Client{Label: `context "admin"`, Server: "https://k8s.example:6443"}
 	req := Request{Namespace: "ci", Name: "deployer"}
 	sa := schema.GroupResource{Resource: "serviceaccounts"}
 	tests := map[string]struct {
@@ -52,7 +52,7 @@ func TestExplain(t *testing.T) {
 		},
 		"unauthorized": {
 			err:  apierrors.NewUnauthorized("expired"),
-			want: []string{"rejected the credentials of context \"admin\" (401 Unauthorized)"},
+			want: []string{"rejected the credentials of context \"admin\" (401 Unauthorized)", "choose another source"},
 		},
 		"bad request": {
 			err:  apierrors.NewBadRequest("audience not allowed"),

@@ -42,7 +42,7 @@ func (c *Client) describe(err error, verb, resource, namespace, name string) err
 		what = resource + " " + namespace + "/" + name
 	}
 	if apierrors.IsForbidden(err) {
-		return fmt.Errorf("context %q may not %s %s on %s: %s", c.Context, verbBase(verb), what, c.Server, statusMessage(err))
+		return fmt.Errorf("%s may not %s %s on %s: %s", c.Label, verbBase(verb), what, c.Server, statusMessage(err))
 	}
 	return fmt.Errorf("%s %s on %s: %w", verb, what, c.Server, err)
 }
@@ -158,4 +158,24 @@ func (c *Client) RoleExists(ctx context.Context, ns, name string) (bool, error) 
 		return false, c.describe(err, "reading", resource, ns, name)
 	}
 	return true, nil
+}
+
+// SelfRenewRole is the Role that lets a service account mint its own
+// successor tokens (kubemint token --self-renew).
+func SelfRenewRole(account string) string { return account + "-self-renew" }
+
+// EnsureSelfRenewRole creates, unless it exists, the Role that allows
+// service account ns/account to create tokens for itself and nothing else.
+func (c *Client) EnsureSelfRenewRole(ctx context.Context, ns, account string) (bool, error) {
+	name := SelfRenewRole(account)
+	obj := &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: managedBy},
+		Rules: []rbacv1.PolicyRule{{
+			APIGroups:     []string{""},
+			Resources:     []string{"serviceaccounts/token"},
+			Verbs:         []string{"create"},
+			ResourceNames: []string{account},
+		}},
+	}
+	return c.ensure(ctx, c.rbac, "roles", ns, name, obj, &rbacv1.Role{})
 }

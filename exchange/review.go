@@ -18,7 +18,7 @@ func (c *Client) WhoAmI(ctx context.Context) (authenticationv1.UserInfo, error) 
 	out := &authenticationv1.SelfSubjectReview{}
 	err := c.authn.Post().Resource("selfsubjectreviews").Body(&authenticationv1.SelfSubjectReview{}).Do(ctx).Into(out)
 	if err != nil {
-		return authenticationv1.UserInfo{}, fmt.Errorf("asking %s who %s is: %w", c.Server, c.Context, err)
+		return authenticationv1.UserInfo{}, fmt.Errorf("asking %s who %s is: %w", c.Server, c.Label, err)
 	}
 	return out.Status.UserInfo, nil
 }
@@ -30,7 +30,7 @@ func (c *Client) Rules(ctx context.Context, ns string) ([]string, error) {
 	out := &authorizationv1.SelfSubjectRulesReview{}
 	in := &authorizationv1.SelfSubjectRulesReview{Spec: authorizationv1.SelfSubjectRulesReviewSpec{Namespace: ns}}
 	if err := c.authz.Post().Resource("selfsubjectrulesreviews").Body(in).Do(ctx).Into(out); err != nil {
-		return nil, fmt.Errorf("asking %s what %s may do: %w", c.Server, c.Context, err)
+		return nil, fmt.Errorf("asking %s what %s may do: %w", c.Server, c.Label, err)
 	}
 	byVerbs := map[string][]string{}
 	for _, r := range out.Status.ResourceRules {
@@ -71,7 +71,7 @@ func (c *Client) CanMint(ctx context.Context, ns, name string) (bool, string, er
 	}}
 	out := &authorizationv1.SelfSubjectAccessReview{}
 	if err := c.authz.Post().Resource("selfsubjectaccessreviews").Body(in).Do(ctx).Into(out); err != nil {
-		return false, "", fmt.Errorf("asking %s whether %s may mint tokens: %w", c.Server, c.Context, err)
+		return false, "", fmt.Errorf("asking %s whether %s may mint tokens: %w", c.Server, c.Label, err)
 	}
 	return out.Status.Allowed, out.Status.Reason, nil
 }

@@ -25,8 +25,12 @@ const DefaultTimeout = 20 * time.Second
 
 // Source is a kubeconfig context loaded for minting.
 type Source struct {
-	// Context is the name of the context.
+	// Context is the name of the kubeconfig context, or what the source is
+	// when it is not a context ("in-cluster", a token file).
 	Context string
+	// Label names the source in messages: `context "admin"`, "the pod's
+	// service account", "the token in /path".
+	Label string
 	// Config authenticates as the context's user.
 	Config *rest.Config
 	// Server and CAData name the context's API server, as the cache key
@@ -77,7 +81,7 @@ func LoadSource(path, contextName string) (*Source, error) {
 		// A hung connection must not hang kubectl, which waits for us.
 		cfg.Timeout = DefaultTimeout
 	}
-	return &Source{Context: contextName, Config: cfg, Server: cfg.Host, CAData: ca}, nil
+	return &Source{Context: contextName, Label: fmt.Sprintf("context %q", contextName), Config: cfg, Server: cfg.Host, CAData: ca}, nil
 }
 
 // IsKubemintCommand reports whether an exec entry's command runs kubemint.

@@ -103,7 +103,7 @@ func (d *doctor) run(ctx context.Context, o *credential.Options, stderr io.Write
 		d.fail("", "source context: %v", err)
 		return
 	}
-	c, err := exchange.NewClient(src.Config, src.Context, logf)
+	c, err := exchange.NewClient(src.Config, src.Label, logf)
 	if err != nil {
 		d.fail("", "source context %q: %v", src.Context, err)
 		return

@@ -51,7 +51,7 @@ func runRevoke(ctx context.Context, o *credential.Options, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	c, err := exchange.NewClient(src.Config, src.Context, logf)
+	c, err := exchange.NewClient(src.Config, src.Label, logf)
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,7 @@ type setupCmd struct {
 	clusterRole      string
 	clusterWide      bool
 	revocable        bool
+	selfRenew        bool
 	contextName      string
 	kubeconfigOut    string
 	duration         time.Duration
@@ -78,6 +79,7 @@ Exit status: 0 when the context works; 1 with one line on stderr otherwise.`,
 	f.StringVar(&s.clusterRole, "cluster-role", "", "Bind this ClusterRole: in the account's namespace with a RoleBinding, or cluster-wide with --cluster-wide.")
 	f.BoolVar(&s.clusterWide, "cluster-wide", false, "Bind --cluster-role with a ClusterRoleBinding, for every namespace.")
 	f.BoolVar(&s.revocable, "revocable", false, "Bind every minted token to a Secret, so that kubemint revoke kills them all in one step.")
+	f.BoolVar(&s.selfRenew, "self-renew", false, "Let the account renew its own tokens (a Role allowing create on its own serviceaccounts/token), and write --self-renew into the exec entry. Pair it with --revocable.")
 	f.StringVar(&s.contextName, "context-name", "", "Name of the kubeconfig context (and user) to write. Default: NAMESPACE-NAME@CLUSTER.")
 	f.StringVar(&s.kubeconfigOut, "kubeconfig-out", "", "Write a standalone kubeconfig (cluster, CA, exec user, context) to this file instead of editing the source kubeconfig.")
 	f.DurationVar(&s.duration, "duration", s.duration, "Lifetime of the tokens the exec entry mints; at least 10m.")
@@ -124,7 +126,7 @@ func (s *setupCmd) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	admin, err := exchange.NewClient(src.Config, src.Context, logf)
+	admin, err := exchange.NewClient(src.Config, src.Label, logf)
 	if err != nil {
 		return err
 	}
@@ -165,6 +167,17 @@ func (s *setupCmd) run(ctx context.Context) error {
 		}
 		rep.step(created, fmt.Sprintf("%s (%s %s)", kind, b.Kind, b.Role))
 	}
+	if s.selfRenew {
+		if created, err = admin.EnsureSelfRenewRole(ctx, ns, name); err != nil {
+			return err
+		}
+		rep.step(created, "role "+ns+"/"+exchange.SelfRenewRole(name)+" (create on its own serviceaccounts/token)")
+		bname, created, err := admin.EnsureBinding(ctx, ns, name, exchange.Binding{Kind: "Role", Role: exchange.SelfRenewRole(name)})
+		if err != nil {
+			return err
+		}
+		rep.step(created, "rolebinding "+ns+"/"+bname)
+	}
 	if s.revocable {
 		if created, err = admin.EnsureSecret(ctx, ns, secretName(name), s.account); err != nil {
 			return err
@@ -184,7 +197,7 @@ func (s *setupCmd) run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("the context was written, but minting a token failed: %w", err)
 	}
-	sa, err := exchange.NewClient(exchange.AsToken(src.Config, token), contextName, logf)
+	sa, err := exchange.NewClient(exchange.AsToken(src.Config, token), "the token of "+s.account, logf)
 	if err != nil {
 		return err
 	}
@@ -233,6 +246,9 @@ func (s *setupCmd) tokenArgs(sourceContext, sourceFile string) []string {
 	if s.revocable {
 		_, name, _ := (&credential.Options{ServiceAccount: s.account}).Account()
 		args = append(args, "--bound-object-kind=Secret", "--bound-object-name="+secretName(name))
+	}
+	if s.selfRenew {
+		args = append(args, "--self-renew")
 	}
 	return args
 }
@@ -405,6 +421,7 @@ func (s *setupCmd) mint(ctx context.Context, src *exchange.Source, file, context
 	t.Duration = s.duration
 	t.Cache = string(cache.Auto)
 	t.Verbosity = s.verbosity
+	t.SelfRenew = s.selfRenew
 	if s.revocable {
 		_, name, _ := t.Account()
 		t.BoundObjectKind, t.BoundObjectName = "Secret", secretName(name)

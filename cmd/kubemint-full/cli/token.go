@@ -38,6 +38,9 @@ type tokenCmd struct {
 	credential.Options
 	stdout, stderr io.Writer
 	execInfo       string
+	// cluster is the API server the credential is for, from the exec info
+	// or, failing that, the source.
+	cluster *credential.Cluster
 	now            func() time.Time
 	cacheDir       string
 }
@@ -120,6 +123,7 @@ func (t *tokenCmd) run(ctx context.Context) error {
 		}
 		info.Cluster = &credential.Cluster{Server: src.Server, CertificateAuthorityData: src.CAData}
 	}
+	t.cluster = info.Cluster
 	key := credential.Key(&t.Options, *info.Cluster)
 	store := &cache.Store{Mode: cache.Mode(t.Cache), Dir: t.cacheDir, Logf: logf, Now: t.now}
 
@@ -163,7 +167,7 @@ func (t *tokenCmd) run(ctx context.Context) error {
 		}
 	}
 
-	tok, err := t.mint(ctx, src, ns, name, logf)
+	tok, chainStart, err := t.mint(ctx, src, *info.Cluster, cached, ns, name, logf)
 	if err != nil {
 		if cached != nil && cached.Valid(t.now()) {
 			logf(1, "%v", err)
@@ -176,7 +180,7 @@ func (t *tokenCmd) run(ctx context.Context) error {
 		}
 		return err
 	}
-	entry := cache.Entry{Token: tok.Token, Issued: tok.Issued, Expiry: tok.Expiry}
+	entry := cache.Entry{Token: tok.Token, Issued: tok.Issued, Expiry: tok.Expiry, ChainStart: chainStart}
 	logf(4, "minted a token for %s, valid until %s", t.ServiceAccount, tok.Expiry.Format(time.RFC3339))
 	if store.Mode != cache.None {
 		backend, err := store.Save(key, entry)
@@ -214,7 +218,7 @@ func (t *tokenCmd) refused(ctx context.Context, store *cache.Store, key string, 
 		}
 		*src = s
 	}
-	c, err := exchange.NewClient(exchange.AsToken((*src).Config, token), t.ServiceAccount, logf)
+	c, err := exchange.NewClient(exchange.AsToken((*src).Config, token), "the token of "+t.ServiceAccount, logf)
 	if err != nil {
 		return false
 	}
@@ -246,29 +250,42 @@ const (
 	labelBound    = "boundObject"
 )
 
+// loadSource loads the configured source: a pod's own token, a token
+// file, or (the default) a kubeconfig context.
 func (t *tokenCmd) loadSource() (*exchange.Source, error) {
-	src, err := exchange.LoadSource(t.SourceKubeconfig, t.SourceContext)
+	var src *exchange.Source
+	var err error
+	switch {
+	case t.SourceInCluster:
+		src, err = exchange.InCluster()
+	case t.SourceTokenFile != "":
+		server, ca := t.SourceServer, []byte(nil)
+		if t.SourceCA != "" {
+			if ca, err = os.ReadFile(t.SourceCA); err != nil {
+				return nil, fmt.Errorf("reading --source-certificate-authority: %w", err)
+			}
+		}
+		if server == "" && t.cluster != nil {
+			server, ca = t.cluster.Server, t.cluster.CertificateAuthorityData
+		}
+		src, err = exchange.TokenFile(t.SourceTokenFile, server, ca)
+	default:
+		src, err = exchange.LoadSource(t.SourceKubeconfig, t.SourceContext)
+	}
 	if err == nil && t.RequestTimeout > 0 {
 		src.Config.Timeout = t.RequestTimeout
 	}
 	return src, err
 }
 
-func (t *tokenCmd) mint(ctx context.Context, src *exchange.Source, ns, name string, logf exchange.Logf) (exchange.Token, error) {
+// mint mints a new token: with the cached token itself when --self-renew
+// allows (the chain goes on), else with the configured source (a new chain
+// starts). It returns the token and the start of its chain.
+func (t *tokenCmd) mint(ctx context.Context, src *exchange.Source, cluster credential.Cluster, cached *cache.Entry, ns, name string, logf exchange.Logf) (exchange.Token, time.Time, error) {
 	if os.Getenv(mintingEnv) != "" {
-		return exchange.Token{}, fmt.Errorf("kubemint was started by another kubemint that is minting %s: the source context's credentials come from kubemint; set --source-context to a context with credentials of its own", os.Getenv(mintingEnv))
+		return exchange.Token{}, time.Time{}, fmt.Errorf("kubemint was started by another kubemint that is minting %s: the source context's credentials come from kubemint; set --source-context to a context with credentials of its own", os.Getenv(mintingEnv))
 	}
-	if src == nil {
-		var err error
-		if src, err = t.loadSource(); err != nil {
-			return exchange.Token{}, err
-		}
-	}
-	// Inherited by any exec plugin that client-go runs for the source.
-	if err := os.Setenv(mintingEnv, t.ServiceAccount); err != nil {
-		return exchange.Token{}, err
-	}
-	return exchange.Mint(ctx, src, exchange.Request{
+	req := exchange.Request{
 		Namespace: ns,
 		Name:      name,
 		Audiences: t.Audiences,
@@ -276,7 +293,35 @@ func (t *tokenCmd) mint(ctx context.Context, src *exchange.Source, ns, name stri
 		BoundKind: t.BoundObjectKind,
 		BoundName: t.BoundObjectName,
 		BoundUID:  t.BoundObjectUID,
-	}, logf)
+	}
+	if t.SelfRenew && cached != nil && cached.Valid(t.now()) {
+		if t.MaxChainAge > 0 && t.now().Sub(cached.ChainStart) >= t.MaxChainAge {
+			logf(1, "the chain of tokens of %s started %s ago, past --max-chain-age; minting with the source", t.ServiceAccount, t.now().Sub(cached.ChainStart).Round(time.Second))
+		} else {
+			self := exchange.SelfSource(t.ServiceAccount, cluster.Server, cluster.CertificateAuthorityData, cached.Token)
+			if t.RequestTimeout > 0 {
+				self.Config.Timeout = t.RequestTimeout
+			}
+			tok, err := exchange.Mint(ctx, self, req, logf)
+			if err == nil {
+				logf(4, "the token of %s renewed itself (chain started %s)", t.ServiceAccount, cached.ChainStart.Format(time.RFC3339))
+				return tok, cached.ChainStart, nil
+			}
+			logf(1, "the token of %s could not renew itself (%v); minting with the source (kubemint setup --self-renew grants the right to renew)", t.ServiceAccount, err)
+		}
+	}
+	if src == nil {
+		var err error
+		if src, err = t.loadSource(); err != nil {
+			return exchange.Token{}, time.Time{}, err
+		}
+	}
+	// Inherited by any exec plugin that client-go runs for the source.
+	if err := os.Setenv(mintingEnv, t.ServiceAccount); err != nil {
+		return exchange.Token{}, time.Time{}, err
+	}
+	tok, err := exchange.Mint(ctx, src, req, logf)
+	return tok, tok.Issued, err
 }
 
 // write prints the ExecCredential, built with client-go's own types, in the
