@@ -40,9 +40,9 @@ type tokenCmd struct {
 	execInfo       string
 	// cluster is the API server the credential is for, from the exec info
 	// or, failing that, the source.
-	cluster *credential.Cluster
-	now            func() time.Time
-	cacheDir       string
+	cluster  *credential.Cluster
+	now      func() time.Time
+	cacheDir string
 }
 
 func newTokenCmd(stdout, stderr io.Writer) *cobra.Command {
