@@ -67,6 +67,7 @@ docs-check:
 	git diff --exit-code docs/reference || (echo "docs/reference is stale: run make docs" >&2; exit 1)
 
 lint:
+	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
