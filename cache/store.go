@@ -414,7 +414,7 @@ func writeFileAtomic(path string, data []byte) (err error) {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("writing cache entry: %w", err)
 	}
-	if err := os.Rename(f.Name(), path); err != nil {
+	if err := rename(f.Name(), path); err != nil {
 		return fmt.Errorf("writing cache entry: %w", err)
 	}
 	return nil

@@ -171,3 +171,37 @@ func TestKillNineLeavesTheCacheReadable(t *testing.T) {
 		t.Errorf("the call after the kills: exit %d in %v: %s", r.code, time.Since(start), r.stderr)
 	}
 }
+
+// TestLargestToken measures the largest entry a TokenRequest makes: five
+// audiences and a token bound to a Pod. Windows Credential Manager refuses
+// blobs over 2560 bytes; kubemint stores such an entry in a file instead
+// (cache/TestKeyringRefusesALargeEntry), so this records how close it gets.
+func TestLargestToken(t *testing.T) {
+	mustAdmin(t, `apiVersion: v1
+kind: Pod
+metadata: {name: a-pod-with-a-rather-long-name-for-binding-tokens-to, namespace: ci}
+spec:
+  serviceAccountName: deployer
+  containers: [{name: c, image: registry.example/none}]
+`, "apply", "-f", "-")
+	u := newUserEnv(t)
+	kc := u.kubeconfig(t)
+	args := []string{"token", "--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig=" + kc,
+		"--bound-object-kind=Pod", "--bound-object-name=a-pod-with-a-rather-long-name-for-binding-tokens-to", "--cache=file"}
+	for _, a := range []string{"https://kubernetes.default.svc", "vault.example.com", "sts.amazonaws.com", "https://oidc.example.org/some/long/path", "api://AzureADTokenExchange"} {
+		args = append(args, "--audience="+a)
+	}
+	r := u.kubemint(t, execInfo(t, "client.authentication.k8s.io/v1"), args...)
+	if r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(u.cache, "kubemint", "*.json"))
+	if len(files) != 1 {
+		t.Fatalf("cache files: %v", files)
+	}
+	fi, _ := os.Stat(files[0])
+	t.Logf("largest entry: %d bytes (token %d bytes); Windows Credential Manager's limit is 2560", fi.Size(), len(tokenOf(t, r.stdout)))
+	if fi.Size() > 4096 {
+		t.Errorf("an entry of %d bytes would not fit the macOS security command either", fi.Size())
+	}
+}

@@ -1,0 +1,8 @@
+//go:build !windows
+
+package cache
+
+import "os"
+
+// rename replaces newpath atomically.
+func rename(oldpath, newpath string) error { return os.Rename(oldpath, newpath) }
