@@ -98,6 +98,10 @@ type dateRoundTripper struct {
 	clock *serverClock
 }
 
+// WrappedRoundTripper lets client-go reach the transport beneath, to cancel
+// a request that timed out.
+func (d *dateRoundTripper) WrappedRoundTripper() http.RoundTripper { return d.next }
+
 func (d *dateRoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := d.next.RoundTrip(r)
 	if err == nil {

@@ -118,6 +118,10 @@ type logRoundTripper struct {
 	logf Logf
 }
 
+// WrappedRoundTripper lets client-go reach the transport beneath, to cancel
+// a request that timed out.
+func (l *logRoundTripper) WrappedRoundTripper() http.RoundTripper { return l.next }
+
 func (l *logRoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
 	start := time.Now()
 	resp, err := l.next.RoundTrip(r)

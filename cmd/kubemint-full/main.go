@@ -7,8 +7,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
 
 	"github.com/kubemint/kubemint/cmd/kubemint-full/cli"
 )
@@ -17,6 +21,13 @@ import (
 var version = "dev"
 
 func main() {
+	// stderr is kubemint's: one line per error, our own -v logs. client-go's
+	// klog lines would break that; the API server's warnings still reach the
+	// user, as kubectl prints them.
+	klog.SetOutput(io.Discard)
+	klog.LogToStderr(false)
+	rest.SetDefaultWarningHandler(rest.NewWarningWriter(os.Stderr, rest.WarningWriterOptions{}))
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	err := cli.NewRootCmd(version, os.Stdin, os.Stdout, os.Stderr).ExecuteContext(ctx)
 	stop()
