@@ -501,3 +501,33 @@ func TestKeyringRefusesALargeEntry(t *testing.T) {
 		t.Errorf("one large entry made the keyring count as unavailable")
 	}
 }
+
+// A temporary file left by a writer killed before its rename (it may hold
+// a token) is removed by a later save, once it is clearly not in progress.
+func TestStaleTempFilesAreRemoved(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kubemint")
+	s := &Store{Mode: File, Dir: dir}
+	if _, err := s.Save("k", entry()); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(dir, ".k.json.tmp123")
+	fresh := filepath.Join(dir, ".k.json.tmp456")
+	for _, p := range []string{stale, fresh} {
+		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * staleTempAge)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Save("k", entry()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the stale temporary file is still there")
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("a temporary file that may be in use was removed")
+	}
+}

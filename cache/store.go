@@ -358,7 +358,26 @@ func (s *Store) saveFile(key string, e Entry) error {
 	if err := s.ensureDir(); err != nil {
 		return err
 	}
-	return writeFileAtomic(s.entryPath(key), e.Encode(key))
+	if err := writeFileAtomic(s.entryPath(key), e.Encode(key)); err != nil {
+		return err
+	}
+	s.removeStaleTemps()
+	return nil
+}
+
+// staleTempAge is how old a temporary file must be before it is taken for
+// the leftover of a killed writer rather than a write in progress.
+const staleTempAge = time.Minute
+
+// removeStaleTemps deletes temporary files that a kubemint killed between
+// writing and renaming left behind. They may hold a token.
+func (s *Store) removeStaleTemps() {
+	temps, _ := filepath.Glob(filepath.Join(s.Dir, ".*.tmp*"))
+	for _, p := range temps {
+		if fi, err := os.Lstat(p); err == nil && s.now().Sub(fi.ModTime()) > staleTempAge {
+			_ = os.Remove(p)
+		}
+	}
 }
 
 // ensureDir creates the cache directory, private to the user.

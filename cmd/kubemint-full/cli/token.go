@@ -316,6 +316,11 @@ func (t *tokenCmd) mint(ctx context.Context, src *exchange.Source, cluster crede
 			return exchange.Token{}, time.Time{}, err
 		}
 	}
+	if src.Server != cluster.Server {
+		// Often the same cluster by two names (a load balancer and a node);
+		// if not, the token will be refused, and this says why.
+		logf(1, "warning: the exec entry's cluster is %s but %s mints on %s; the token is only good there", cluster.Server, src.Label, src.Server)
+	}
 	// Inherited by any exec plugin that client-go runs for the source.
 	if err := os.Setenv(mintingEnv, t.ServiceAccount); err != nil {
 		return exchange.Token{}, time.Time{}, err
