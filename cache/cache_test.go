@@ -406,37 +406,46 @@ func TestSymlinkedEntryIsRefused(t *testing.T) {
 	}
 }
 
-func TestRepeated(t *testing.T) {
+func TestServedRepeat(t *testing.T) {
 	s := &Store{Mode: File, Dir: t.TempDir()}
-	if s.Repeated("k", 42, t0) {
+	if s.ReadServed("k").Repeat(42, t0) {
 		t.Fatal("repeated before anything was served")
 	}
-	s.MarkServed("k", 42, t0)
+	s.WriteServed("k", Served{}.Next(42, t0))
 	tests := map[string]struct {
+		key  string
 		pid  int
 		at   time.Time
 		want bool
 	}{
-		"same process, a second later":  {42, t0.Add(time.Second), true},
-		"same process, past the window": {42, t0.Add(RepeatWindow), false},
-		"another process, at once":      {43, t0.Add(time.Second), false},
-		"same process, clock went back": {42, t0.Add(-time.Second), false},
-		"another key":                   {42, t0, false},
+		"same process, a second later":  {"k", 42, t0.Add(time.Second), true},
+		"same process, past the window": {"k", 42, t0.Add(RepeatWindow), false},
+		"another process, at once":      {"k", 43, t0.Add(time.Second), false},
+		"same process, clock went back": {"k", 42, t0.Add(-time.Second), false},
+		"another key":                   {"other", 42, t0, false},
 	}
 	for name, tt := range tests {
-		key := "k"
-		if name == "another key" {
-			key = "other"
+		if got := s.ReadServed(tt.key).Repeat(tt.pid, tt.at); got != tt.want {
+			t.Errorf("%s: Repeat = %v, want %v", name, got, tt.want)
 		}
-		if got := s.Repeated(key, tt.pid, tt.at); got != tt.want {
-			t.Errorf("%s: Repeated = %v, want %v", name, got, tt.want)
-		}
+	}
+	// A check that found the token good spares the same process, not others.
+	s.WriteServed("k", Served{PID: 42, Last: t0, VerifiedUntil: t0.Add(VerifiedFor)})
+	r := s.ReadServed("k")
+	if r.Repeat(42, t0.Add(time.Second)) {
+		t.Errorf("a vouched-for process was checked again")
+	}
+	if n := r.Next(42, t0.Add(time.Second)); !n.VerifiedUntil.Equal(t0.Add(VerifiedFor)) {
+		t.Errorf("Next dropped the vouching for the same process")
+	}
+	if n := r.Next(43, t0.Add(time.Second)); !n.VerifiedUntil.IsZero() {
+		t.Errorf("Next carried the vouching over to another process")
 	}
 	if err := os.WriteFile(filepath.Join(s.Dir, "k.served"), []byte("garbage"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if s.Repeated("k", 42, t0.Add(time.Second)) {
-		t.Errorf("a torn marker counts as a repeat")
+	if s.ReadServed("k").Repeat(42, t0.Add(time.Second)) {
+		t.Errorf("a torn record counts as a repeat")
 	}
 }
 

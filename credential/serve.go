@@ -65,14 +65,15 @@ func ServeCached(args []string, execInfo string, stdout, stderr io.Writer, now t
 	// The same client asking again this soon was refused the token: let the
 	// full binary check it with the API server and re-mint if revoked.
 	pid := os.Getppid()
-	if store.Repeated(key, pid, now) {
+	served := store.ReadServed(key)
+	if served.Repeat(pid, now) {
 		logf(4, "the same process asked for %s again within %v; checking the cached token", o.ServiceAccount, cache.RepeatWindow)
 		return false, nil
 	}
 	if _, err := stdout.Write(MarshalExecCredential(info.APIVersion, e.Token, refreshAt)); err != nil {
 		return true, fmt.Errorf("writing the credential to stdout: %w", err)
 	}
-	store.MarkServed(key, pid, now)
+	store.WriteServed(key, served.Next(pid, now))
 	logf(4, "served the cached token for %s from the %s cache; re-mint at %s", o.ServiceAccount, backend, refreshAt.Format(time.RFC3339))
 	return true, nil
 }

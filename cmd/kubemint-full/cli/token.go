@@ -148,7 +148,6 @@ func (t *tokenCmd) run(ctx context.Context) error {
 		switch {
 		case err == nil && e.Fresh(t.now(), t.RefreshBefore) && !t.refused(ctx, store, key, &src, e.Token, logf):
 			logf(4, "served the cached token for %s from the %s cache", t.ServiceAccount, backend)
-			store.MarkServed(key, os.Getppid(), t.now())
 			return t.write(info.APIVersion, e.Token, e.RefreshAt(t.RefreshBefore))
 		case err == nil && e.Fresh(t.now(), t.RefreshBefore):
 			// Refused: mint a new one; serve this one only if that fails.
@@ -180,7 +179,9 @@ func (t *tokenCmd) run(ctx context.Context) error {
 		}
 		return err
 	}
-	entry := cache.Entry{Token: tok.Token, Issued: tok.Issued, Expiry: tok.Expiry, ChainStart: chainStart}
+	// Whole seconds, as the cache stores them: the answer to this call and
+	// every later cache hit then name the same refresh point.
+	entry := cache.Entry{Token: tok.Token, Issued: tok.Issued.Truncate(time.Second), Expiry: tok.Expiry.Truncate(time.Second), ChainStart: chainStart.Truncate(time.Second)}
 	logf(4, "minted a token for %s, valid until %s", t.ServiceAccount, tok.Expiry.Format(time.RFC3339))
 	if store.Mode != cache.None {
 		backend, err := store.Save(key, entry)
@@ -197,7 +198,7 @@ func (t *tokenCmd) run(ctx context.Context) error {
 		}
 	}
 	if store.Mode != cache.None {
-		store.MarkServed(key, os.Getppid(), t.now())
+		store.WriteServed(key, cache.Served{PID: os.Getppid(), Last: t.now()})
 	}
 	return t.write(info.APIVersion, entry.Token, entry.RefreshAt(t.RefreshBefore))
 }
@@ -208,7 +209,10 @@ func (t *tokenCmd) run(ctx context.Context) error {
 // then one SelfSubjectReview with the token settles it. Any other failure
 // of that check counts as not refused: the token is served as before.
 func (t *tokenCmd) refused(ctx context.Context, store *cache.Store, key string, src **exchange.Source, token string, logf exchange.Logf) bool {
-	if !store.Repeated(key, os.Getppid(), t.now()) {
+	pid, now := os.Getppid(), t.now()
+	served := store.ReadServed(key)
+	if !served.Repeat(pid, now) {
+		store.WriteServed(key, served.Next(pid, now))
 		return false
 	}
 	if *src == nil {
@@ -226,6 +230,8 @@ func (t *tokenCmd) refused(ctx context.Context, store *cache.Store, key string, 
 		logf(1, "the API server refuses the cached token for %s (revoked before it expired); minting a new one", t.ServiceAccount)
 		return true
 	}
+	// Good (or unknown): spare this process further checks for a while.
+	store.WriteServed(key, cache.Served{PID: pid, Last: now, VerifiedUntil: now.Add(cache.VerifiedFor)})
 	return false
 }
 
