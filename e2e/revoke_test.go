@@ -139,3 +139,36 @@ metadata: {name: bot-binding, namespace: rot}
 		t.Errorf("the call after recovery: exit %d, %v TokenRequests", r.code, tokenRequests(t)-before)
 	}
 }
+
+// TestScriptLoopIsNotSecondGuessed: a script that runs kubemint itself in
+// a loop (same parent process, calls seconds apart) looks like client-go's
+// retry after a 401; one check vouches for the token, and the rest of the
+// loop is plain cache hits.
+func TestScriptLoopIsNotSecondGuessed(t *testing.T) {
+	u := newUserEnv(t)
+	kc := u.kubeconfig(t)
+	info := execInfo(t, "client.authentication.k8s.io/v1")
+	reviews := func() float64 {
+		n, err := w.cp.Metric("apiserver_request_total", `resource="selfsubjectreviews"`, `verb="POST"`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := reviews()
+	var first string
+	for i := range 6 {
+		r := u.kubemint(t, info, "token", "--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig="+kc)
+		if r.code != 0 {
+			t.Fatal(r.stderr)
+		}
+		if i == 0 {
+			first = r.stdout
+		} else if r.stdout != first {
+			t.Errorf("call %d answered differently from the first", i)
+		}
+	}
+	if got := reviews() - before; got > 1 {
+		t.Errorf("6 calls from one process made %v SelfSubjectReviews, want at most 1", got)
+	}
+}
