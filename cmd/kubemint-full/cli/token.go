@@ -117,7 +117,7 @@ func (t *tokenCmd) run(ctx context.Context) error {
 	var src *exchange.Source
 	if info.Cluster == nil {
 		// No provideClusterInfo (or run by hand): the cache key needs the
-		// API server, and the source context names it.
+		// API server, and the source names it.
 		if src, err = t.loadSource(); err != nil {
 			return err
 		}
@@ -196,8 +196,6 @@ func (t *tokenCmd) run(ctx context.Context) error {
 				logf(1, "could not record the entry for kubemint status: %v", err)
 			}
 		}
-	}
-	if store.Mode != cache.None {
 		store.WriteServed(key, cache.Served{PID: os.Getppid(), Last: t.now()})
 	}
 	return t.write(info.APIVersion, entry.Token, entry.RefreshAt(t.RefreshBefore))
