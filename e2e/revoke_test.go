@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,12 +11,7 @@ import (
 // TestRevoke: an account set up with --revocable loses every outstanding
 // token when kubemint revoke deletes the binding Secret; setup restores it.
 func TestRevoke(t *testing.T) {
-	mustAdmin(t, `apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: e2e-pod-reader}
-rules:
-- {apiGroups: [""], resources: [pods], verbs: [get, list, watch]}
-`, "apply", "-f", "-")
+	podReaderClusterRole(t)
 	u := newUserEnv(t)
 	u.adminKubeconfig(t)
 	setup := []string{"setup", "--service-account=rev/bot", "--source-context=admin", "--cluster-role=e2e-pod-reader", "--revocable", "--context-name=bot"}
@@ -32,13 +25,7 @@ rules:
 	// The token kubectl holds, as a client that cached it would.
 	tok := tokenOf(t, u.kubemint(t, execInfo(t, "client.authentication.k8s.io/v1"), "token", "--service-account=rev/bot", "--source-context=admin",
 		"--bound-object-kind=Secret", "--bound-object-name=bot-kubemint").stdout)
-	empty := filepath.Join(t.TempDir(), "empty")
-	if err := os.WriteFile(empty, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	withToken := func() result {
-		return u.kubectl(t, "--kubeconfig="+empty, "--server="+w.cp.Server, "--certificate-authority="+w.cp.CAFile, "--token="+tok, "get", "pods", "-n", "rev")
-	}
+	withToken := func() result { return u.kubectlWithToken(t, tok, "get", "pods", "-n", "rev") }
 	if r := withToken(); r.code != 0 {
 		t.Fatalf("the bound token does not work before revoke: %s", r.stderr)
 	}
@@ -105,12 +92,8 @@ metadata: {name: bot-binding, namespace: rot}
 kind: Secret
 metadata: {name: bot-binding, namespace: rot}
 `, "apply", "-f", "-")
-	empty := filepath.Join(t.TempDir(), "empty")
-	if err := os.WriteFile(empty, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
 	for start := time.Now(); ; time.Sleep(500 * time.Millisecond) {
-		r := u.kubectl(t, "--kubeconfig="+empty, "--server="+w.cp.Server, "--certificate-authority="+w.cp.CAFile, "--token="+old, "get", "pods", "-n", "rot")
+		r := u.kubectlWithToken(t, old, "get", "pods", "-n", "rot")
 		if r.code != 0 && strings.Contains(r.stderr, "Unauthorized") {
 			break
 		}

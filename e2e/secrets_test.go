@@ -9,12 +9,7 @@ import (
 // -v=10, on its success and error paths, and looks for the tokens involved
 // (and their signature parts alone) in everything it prints.
 func TestNoTokenAtV10AcrossCommands(t *testing.T) {
-	mustAdmin(t, `apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: e2e-pod-reader}
-rules:
-- {apiGroups: [""], resources: [pods], verbs: [get, list, watch]}
-`, "apply", "-f", "-")
+	podReaderClusterRole(t)
 	u := newUserEnv(t)
 	u.adminKubeconfig(t)
 	pasted, stderr, err := admin("", "create", "token", "deployer", "-n", "ci", "--duration=10m")

@@ -54,12 +54,7 @@ func whoami(t *testing.T, u *userEnv, args ...string) string {
 // TestSetupNamespaceLevel: from nothing, the namespace flow of the seed
 // guides in one command, proved by kubectl; a second run changes nothing.
 func TestSetupNamespaceLevel(t *testing.T) {
-	mustAdmin(t, `apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: e2e-pod-reader}
-rules:
-- {apiGroups: [""], resources: [pods], verbs: [get, list, watch]}
-`, "apply", "-f", "-")
+	podReaderClusterRole(t)
 	u := newUserEnv(t)
 	kc := u.adminKubeconfig(t)
 	args := []string{"setup", "--service-account=team-a/alice", "--source-context=admin", "--cluster-role=e2e-pod-reader"}
@@ -182,4 +177,27 @@ rules:
 	if r := u.kubectl(t, ctx, "get", "pods"); r.code == 0 {
 		t.Errorf("get pods succeeded; the Role grants configmaps only")
 	}
+}
+
+// podReaderClusterRole makes the ClusterRole several tests bind: read pods.
+// There is no controller manager, so the aggregated view role is empty.
+func podReaderClusterRole(t *testing.T) {
+	t.Helper()
+	mustAdmin(t, `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: e2e-pod-reader}
+rules:
+- {apiGroups: [""], resources: [pods], verbs: [get, list, watch]}
+`, "apply", "-f", "-")
+}
+
+// kubectlWithToken runs kubectl with a bare token and no kubeconfig, as a
+// client that holds a copy of the token would.
+func (u *userEnv) kubectlWithToken(t *testing.T, token string, args ...string) result {
+	t.Helper()
+	empty := filepath.Join(u.home, "empty-kubeconfig")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return u.kubectl(t, append([]string{"--kubeconfig=" + empty, "--server=" + w.cp.Server, "--certificate-authority=" + w.cp.CAFile, "--token=" + token}, args...)...)
 }

@@ -133,12 +133,7 @@ func TestTokenFileSource(t *testing.T) {
 // configured source gone, and the chain dies within seconds of kubemint
 // revoke.
 func TestSelfRenewingChain(t *testing.T) {
-	mustAdmin(t, `apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: e2e-pod-reader}
-rules:
-- {apiGroups: [""], resources: [pods], verbs: [get, list, watch]}
-`, "apply", "-f", "-")
+	podReaderClusterRole(t)
 	u := newUserEnv(t)
 	good := u.adminKubeconfig(t)
 	r := u.mustKubemint(t, "setup", "--service-account=chain/runner", "--source-context=admin", "--cluster-role=e2e-pod-reader", "--revocable", "--self-renew", "--duration=10m")
@@ -169,13 +164,7 @@ rules:
 		}
 		prev = tok
 	}
-	empty := filepath.Join(t.TempDir(), "empty")
-	if err := os.WriteFile(empty, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	withToken := func() result {
-		return u.kubectl(t, "--kubeconfig="+empty, "--server="+w.cp.Server, "--certificate-authority="+w.cp.CAFile, "--token="+prev, "get", "pods", "-n", "chain")
-	}
+	withToken := func() result { return u.kubectlWithToken(t, prev, "get", "pods", "-n", "chain") }
 	if r := withToken(); r.code != 0 {
 		t.Fatalf("the third successor does not work: %s", r.stderr)
 	}

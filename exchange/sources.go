@@ -40,13 +40,8 @@ func InCluster() (*Source, error) {
 		return nil, fmt.Errorf("reading the pod's cluster CA: %w", err)
 	}
 	server := "https://" + net.JoinHostPort(host, port)
-	cfg := &rest.Config{
-		Host:            server,
-		BearerTokenFile: tokenFile,
-		TLSClientConfig: rest.TLSClientConfig{CAData: ca},
-		UserAgent:       "kubemint",
-		Timeout:         DefaultTimeout,
-	}
+	cfg := bearerConfig(server, ca)
+	cfg.BearerTokenFile = tokenFile
 	return &Source{Context: "in-cluster", Label: "the pod's service account", Config: cfg, Server: server, CAData: ca}, nil
 }
 
@@ -75,27 +70,28 @@ func TokenFile(path, server string, ca []byte) (*Source, error) {
 	if server == "" {
 		return nil, errors.New("the API server for --source-token-file is unknown: set provideClusterInfo: true in the exec entry, or pass --source-server (and --source-certificate-authority)")
 	}
-	cfg := &rest.Config{
-		Host:            server,
-		BearerTokenFile: path,
-		TLSClientConfig: rest.TLSClientConfig{CAData: ca},
-		UserAgent:       "kubemint",
-		Timeout:         DefaultTimeout,
-	}
+	cfg := bearerConfig(server, ca)
+	cfg.BearerTokenFile = path
 	return &Source{Context: "token-file", Label: "the token in " + path, Config: cfg, Server: server, CAData: ca}, nil
 }
 
 // SelfSource mints with token itself: a service account renewing its own
 // token, on the API server server verified with ca.
 func SelfSource(account, server string, ca []byte, token string) *Source {
-	cfg := &rest.Config{
+	cfg := bearerConfig(server, ca)
+	cfg.BearerToken = token
+	return &Source{Context: "self", Label: "the token of " + account, Config: cfg, Server: server, CAData: ca}
+}
+
+// bearerConfig is a client config for server, verified with ca, that a
+// bearer token will authenticate.
+func bearerConfig(server string, ca []byte) *rest.Config {
+	return &rest.Config{
 		Host:            server,
-		BearerToken:     token,
 		TLSClientConfig: rest.TLSClientConfig{CAData: ca},
 		UserAgent:       "kubemint",
 		Timeout:         DefaultTimeout,
 	}
-	return &Source{Context: "self", Label: "the token of " + account, Config: cfg, Server: server, CAData: ca}
 }
 
 // readable checks that a token file exists and is not empty, naming it in
