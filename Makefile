@@ -10,7 +10,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 # Static binaries: cgo's dynamic linking would cost every kubectl call ~1 ms.
 export CGO_ENABLED ?= 0
 
-.PHONY: all build tools test test-unit test-e2e fuzz bench demo install docs docs-check lint cross clean
+.PHONY: all build tools deps test test-unit test-e2e fuzz bench demo install docs docs-check lint cross clean
 
 all: build
 
@@ -28,13 +28,25 @@ $(TOOLS_BIN)/kube-apiserver $(TOOLS_BIN)/kubectl: e2e/tools/go.mod e2e/tools/go.
 $(TOOLS_BIN)/etcd: e2e/tools/go.mod e2e/tools/go.sum
 	cd e2e/tools && $(GO) build -trimpath -o ../bin/etcd go.etcd.io/etcd/server/v3
 
+## deps: the Debian packages of a real Secret Service for the keyring tests (apt-get as root, else a hint)
+deps:
+	@for b in dbus-run-session gnome-keyring-daemon secret-tool; do command -v $$b >/dev/null || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing gnome-keyring dbus libsecret-tools"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnome-keyring dbus libsecret-tools >/dev/null; \
+		else \
+			echo "make test needs a Secret Service: sudo apt-get install gnome-keyring dbus libsecret-tools" >&2; exit 1; \
+		fi; \
+	fi
+
 ## test: unit tests with the race detector, then end-to-end against the real control plane and Secret Service
 test: test-unit test-e2e
 
 test-unit:
 	CGO_ENABLED=1 $(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)
 
-test-e2e: tools
+test-e2e: tools deps
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./e2e/...
 
 FUZZTIME ?= 10s
