@@ -51,6 +51,18 @@ func TestEveryKubectl(t *testing.T) {
 			if r := u.run(t, nil, k, "get", "pods", "-n", "other"); r.code == 0 {
 				t.Errorf("get pods -n other succeeded; want forbidden")
 			}
+			// The same kubeconfig with the exec entry in v1beta1.
+			b, err := os.ReadFile(kc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			beta := strings.Replace(string(b), "apiVersion: client.authentication.k8s.io/v1\n", "apiVersion: client.authentication.k8s.io/v1beta1\n", 1)
+			if err := os.WriteFile(kc, []byte(beta), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if r := u.run(t, nil, k, "get", "pods", "-n", "ci"); r.code != 0 {
+				t.Errorf("with a v1beta1 exec entry: exit %d: %s", r.code, r.stderr)
+			}
 		})
 	}
 }
