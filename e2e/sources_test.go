@@ -201,4 +201,16 @@ func TestSelfRenewNotAllowedFallsBack(t *testing.T) {
 	if !strings.Contains(r.stderr, "the token of ci/deployer could not renew itself") || !strings.Contains(r.stderr, "kubemint setup --self-renew grants the right to renew") {
 		t.Errorf("-v=1 does not explain the fallback:\n%s", r.stderr)
 	}
+
+	// Neither the chain nor the source: the still-valid token is served,
+	// and -v=1 names both causes in one line.
+	time.Sleep(2200 * time.Millisecond)
+	gone := filepath.Join(t.TempDir(), "gone")
+	r = u.kubemint(t, info, "token", "--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig="+gone, "--duration=10m", "--refresh-before=9m58s", "--self-renew", "-v=1")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "before that, the cached token could not renew itself") || !strings.Contains(r.stderr, "may not mint tokens for ci/deployer") {
+		t.Errorf("the failure does not name both causes:\n%s", r.stderr)
+	}
 }

@@ -298,6 +298,7 @@ func (t *tokenCmd) mint(ctx context.Context, src *exchange.Source, cluster crede
 		BoundName: t.BoundObjectName,
 		BoundUID:  t.BoundObjectUID,
 	}
+	var selfErr error
 	if t.SelfRenew && cached != nil && cached.Valid(t.now()) {
 		if t.MaxChainAge > 0 && t.now().Sub(cached.ChainStart) >= t.MaxChainAge {
 			logf(1, "the chain of tokens of %s started %s ago, past --max-chain-age; minting with the source", t.ServiceAccount, t.now().Sub(cached.ChainStart).Round(time.Second))
@@ -311,13 +312,14 @@ func (t *tokenCmd) mint(ctx context.Context, src *exchange.Source, cluster crede
 				logf(4, "the token of %s renewed itself (chain started %s)", t.ServiceAccount, cached.ChainStart.Format(time.RFC3339))
 				return tok, cached.ChainStart, nil
 			}
+			selfErr = err
 			logf(1, "the token of %s could not renew itself (%v); minting with the source (kubemint setup --self-renew grants the right to renew)", t.ServiceAccount, err)
 		}
 	}
 	if src == nil {
 		var err error
 		if src, err = t.loadSource(); err != nil {
-			return exchange.Token{}, time.Time{}, err
+			return exchange.Token{}, time.Time{}, withSelfErr(err, selfErr)
 		}
 	}
 	if src.Server != cluster.Server {
@@ -330,7 +332,16 @@ func (t *tokenCmd) mint(ctx context.Context, src *exchange.Source, cluster crede
 		return exchange.Token{}, time.Time{}, err
 	}
 	tok, err := exchange.Mint(ctx, src, req, logf)
-	return tok, tok.Issued, err
+	return tok, tok.Issued, withSelfErr(err, selfErr)
+}
+
+// withSelfErr adds to a failed mint by the source why the token could not
+// renew itself first, so the one error line names both fixes.
+func withSelfErr(err, selfErr error) error {
+	if err == nil || selfErr == nil {
+		return err
+	}
+	return fmt.Errorf("%w; before that, the cached token could not renew itself: %v", err, selfErr)
 }
 
 // write prints the ExecCredential, built with client-go's own types, in the
