@@ -33,7 +33,9 @@ printed. Without --write, convert only says what it would change. With
 .kubemint-backup-TIME) and replaces the file atomically.
 
 The old static tokens keep working until revoked: delete their Secrets
-(kubectl -n NS delete secret NAME) once the converted kubeconfig works.`,
+(kubectl -n NS delete secret NAME) once the converted kubeconfig works.
+
+Exit status: 0 after a dry run or a conversion; 1 with one line on stderr.`,
 		Example: `  kubemint convert --source-context=admin            # dry run
   kubemint convert --kubeconfig=ci.kubeconfig --source-context=admin --write`,
 		Args: cobra.NoArgs,

@@ -26,7 +26,10 @@ Then forget the account's cached credentials here.
 For an account set up without --revocable, its tokens are not bound to
 anything that can be deleted: revoke says what the choices are.
 
-Run kubemint setup --revocable again to issue new tokens.`,
+Run kubemint setup --revocable again to issue new tokens.
+
+Exit status: 0 when the Secret was deleted; 1 with one line on stderr when
+there was none (the account was not set up with --revocable) or on an error.`,
 		Example: `  kubemint revoke --service-account=ci/deployer --source-context=admin`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -21,7 +21,10 @@ func NewRootCmd(version string, stdin io.Reader, stdout, stderr io.Writer) *cobr
 Kubernetes TokenRequest API for kubectl and every client-go tool. A kubeconfig
 users[].user.exec entry runs "kubemint token"; kubemint answers from its cache
 (the OS keyring, or a private file) and mints a new token just before the old
-one expires.`,
+one expires.
+
+Every command prints errors as one line on stderr, "kubemint: error: ...",
+naming what failed and how to fix it, and exits 1. See docs/troubleshooting.md.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

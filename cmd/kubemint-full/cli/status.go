@@ -38,7 +38,9 @@ func newStatusCmd(stdout io.Writer) *cobra.Command {
 		Short: "List cached credentials: account, server, where stored, when they expire and are re-minted",
 		Long: `List every credential kubemint has cached: service account, API server,
 audiences, where it is stored, when it expires and when it will be re-minted.
-Never the token itself.`,
+Never the token itself.
+
+Exit status: 0; 1 with one line on stderr if the cache cannot be read.`,
 		Example: `  kubemint status
   kubemint status -o json`,
 		Args: cobra.NoArgs,
@@ -128,7 +130,9 @@ func newCleanCmd(stdout io.Writer) *cobra.Command {
 		Long: `Forget cached credentials: every one, or those of one service account, from
 the keyring or file cache that holds them. The next kubectl call mints a new
 token. Tokens already handed out stay valid until they expire; to revoke them,
-see docs/security.md.`,
+see docs/security.md.
+
+Exit status: 0 when every matching entry was forgotten; 1 otherwise.`,
 		Example: `  kubemint clean
   kubemint clean --service-account=ci/deployer`,
 		Args: cobra.NoArgs,
