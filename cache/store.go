@@ -258,16 +258,6 @@ func (s *Store) rememberKeyringOff(cause error) {
 	_ = writeFileAtomic(s.keyringOffPath(), []byte(cause.Error()+"\n"))
 }
 
-// ForgetKeyringDecision removes a remembered keyring failure, so the next
-// call probes the keyring again.
-func (s *Store) ForgetKeyringDecision() error {
-	err := os.Remove(s.keyringOffPath())
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	return err
-}
-
 var errKeyringTimeout = errors.New("the keyring did not answer in time (is it locked, waiting for a password prompt?)")
 
 // withKeyringTimeout runs f, giving up after the keyring timeout. A call

@@ -45,20 +45,6 @@ func InCluster() (*Source, error) {
 	return &Source{Context: "in-cluster", Label: "the pod's service account", Config: cfg, Server: server, CAData: ca}, nil
 }
 
-// PodNamespace is the namespace of the pod kubemint runs in, from the
-// service-account mount; empty when it cannot be read.
-func PodNamespace() string {
-	dir := ServiceAccountDir
-	if d := os.Getenv(TestServiceAccountDirEnv); d != "" {
-		dir = d
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "namespace"))
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
-}
-
 // TokenFile is the source of any bearer token the API server accepts, kept
 // fresh in a file by something else (a CI system's OIDC token, another
 // tool). server and ca name the API server; the file is read when a
