@@ -24,8 +24,10 @@ func NewLogf(w io.Writer, verbosity int) func(level int, format string, args ...
 // ServeCached answers a `kubemint token` call from the cache, the path that
 // most kubectl calls take. It reports false, having written nothing, when the
 // call needs the full binary: any other command, flags it cannot parse, no
-// cluster in the exec info (provideClusterInfo unset), --cache=none, or an
-// entry that is missing, unreadable or due for a re-mint.
+// cluster in the exec info (provideClusterInfo unset), --cache=none, an
+// entry that is missing, unreadable or due for a re-mint, or one the same
+// client asks for again moments after it was served (client-go's retry
+// after a 401: the full binary checks whether the token was revoked).
 //
 // It reads no kubeconfig and opens no connection: the flags and the exec
 // info name the entry, and the entry holds the answer. An error means the
