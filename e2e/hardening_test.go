@@ -135,38 +135,69 @@ func TestKillNineLeavesTheCacheReadable(t *testing.T) {
 	u := newUserEnv(t)
 	kc := u.kubeconfig(t)
 	info := execInfo(t, "client.authentication.k8s.io/v1")
-	// --cache=none never writes; a due entry makes every run mint and write.
-	args := []string{"token", "--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig=" + kc, "--cache=file", "--duration=10m", "--refresh-before=9m59s"}
+	args := []string{"token", "--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig=" + kc, "--cache=file"}
+	if r := u.kubemint(t, info, args...); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
 	dir := filepath.Join(u.cache, "kubemint")
-	killed := 0
-	for i := range 30 {
+	entries, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(entries) != 1 {
+		t.Fatalf("cache files: %v", entries)
+	}
+	path := entries[0]
+	key := strings.TrimSuffix(filepath.Base(path), ".json")
+	// An old entry, still valid but due for a re-mint, so that every run
+	// mints and writes over it.
+	due := func() {
+		t.Helper()
+		old := cache.Entry{Token: "old.entry.token", Issued: time.Now().Add(-10 * time.Hour), Expiry: time.Now().Add(5 * time.Minute)}
+		if err := os.WriteFile(path, old.Encode(key), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func() *exec.Cmd {
 		cmd := exec.Command(filepath.Join(w.binDir, "kubemint"), args...)
 		cmd.Env = append(append([]string{}, u.vars...), "KUBERNETES_EXEC_INFO="+info)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(i%15) * time.Millisecond)
+		return cmd
+	}
+	// Time one whole mint, so that the kills spread over all of it: the
+	// start, the request, the write and the rename.
+	due()
+	start := time.Now()
+	_ = run().Wait()
+	span := time.Since(start)
+
+	killed, replaced := 0, 0
+	for i := range 30 {
+		due()
+		cmd := run()
+		// From the start to a little past the end: the last runs finish.
+		time.Sleep(span * time.Duration(i) / 24)
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			killed++
 		}
-		entries, _ := filepath.Glob(filepath.Join(dir, "*.json"))
-		for _, e := range entries {
-			b, err := os.ReadFile(e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := cache.Decode(strings.TrimSuffix(filepath.Base(e), ".json"), b); err != nil {
-				t.Fatalf("after kill %d: %s is torn: %v", i, filepath.Base(e), err)
-			}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("after kill %d: %v", i, err)
+		}
+		e, err := cache.Decode(key, b)
+		if err != nil {
+			t.Fatalf("after kill %d: the entry is torn: %v", i, err)
+		}
+		if e.Token != "old.entry.token" {
+			replaced++
 		}
 	}
-	t.Logf("killed %d of 30 runs before they finished", killed)
-	if killed < 10 {
+	t.Logf("killed %d of 30 mints before they finished, %d replaced the entry (a mint takes %v)", killed, replaced, span.Round(time.Millisecond))
+	if killed < 5 {
 		t.Errorf("only %d runs were killed mid-way; the test proves little", killed)
 	}
-	start := time.Now()
+	start = time.Now()
 	if r := u.kubemint(t, info, args...); r.code != 0 || time.Since(start) > 5*time.Second {
 		t.Errorf("the call after the kills: exit %d in %v: %s", r.code, time.Since(start), r.stderr)
 	}
