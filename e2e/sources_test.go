@@ -214,3 +214,44 @@ func TestSelfRenewNotAllowedFallsBack(t *testing.T) {
 		t.Errorf("the failure does not name both causes:\n%s", r.stderr)
 	}
 }
+
+// TestSourceContextWithAnExecPlugin: a source context that authenticates
+// with another exec credential plugin (a cloud login, kubelogin) works,
+// because client-go runs that plugin for kubemint.
+func TestSourceContextWithAnExecPlugin(t *testing.T) {
+	u := newUserEnv(t)
+	plugin := filepath.Join(u.home, "cloud-login")
+	script := "#!/bin/sh\ncat <<'EOF'\n" + `{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"` + minter(t) + `"}}` + "\nEOF\n"
+	if err := os.WriteFile(plugin, []byte(script), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	kc := filepath.Join(u.home, "kubeconfig")
+	cfg := `apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster: {server: ` + w.cp.Server + `, certificate-authority: ` + w.cp.CAFile + `}
+users:
+- name: cloud-user
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: ` + plugin + `
+      interactiveMode: Never
+contexts:
+- name: cloud
+  context: {cluster: local, user: cloud-user}
+current-context: cloud
+`
+	if err := os.WriteFile(kc, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := u.kubemint(t, execInfo(t, "client.authentication.k8s.io/v1"), "token", "--service-account=ci/deployer", "--source-context=cloud", "--source-kubeconfig="+kc, "--cache=none")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	tok := tokenOf(t, r.stdout)
+	if got := u.kubectlWithToken(t, tok, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"); got.stdout != "system:serviceaccount:ci:deployer" {
+		t.Errorf("the minted token is %q, want ci/deployer's", got.stdout)
+	}
+}
