@@ -144,8 +144,9 @@ func (c *Client) explain(err error, req Request) error {
 		}
 		return fmt.Errorf("service account %s not found on %s; create it with: kubectl create serviceaccount %s -n %s (or run kubemint setup)", account, c.Server, req.Name, req.Namespace)
 	case apierrors.IsForbidden(err):
-		return fmt.Errorf("%s may not mint tokens for %s on %s: it needs RBAC permission to create serviceaccounts/token for %q in namespace %q; grant it with: kubectl create role kubemint-minter -n %s --verb=create --resource=serviceaccounts/token --resource-name=%s, then kubectl create rolebinding kubemint-minter -n %s --role=kubemint-minter %s",
-			c.Label, account, c.Server, req.Name, req.Namespace, req.Namespace, req.Name, req.Namespace, subjectFlag(statusMessage(err)))
+		role, binding := MintGrant(req.Namespace, req.Name, deniedUser(statusMessage(err)))
+		return fmt.Errorf("%s may not mint tokens for %s on %s: it needs RBAC permission to create serviceaccounts/token for %q in namespace %q; grant it with: %s, then %s",
+			c.Label, account, c.Server, req.Name, req.Namespace, role, binding)
 	case apierrors.IsUnauthorized(err):
 		return fmt.Errorf("the API server %s rejected the credentials of %s (401 Unauthorized); renew them, or choose another source", c.Server, c.Label)
 	case apierrors.IsBadRequest(err) || apierrors.IsInvalid(err):
@@ -171,17 +172,27 @@ func (c *Client) explain(err error, req Request) error {
 // forbiddenUser finds the user an RBAC denial names: `User "alice" cannot ...`.
 var forbiddenUser = regexp.MustCompile(`User "([^"]+)" cannot`)
 
-// subjectFlag is the kubectl create rolebinding flag that names the denied
-// user, or a placeholder when the message does not say.
-func subjectFlag(msg string) string {
-	m := forbiddenUser.FindStringSubmatch(msg)
-	if m == nil {
-		return "--user=USER"
+// deniedUser is the user an RBAC denial names, or "" when it does not say.
+func deniedUser(msg string) string {
+	if m := forbiddenUser.FindStringSubmatch(msg); m != nil {
+		return m[1]
 	}
-	if sa, ok := strings.CutPrefix(m[1], "system:serviceaccount:"); ok {
-		return "--serviceaccount=" + sa
+	return ""
+}
+
+// MintGrant returns the two kubectl commands that let user (a user name or
+// system:serviceaccount:NS:NAME; empty for a placeholder) mint tokens for
+// service account ns/name and nothing else.
+func MintGrant(ns, name, user string) (role, binding string) {
+	subject := "--user=USER"
+	if sa, ok := strings.CutPrefix(user, "system:serviceaccount:"); ok {
+		subject = "--serviceaccount=" + sa
+	} else if user != "" {
+		subject = "--user=" + user
 	}
-	return "--user=" + m[1]
+	role = fmt.Sprintf("kubectl create role kubemint-minter -n %s --verb=create --resource=serviceaccounts/token --resource-name=%s", ns, name)
+	binding = fmt.Sprintf("kubectl create rolebinding kubemint-minter -n %s --role=kubemint-minter %s", ns, subject)
+	return role, binding
 }
 
 func apiDetails(err error) *metav1.StatusDetails {

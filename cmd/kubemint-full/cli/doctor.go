@@ -133,12 +133,12 @@ func (d *doctor) run(ctx context.Context, o *credential.Options, stderr io.Write
 		d.fail("", "%v", err)
 		return
 	case !allowed:
-		who := "the user of context " + src.Context
+		who, user := "the user of context "+src.Context, ""
 		if u, err := c.WhoAmI(ctx); err == nil {
-			who = u.Username
+			who, user = u.Username, u.Username
 		}
-		d.fail(fmt.Sprintf("kubectl create role kubemint-minter -n %s --verb=create --resource=serviceaccounts/token --resource-name=%s && kubectl create rolebinding kubemint-minter -n %s --role=kubemint-minter %s",
-			ns, name, ns, subjectFlagFor(who)),
+		role, binding := exchange.MintGrant(ns, name, user)
+		d.fail(role+" && "+binding,
 			"context %q (%s) may not create serviceaccounts/token for %s%s", src.Context, who, o.ServiceAccount, because(reason))
 		return
 	}
@@ -161,14 +161,6 @@ func because(reason string) string {
 		return ""
 	}
 	return " (" + reason + ")"
-}
-
-// subjectFlagFor names user as kubectl create rolebinding expects.
-func subjectFlagFor(user string) string {
-	if sa, ok := strings.CutPrefix(user, "system:serviceaccount:"); ok {
-		return "--serviceaccount=" + sa
-	}
-	return "--user=" + user
 }
 
 func (d *doctor) kubeconfig(path string) {

@@ -39,6 +39,8 @@ type setupCmd struct {
 	kubeconfigOut    string
 	duration         time.Duration
 	verbosity        int
+	// ns and name split account; validate sets them.
+	ns, name string
 
 	stdout, stderr io.Writer
 }
@@ -92,6 +94,7 @@ func (s *setupCmd) validate() error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
+	s.ns, s.name, _ = o.Account()
 	if s.role != "" && s.clusterRole != "" {
 		return errors.New("--role and --cluster-role cannot be used together; run setup once for each")
 	}
@@ -121,7 +124,7 @@ func (r *report) step(created bool, what string) {
 
 func (s *setupCmd) run(ctx context.Context) error {
 	logf := credential.NewLogf(s.stderr, s.verbosity)
-	ns, name, _ := (&credential.Options{ServiceAccount: s.account}).Account()
+	ns, name := s.ns, s.name
 	src, err := exchange.LoadSource(s.sourceKubeconfig, s.sourceContext)
 	if err != nil {
 		return err
@@ -244,8 +247,7 @@ func (s *setupCmd) tokenArgs(sourceContext, sourceFile string) []string {
 		args = append(args, "--duration="+s.duration.String())
 	}
 	if s.revocable {
-		_, name, _ := (&credential.Options{ServiceAccount: s.account}).Account()
-		args = append(args, "--bound-object-kind=Secret", "--bound-object-name="+secretName(name))
+		args = append(args, "--bound-object-kind=Secret", "--bound-object-name="+secretName(s.name))
 	}
 	if s.selfRenew {
 		args = append(args, "--self-renew")
@@ -267,10 +269,9 @@ func (s *setupCmd) writeKubeconfig(src *exchange.Source) (string, string, bool, 
 	}
 	kctx := raw.Contexts[src.Context]
 	clusterName := kctx.Cluster
-	ns, name, _ := (&credential.Options{ServiceAccount: s.account}).Account()
 	contextName := s.contextName
 	if contextName == "" {
-		contextName = ns + "-" + name + "@" + clusterName
+		contextName = s.ns + "-" + s.name + "@" + clusterName
 	}
 	sourceFile, err := sourceFileFor(po, src.Context, s.kubeconfigOut != "")
 	if err != nil {
@@ -281,7 +282,7 @@ func (s *setupCmd) writeKubeconfig(src *exchange.Source) (string, string, bool, 
 		return "", "", false, err
 	}
 	kc := clientcmdapi.NewContext()
-	kc.Cluster, kc.AuthInfo, kc.Namespace = clusterName, contextName, ns
+	kc.Cluster, kc.AuthInfo, kc.Namespace = clusterName, contextName, s.ns
 
 	if s.kubeconfigOut != "" {
 		out := clientcmdapi.NewConfig()
@@ -423,8 +424,7 @@ func (s *setupCmd) mint(ctx context.Context, src *exchange.Source, file, context
 	t.Verbosity = s.verbosity
 	t.SelfRenew = s.selfRenew
 	if s.revocable {
-		_, name, _ := t.Account()
-		t.BoundObjectKind, t.BoundObjectName = "Secret", secretName(name)
+		t.BoundObjectKind, t.BoundObjectName = "Secret", secretName(s.name)
 	}
 	// The cluster as client-go will describe it in KUBERNETES_EXEC_INFO,
 	// so that kubectl's first call is a cache hit.
