@@ -10,7 +10,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 # Static binaries: cgo's dynamic linking would cost every kubectl call ~1 ms.
 export CGO_ENABLED ?= 0
 
-.PHONY: all build tools deps test test-unit test-e2e fuzz bench demo install docs docs-check lint cross clean
+.PHONY: all build tools deps print-deb-packages test test-unit test-e2e fuzz bench demo install docs docs-check lint cross clean
 
 all: build
 
@@ -18,8 +18,8 @@ all: build
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/kubemint ./cmd/kubemint-full
 
-## tools: kube-apiserver, etcd and kubectl from the pinned modules in e2e/tools (built once, then cached)
-tools: $(TOOLS_BIN)/kube-apiserver $(TOOLS_BIN)/kubectl $(TOOLS_BIN)/etcd
+## tools: kube-apiserver, etcd and kubectl (and kubectl.exe, run under Wine) from the pinned modules in e2e/tools (built once, then cached)
+tools: $(TOOLS_BIN)/kube-apiserver $(TOOLS_BIN)/kubectl $(TOOLS_BIN)/etcd $(TOOLS_BIN)/kubectl.exe
 
 $(TOOLS_BIN)/kube-apiserver $(TOOLS_BIN)/kubectl: e2e/tools/go.mod e2e/tools/go.sum
 	cd e2e/tools && $(GO) build -trimpath -o ../bin/ k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
@@ -28,17 +28,24 @@ $(TOOLS_BIN)/kube-apiserver $(TOOLS_BIN)/kubectl: e2e/tools/go.mod e2e/tools/go.
 $(TOOLS_BIN)/etcd: e2e/tools/go.mod e2e/tools/go.sum
 	cd e2e/tools && $(GO) build -trimpath -o ../bin/etcd go.etcd.io/etcd/server/v3
 
-## deps: the Debian packages of a real Secret Service for the keyring tests (apt-get as root, else a hint)
+$(TOOLS_BIN)/kubectl.exe: e2e/tools/go.mod e2e/tools/go.sum
+	cd e2e/tools && GOOS=windows GOARCH=amd64 $(GO) build -trimpath -o ../bin/kubectl.exe k8s.io/kubernetes/cmd/kubectl
+
+## deps: Debian packages for the e2e tests: a real Secret Service (gnome-keyring, D-Bus), and Wine with mingw-w64 to run the Windows builds (apt-get as root, else a hint)
+DEB_PACKAGES := gnome-keyring dbus libsecret-tools wine wine64 gcc-mingw-w64-x86-64-win32
 deps:
-	@for b in dbus-run-session gnome-keyring-daemon secret-tool; do command -v $$b >/dev/null || missing=1; done; \
+	@for b in dbus-run-session gnome-keyring-daemon secret-tool wine x86_64-w64-mingw32-gcc; do command -v $$b >/dev/null || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
-			echo "installing gnome-keyring dbus libsecret-tools"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnome-keyring dbus libsecret-tools >/dev/null; \
+			echo "installing $(DEB_PACKAGES)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \
 		else \
-			echo "make test needs a Secret Service: sudo apt-get install gnome-keyring dbus libsecret-tools" >&2; exit 1; \
+			echo "make test needs: sudo apt-get install $(DEB_PACKAGES)" >&2; exit 1; \
 		fi; \
 	fi
+
+print-deb-packages:
+	@echo $(DEB_PACKAGES)
 
 ## test: unit tests with the race detector, then end-to-end against the real control plane and Secret Service
 test: test-unit test-e2e
@@ -81,7 +88,10 @@ docs-check:
 lint:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	GOOS=windows $(GO) vet ./...
+	GOBIN=$(CURDIR)/$(TOOLS_BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+	$(TOOLS_BIN)/staticcheck ./...
+	GOOS=windows $(TOOLS_BIN)/staticcheck ./...
 
 ## cross: every platform kubemint ships for
 cross:

@@ -325,8 +325,8 @@ func (s *Store) loadFile(key string) (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
-	if insecure(fi.Mode()) {
-		return Entry{}, fmt.Errorf("%w: %s has mode %v, readable by others", ErrInsecure, f.Name(), fi.Mode().Perm())
+	if err := checkPrivate(f, fi); err != nil {
+		return Entry{}, err
 	}
 	if fi.Size() > maxEntrySize {
 		return Entry{}, ErrCorrupt
@@ -336,12 +336,6 @@ func (s *Store) loadFile(key string) (Entry, error) {
 		return Entry{}, ErrCorrupt
 	}
 	return Decode(key, b)
-}
-
-// insecure reports permission bits that let others read or write. Windows
-// has no such bits; its ACLs are not checked here.
-func insecure(m os.FileMode) bool {
-	return runtime.GOOS != "windows" && m.Perm()&0o077 != 0
 }
 
 func (s *Store) saveFile(key string, e Entry) error {
@@ -382,13 +376,15 @@ func (s *Store) ensureDir() error {
 	if err != nil {
 		return fmt.Errorf("creating the cache directory: %w", err)
 	}
-	if insecure(fi.Mode()) {
-		// Repair rather than refuse: the directory is ours, and a mode
-		// made by a lax umask or a copy should not break kubectl.
-		if err := os.Chmod(s.Dir, 0o700); err != nil {
-			return fmt.Errorf("the cache directory %s has mode %v and cannot be made private: %w", s.Dir, fi.Mode().Perm(), err)
-		}
-		s.logf(0, "warning: the cache directory %s had mode %v, readable by others; made it drwx------", s.Dir, fi.Mode().Perm())
+	// Repair rather than refuse: the directory is ours, and a mode or an
+	// access list made by a lax umask, a copy or a shared XDG_CACHE_HOME
+	// should not break kubectl.
+	was, err := makeDirPrivate(s.Dir, fi)
+	if err != nil {
+		return fmt.Errorf("the cache directory %s %s and cannot be made private: %w", s.Dir, was, err)
+	}
+	if was != "" {
+		s.logf(0, "warning: the cache directory %s %s", s.Dir, was)
 	}
 	return nil
 }
@@ -431,7 +427,7 @@ func writeFileAtomic(path string, data []byte) (err error) {
 
 // DefaultDir is kubemint's directory under the XDG cache home
 // ($XDG_CACHE_HOME, else ~/.cache on Linux, ~/Library/Caches on macOS,
-// %LOCALAPPDATA% on Windows).
+// %LOCALAPPDATA%\cache on Windows).
 func DefaultDir() string {
 	return filepath.Join(xdg.CacheHome, "kubemint")
 }

@@ -1,0 +1,279 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// wineEnv runs the Windows builds of kubemint, its cache tests and kubectl
+// under Wine: the Win32 file, security and Credential Manager APIs as Wine
+// implements them, talking to the real control plane over loopback. It is
+// not Windows, but it runs the code that only Windows builds compile (the
+// access-list check, the rename retry, the Credential Manager keyring, the
+// front handing off to kubemint-full as a child process) instead of only
+// cross-building it.
+type wineEnv struct {
+	bin     string // kubemint.exe, kubemint-full.exe, cache.test.exe
+	kubectl string // kubectl.exe, or "" when make tools did not build it
+	env     []string
+}
+
+func newWineEnv(t *testing.T) *wineEnv {
+	t.Helper()
+	if _, err := exec.LookPath("wine"); err != nil {
+		t.Skip("wine is not installed, so the Windows builds are only cross-built here (make deps installs wine64 and mingw-w64)")
+	}
+	gcc, err := exec.LookPath("x86_64-w64-mingw32-gcc")
+	if err != nil {
+		t.Skip("x86_64-w64-mingw32-gcc is not installed; it builds the bcryptprimitives.dll that Go needs and Wine 8 lacks (make deps installs it)")
+	}
+	dir := t.TempDir()
+	prefix := filepath.Join(dir, "prefix")
+	we := &wineEnv{bin: filepath.Join(dir, "bin")}
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "DISPLAY", "WAYLAND_DISPLAY", "WINEPREFIX", "WINEDEBUG", "KUBECONFIG", "XDG_CACHE_HOME", "KUBERNETES_EXEC_INFO", "KUBEMINT_MINTING":
+			continue
+		}
+		we.env = append(we.env, kv)
+	}
+	// No display: Wine's dialogs (Mono and Gecko installers) cannot show.
+	we.env = append(we.env, "WINEPREFIX="+prefix, "WINEDEBUG=-all", "WINEDLLOVERRIDES=mscoree,mshtml=")
+	t.Cleanup(func() {
+		k := exec.Command("wineserver", "-k")
+		k.Env = we.env
+		_ = k.Run()
+	})
+
+	start := time.Now()
+	we.mustRun(t, "", "wineboot", "-i")
+	dll := filepath.Join(prefix, "drive_c", "windows", "system32", "bcryptprimitives.dll")
+	if out, err := exec.Command(gcc, "-shared", "-O2", "-o", dll, "wine/bcryptprimitives.c", "wine/bcryptprimitives.def", "-lbcrypt").CombinedOutput(); err != nil {
+		t.Fatalf("building the bcryptprimitives.dll stand-in: %v\n%s", err, out)
+	}
+	goEnv := append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
+	for _, args := range [][]string{
+		{"build", "-trimpath", "-o", we.bin + "/", "../cmd/kubemint", "../cmd/kubemint-full"},
+		{"test", "-c", "-o", filepath.Join(we.bin, "cache.test.exe"), "../cache"},
+	} {
+		build := exec.Command("go", args...)
+		build.Env = goEnv
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	if k := filepath.Join(filepath.Dir(w.kubectl), "kubectl.exe"); fileExists(k) {
+		we.kubectl = k
+	}
+	t.Logf("Wine prefix and Windows builds ready in %v", time.Since(start).Round(100*time.Millisecond))
+	return we
+}
+
+// winKubeconfig rewrites a kubeconfig of newUserEnv for Windows programs:
+// its file paths are Unix-absolute, which Windows reads as relative ones, and
+// its exec entry runs kubemint.exe from the Windows build.
+func (we *wineEnv) winKubeconfig(t *testing.T, kc string) string {
+	t.Helper()
+	b, err := os.ReadFile(kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.Replace(b, []byte("command: kubemint\n"), []byte("command: "+filepath.Join(we.bin, "kubemint.exe")+"\n"), 1)
+	b = unixPathField.ReplaceAllFunc(b, func(m []byte) []byte {
+		sub := unixPathField.FindSubmatch(m)
+		return append(append([]byte{}, sub[1]...), winPath(string(sub[2]))...)
+	})
+	if err := os.WriteFile(kc, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return kc
+}
+
+var unixPathField = regexp.MustCompile(`(?m)^(\s*(?:certificate-authority|client-certificate|client-key|command): )(/\S*)$`)
+
+func fileExists(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+// winPath names a file of this machine as Windows programs under Wine see
+// it: Wine maps the Unix root to drive Z:.
+func winPath(p string) string { return `Z:` + strings.ReplaceAll(p, "/", `\`) }
+
+// run runs a Windows program under Wine with the process umask set, since
+// Wine derives a new file's access list from its Unix mode.
+func (we *wineEnv) run(t *testing.T, umask string, extraEnv []string, args ...string) result {
+	t.Helper()
+	if umask == "" {
+		umask = "077"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sh", append([]string{"-c", `umask ` + umask + ` && exec wine "$@"`, "sh"}, args...)...)
+	cmd.Env = append(append([]string{}, we.env...), extraEnv...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running %s under wine: %v", args[0], err)
+	}
+	return r
+}
+
+func (we *wineEnv) mustRun(t *testing.T, umask string, args ...string) result {
+	t.Helper()
+	r := we.run(t, umask, nil, args...)
+	if r.code != 0 {
+		t.Fatalf("wine %s: exit %d\n%s", strings.Join(args, " "), r.code, r.stderr)
+	}
+	return r
+}
+
+// TestWindowsUnderWine: the Windows builds mint, cache in the file cache
+// and in the Credential Manager, refuse a cache file whose access list lets
+// others in, and serve kubectl.exe through its exec entry.
+func TestWindowsUnderWine(t *testing.T) {
+	we := newWineEnv(t)
+
+	t.Run("cache package tests for Windows", func(t *testing.T) {
+		r := we.mustRun(t, "", filepath.Join(we.bin, "cache.test.exe"), "-test.run", "^TestWindows", "-test.v")
+		for _, name := range []string{"TestWindowsForeignGrantees", "TestWindowsNullDACL", "TestWindowsRenameWaitsForAReader", "TestWindowsRenameGivesUp"} {
+			if !strings.Contains(r.stdout, "--- PASS: "+name) {
+				t.Errorf("%s did not pass under Wine:\n%s", name, r.stdout)
+			}
+		}
+	})
+
+	// tokenCall runs kubemint.exe token as kubectl would, with a cache
+	// under dir and the admin context of the test's kubeconfig as source.
+	type call struct {
+		cacheDir, kubeconfig, umask string
+		args                        []string
+	}
+	tokenCall := func(t *testing.T, c call) result {
+		t.Helper()
+		args := append([]string{filepath.Join(we.bin, "kubemint.exe"), "token",
+			"--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig=" + winPath(c.kubeconfig)}, c.args...)
+		r := we.run(t, c.umask, []string{
+			"XDG_CACHE_HOME=" + winPath(c.cacheDir),
+			"KUBERNETES_EXEC_INFO=" + execInfo(t, "client.authentication.k8s.io/v1"),
+		}, args...)
+		if r.code != 0 {
+			t.Fatalf("kubemint.exe token: exit %d\n%s", r.code, r.stderr)
+		}
+		if tok := tokenOf(t, r.stdout); tok == "" {
+			t.Fatalf("no token in %q", r.stdout)
+		}
+		return r
+	}
+
+	t.Run("file cache", func(t *testing.T) {
+		u := newUserEnv(t)
+		c := call{cacheDir: u.cache, kubeconfig: we.winKubeconfig(t, u.kubeconfig(t)), args: []string{"--cache=file"}}
+		before := tokenRequests(t)
+		first := tokenCall(t, c)
+		second := tokenCall(t, c)
+		if first.stdout != second.stdout {
+			t.Errorf("the second call answered another credential; want the cached one")
+		}
+		if got := tokenRequests(t) - before; got != 1 {
+			t.Errorf("two calls made %v TokenRequests, want 1 (the second a cache hit)", got)
+		}
+		files, _ := filepath.Glob(filepath.Join(u.cache, "kubemint", "*.json"))
+		if len(files) != 1 {
+			t.Fatalf("cache files: %v, want one entry", files)
+		}
+		assertMode(t, files[0], 0o600)
+		if r := we.run(t, "", []string{"XDG_CACHE_HOME=" + winPath(u.cache)}, filepath.Join(we.bin, "kubemint.exe"), "status"); r.code != 0 || !strings.Contains(r.stdout, "ci/deployer") {
+			t.Errorf("status: exit %d, does not list the entry:\n%s%s", r.code, r.stdout, r.stderr)
+		}
+	})
+
+	t.Run("an entry that Everyone may read is refused", func(t *testing.T) {
+		// With umask 022 Wine gives new files an access list that lets
+		// Everyone read them, as a file in a shared folder would have on
+		// Windows. The cache directory is private, so only the entry's own
+		// access list is at fault.
+		u := newUserEnv(t)
+		if err := os.MkdirAll(filepath.Join(u.cache, "kubemint"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		c := call{cacheDir: u.cache, kubeconfig: we.winKubeconfig(t, u.kubeconfig(t)), umask: "022", args: []string{"--cache=file", "-v=1"}}
+		before := tokenRequests(t)
+		tokenCall(t, c)
+		second := tokenCall(t, c)
+		if got := tokenRequests(t) - before; got != 2 {
+			t.Errorf("two calls made %v TokenRequests, want 2: a cache file others may read must not be served", got)
+		}
+		if !strings.Contains(second.stderr, "grants access to Everyone") {
+			t.Errorf("-v=1 does not say why the entry was refused:\n%s", second.stderr)
+		}
+		// The same cache, now written privately, serves the next call.
+		c.umask = "077"
+		tokenCall(t, c)
+		n := tokenRequests(t)
+		tokenCall(t, c)
+		if got := tokenRequests(t) - n; got != 0 {
+			t.Errorf("a private entry was not served: %v TokenRequests", got)
+		}
+	})
+
+	t.Run("Credential Manager", func(t *testing.T) {
+		u := newUserEnv(t)
+		c := call{cacheDir: u.cache, kubeconfig: we.winKubeconfig(t, u.kubeconfig(t)), args: []string{"--cache=keyring"}}
+		before := tokenRequests(t)
+		first := tokenCall(t, c)
+		second := tokenCall(t, c)
+		if first.stdout != second.stdout {
+			t.Errorf("the second call answered another credential; want the one in the Credential Manager")
+		}
+		if got := tokenRequests(t) - before; got != 1 {
+			t.Errorf("two calls made %v TokenRequests, want 1", got)
+		}
+		if files, _ := filepath.Glob(filepath.Join(u.cache, "kubemint", "*.json")); len(files) != 0 {
+			t.Errorf("--cache=keyring wrote cache files: %v", files)
+		}
+		// clean empties the Credential Manager too: the next call mints.
+		if r := we.run(t, "", []string{"XDG_CACHE_HOME=" + winPath(u.cache)}, filepath.Join(we.bin, "kubemint.exe"), "clean"); r.code != 0 {
+			t.Fatalf("clean: exit %d\n%s", r.code, r.stderr)
+		}
+		n := tokenRequests(t)
+		tokenCall(t, c)
+		if got := tokenRequests(t) - n; got != 1 {
+			t.Errorf("after clean, a call made %v TokenRequests, want 1", got)
+		}
+	})
+
+	t.Run("kubectl.exe through the exec entry", func(t *testing.T) {
+		if we.kubectl == "" {
+			t.Skip("kubectl.exe is not in e2e/bin: run make tools")
+		}
+		u := newUserEnv(t)
+		kc := we.winKubeconfig(t, u.kubeconfig(t, "--service-account=ci/deployer", "--source-context=admin", "--cache=file"))
+		env := []string{"KUBECONFIG=" + winPath(kc), "XDG_CACHE_HOME=" + winPath(u.cache)}
+		before := tokenRequests(t)
+		for i := range 2 {
+			r := we.run(t, "", env, we.kubectl, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}")
+			if r.code != 0 || r.stdout != "system:serviceaccount:ci:deployer" {
+				t.Fatalf("call %d: exit %d, stdout %q\n%s", i, r.code, r.stdout, r.stderr)
+			}
+		}
+		if got := tokenRequests(t) - before; got != 1 {
+			t.Errorf("two kubectl.exe calls made %v TokenRequests, want 1", got)
+		}
+		if r := we.run(t, "", env, we.kubectl, "get", "pods", "-n", "other"); r.code == 0 || !strings.Contains(r.stderr, "forbidden") {
+			t.Errorf("get pods -n other: exit %d, want forbidden:\n%s", r.code, r.stderr)
+		}
+	})
+}
