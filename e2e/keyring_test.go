@@ -1,19 +1,73 @@
 package e2e
 
 import (
+	"encoding/base64"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
 
-// keyringScript runs in a fresh D-Bus session with an unlocked
-// gnome-keyring, as a desktop login has: two kubectl calls through the
-// exec entry (a mint, then a hit from the keyring), then what secret-tool
-// finds under the service "kubemint".
-const keyringScript = `set -e
-echo -n test-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+// secretService is a Secret Service that kubemint's keyring mode must work
+// with, started and unlocked in its own D-Bus session as a desktop login
+// would.
+type secretService struct {
+	name     string
+	commands []string // what it needs on PATH
+	packages string   // the Debian packages that provide them
+	// prepare sets up its store under the user's home and returns the
+	// environment the session needs.
+	prepare func(t *testing.T, u *userEnv) []string
+	start   string // shell: start it and wait until it serves a collection
+}
+
+var secretServices = []secretService{
+	{
+		name:     "gnome-keyring",
+		commands: []string{"gnome-keyring-daemon"},
+		packages: "gnome-keyring",
+		prepare: func(t *testing.T, u *userEnv) []string {
+			// gnome-keyring keeps its keyring files under the data home.
+			return []string{"XDG_DATA_HOME=" + filepath.Join(u.home, ".local", "share")}
+		},
+		start: `echo -n test-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null`,
+	},
+	{
+		name:     "KeePassXC",
+		commands: []string{"keepassxc", "keepassxc-cli"},
+		packages: "keepassxc",
+		// KeePassXC names a database's collection after its file. Not
+		// "login": go-keyring must find it as the default collection.
+		prepare: func(t *testing.T, u *userEnv) []string { return prepareKeePassXC(t, u, "kubemint.kdbx") },
+		start: `echo "$KDBX_PASSWORD" | keepassxc --pw-stdin "$KDBX" >"$OUT/keepassxc.log" 2>&1 &
+kpx=$!
+# Stop it, and wait until it has closed its database before the test
+# removes the folder.
+trap 'kill $kpx 2>/dev/null; wait $kpx' EXIT
+# Ask the bus, not the service, until KeePassXC owns the name: a call to
+# org.freedesktop.secrets before that would start gnome-keyring instead, by
+# D-Bus activation, where both are installed.
+i=0
+until dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+	org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets | grep -q "boolean true"; do
+	i=$((i+1)); [ $i -lt 150 ] || { echo "KeePassXC did not claim org.freedesktop.secrets in 15s" >&2; exit 1; }
+	sleep 0.1
+done
+until dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets/collection/kubemint \
+	org.freedesktop.DBus.Properties.Get string:org.freedesktop.Secret.Collection string:Locked 2>/dev/null | grep -q "boolean false"; do
+	i=$((i+1)); [ $i -lt 150 ] || { echo "KeePassXC serves no unlocked collection after 15s" >&2; exit 1; }
+	sleep 0.1
+done`,
+	},
+}
+
+// keyringScript runs in a fresh D-Bus session once the Secret Service is
+// up: two kubectl calls through the exec entry (a mint, then a hit from the
+// keyring), then what secret-tool finds under the service "kubemint".
+const keyringScript = `
 "$KUBECTL" auth whoami -o jsonpath='{.status.userInfo.username}' > "$OUT/whoami1"
 "$KUBECTL" auth whoami -o jsonpath='{.status.userInfo.username}' > "$OUT/whoami2"
 secret-tool search --all service kubemint > "$OUT/search" 2>&1
@@ -22,30 +76,46 @@ kubemint clean > "$OUT/clean"
 secret-tool search --all service kubemint > "$OUT/search-after-clean" 2>&1 || true
 `
 
-// TestKeyringSecretService stores the token in a real Secret Service
-// (gnome-keyring in its own D-Bus session) and proves it is there, readable
-// by secret-tool, and absent from disk.
+// TestKeyringSecretService stores the token in each real Secret Service
+// (gnome-keyring, KeePassXC) in its own D-Bus session and proves it is
+// there, readable by secret-tool, and absent from disk.
 func TestKeyringSecretService(t *testing.T) {
-	for _, bin := range []string{"dbus-run-session", "gnome-keyring-daemon", "secret-tool"} {
+	for _, bin := range []string{"dbus-run-session", "dbus-send", "secret-tool"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			if testing.Short() {
 				t.Skipf("%s not installed", bin)
 			}
-			t.Fatalf("%s not found: install the Debian packages gnome-keyring dbus libsecret-tools (.ci/run does)", bin)
+			t.Fatalf("%s not found: install the Debian packages dbus libsecret-tools (make deps does)", bin)
 		}
 	}
-	u := newUserEnv(t)
-	kc := u.kubeconfig(t, "--service-account=ci/deployer", "--source-context=admin")
-	out := t.TempDir()
-	u.vars = append(u.vars, "KUBECONFIG="+kc, "KUBECTL="+w.kubectl, "OUT="+out,
-		// gnome-keyring keeps its keyring files under the data home.
-		"XDG_DATA_HOME="+filepath.Join(u.home, ".local", "share"),
-		"XDG_RUNTIME_DIR="+t.TempDir())
-	before := tokenRequests(t)
-	r := u.run(t, nil, "dbus-run-session", "--", "sh", "-c", keyringScript)
-	if r.code != 0 {
-		t.Fatalf("in the D-Bus session: exit %d: %s", r.code, r.stderr)
+	for _, ss := range secretServices {
+		t.Run(ss.name, func(t *testing.T) {
+			for _, bin := range ss.commands {
+				if _, err := exec.LookPath(bin); err != nil {
+					if testing.Short() {
+						t.Skipf("%s not installed", bin)
+					}
+					t.Fatalf("%s not found: install the Debian package %s (make deps does)", bin, ss.packages)
+				}
+			}
+			u := newUserEnv(t)
+			kc := u.kubeconfig(t, "--service-account=ci/deployer", "--source-context=admin")
+			out := t.TempDir()
+			u.vars = append(u.vars, "KUBECONFIG="+kc, "KUBECTL="+w.kubectl, "OUT="+out, "XDG_RUNTIME_DIR="+t.TempDir())
+			u.vars = append(u.vars, ss.prepare(t, u)...)
+			before := tokenRequests(t)
+			r := u.run(t, nil, "dbus-run-session", "--", "sh", "-ec", ss.start+"\n"+keyringScript)
+			if r.code != 0 {
+				log, _ := os.ReadFile(filepath.Join(out, "keepassxc.log"))
+				t.Fatalf("in the D-Bus session: exit %d: %s%s", r.code, r.stderr, log)
+			}
+			checkKeyringRun(t, u, out, before)
+		})
 	}
+}
+
+func checkKeyringRun(t *testing.T, u *userEnv, out string, before float64) {
+	t.Helper()
 	for _, f := range []string{"whoami1", "whoami2"} {
 		b, _ := os.ReadFile(filepath.Join(out, f))
 		if got := string(b); got != "system:serviceaccount:ci:deployer" {
@@ -73,8 +143,80 @@ func TestKeyringSecretService(t *testing.T) {
 	if !strings.Contains(string(clean), "Forgot 1") || strings.Contains(string(after), "service = kubemint") {
 		t.Errorf("kubemint clean left the keyring item: %s\n%s", clean, redactJWT(string(after)))
 	}
-	if _, err := os.Stat(filepath.Join(u.cache, "kubemint", "keyring-unavailable")); err == nil {
-		t.Errorf("the keyring was judged unavailable")
+	if why, err := os.ReadFile(filepath.Join(u.cache, "kubemint", "keyring-unavailable")); err == nil {
+		t.Errorf("the keyring was judged unavailable: %s", why)
+	}
+}
+
+// prepareKeePassXC makes a KeePassXC database whose root group is exposed
+// to the Secret Service, and a configuration that turns the integration on
+// without the confirmation dialogs a headless session cannot answer.
+// KeePassXC keeps the exposed group in the database's own custom data
+// (FDO_SECRETS_EXPOSED_GROUP), which only its GUI sets; keepassxc-cli can
+// export the database to XML and import it back, so the test adds the item
+// in between.
+func prepareKeePassXC(t *testing.T, u *userEnv, file string) []string {
+	t.Helper()
+	const password = "kubemint-test"
+	dir := t.TempDir()
+	cli := func(stdin string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command("keepassxc-cli", args...)
+		cmd.Dir = dir
+		cmd.Stdin = strings.NewReader(stdin)
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("keepassxc-cli %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+		}
+		return stdout.String()
+	}
+	twice := password + "\n" + password + "\n"
+	cli(twice, "db-create", "--set-password", "blank.kdbx")
+	xml := cli(password+"\n", "export", "--format", "xml", "blank.kdbx")
+	m := regexp.MustCompile(`<Group>\s*<UUID>([^<]+)</UUID>`).FindStringSubmatch(xml)
+	if m == nil {
+		t.Fatalf("no root group in keepassxc-cli's export")
+	}
+	id, err := base64.StdEncoding.DecodeString(m[1])
+	if err != nil || len(id) != 16 {
+		t.Fatalf("root group UUID %q: %v", m[1], err)
+	}
+	exposed := fmt.Sprintf("<CustomData><Item><Key>FDO_SECRETS_EXPOSED_GROUP</Key><Value>{%x-%x-%x-%x-%x}</Value></Item></CustomData></Meta>",
+		id[0:4], id[4:6], id[6:8], id[8:10], id[10:16])
+	xml = strings.Replace(xml, "</Meta>", exposed, 1)
+	if err := os.WriteFile(filepath.Join(dir, "exposed.xml"), []byte(xml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cli(twice, "import", "--set-password", "exposed.xml", file)
+	config := filepath.Join(u.home, ".config")
+	ini := `[General]
+ConfigVersion=2
+SingleInstance=false
+RememberLastDatabases=false
+UpdateCheckMessageShown=true
+
+[GUI]
+CheckForUpdates=false
+
+[FdoSecrets]
+Enabled=true
+ShowNotification=false
+ConfirmAccessItem=false
+ConfirmDeleteItem=false
+`
+	if err := os.MkdirAll(filepath.Join(config, "keepassxc"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(config, "keepassxc", "keepassxc.ini"), []byte(ini), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return []string{
+		"XDG_CONFIG_HOME=" + config,
+		"KDBX=" + filepath.Join(dir, file),
+		"KDBX_PASSWORD=" + password,
+		// No display: Qt draws KeePassXC's window off screen.
+		"QT_QPA_PLATFORM=offscreen",
 	}
 }
 
