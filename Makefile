@@ -54,7 +54,7 @@ test-unit:
 	CGO_ENABLED=1 $(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)
 
 test-e2e: tools deps
-	CGO_ENABLED=1 $(GO) test -race -count=1 ./e2e
+	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout=30m ./e2e
 
 FUZZTIME ?= 10s
 

@@ -19,12 +19,11 @@ func windowsTempDir(t *testing.T) string {
 	return d
 }
 
-// TestWindowsRenameWaitsForAReader holds the entry open, as a concurrent
-// kubemint or a virus scanner would; Windows refuses to replace an open
-// file, and the save must wait for it rather than fail the call.
-func TestWindowsRenameWaitsForAReader(t *testing.T) {
+// heldEntry writes an entry and a replacement for it, and holds the entry
+// open as a concurrent kubemint or a virus scanner would.
+func heldEntry(t *testing.T) (path, replacement string, held *os.File) {
 	dir := windowsTempDir(t)
-	path := filepath.Join(dir, "k.json")
+	path = filepath.Join(dir, "k.json")
 	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -32,10 +31,18 @@ func TestWindowsRenameWaitsForAReader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmp := filepath.Join(dir, "new")
-	if err := os.WriteFile(tmp, []byte("new"), 0o600); err != nil {
+	replacement = filepath.Join(dir, "new")
+	if err := os.WriteFile(replacement, []byte("new"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return path, replacement, held
+}
+
+// TestWindowsRenameWaitsForAReader holds the entry open, as a concurrent
+// kubemint or a virus scanner would; Windows refuses to replace an open
+// file, and the save must wait for it rather than fail the call.
+func TestWindowsRenameWaitsForAReader(t *testing.T) {
+	path, tmp, held := heldEntry(t)
 	if err := os.Rename(tmp, path); err == nil {
 		held.Close()
 		t.Skip("this file system replaces open files; nothing to wait for")
@@ -57,22 +64,10 @@ func TestWindowsRenameWaitsForAReader(t *testing.T) {
 // TestWindowsRenameGivesUp holds the entry open for longer than the retry
 // budget: the save fails instead of hanging kubectl.
 func TestWindowsRenameGivesUp(t *testing.T) {
-	dir := windowsTempDir(t)
-	path := filepath.Join(dir, "k.json")
-	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	held, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, tmp, held := heldEntry(t)
 	defer held.Close()
-	tmp := filepath.Join(dir, "new")
-	if err := os.WriteFile(tmp, []byte("new"), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	start := time.Now()
-	err = rename(tmp, path)
+	err := rename(tmp, path)
 	if err == nil {
 		t.Skip("this file system replaces open files; nothing to wait for")
 	}

@@ -6,6 +6,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -141,18 +142,36 @@ type result struct {
 
 func (u *userEnv) run(t *testing.T, extraEnv []string, name string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
+	cmd := exec.Command(name, args...)
 	cmd.Env = append(append([]string{}, u.vars...), extraEnv...)
+	return runCmd(t, cmd, 2*time.Minute)
+}
+
+// runCmd runs cmd, killed after timeout, and returns what it printed and
+// its exit code; it fails the test only when cmd cannot start.
+func runCmd(t *testing.T, cmd *exec.Cmd, timeout time.Duration) result {
+	t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
+	// A daemon the command started (a D-Bus session's, a keyring) may
+	// keep its output pipes open after it exits: stop waiting for them.
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("running %s: %v", cmd.Path, err)
+	}
+	timer := time.AfterFunc(timeout, func() { _ = cmd.Process.Kill() })
+	err := cmd.Wait()
+	timer.Stop()
 	r := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
 		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running %s: %v", name, err)
+	case errors.Is(err, exec.ErrWaitDelay):
+		// It exited; what it left running held the pipes.
+		r.code = cmd.ProcessState.ExitCode()
+	case err != nil:
+		t.Fatalf("running %s: %v", cmd.Path, err)
 	}
 	return r
 }

@@ -44,9 +44,10 @@ var secretServices = []secretService{
 		prepare: func(t *testing.T, u *userEnv) []string { return prepareKeePassXC(t, u, "kubemint.kdbx") },
 		start: `echo "$KDBX_PASSWORD" | keepassxc --pw-stdin "$KDBX" >"$OUT/keepassxc.log" 2>&1 &
 kpx=$!
-# Stop it, and wait until it has closed its database before the test
-# removes the folder.
-trap 'kill $kpx 2>/dev/null; wait $kpx' EXIT
+# Kill it, and wait until it is gone before the test removes its folder.
+# SIGKILL: on SIGTERM KeePassXC may stop to ask about unsaved changes, in
+# a dialog nobody can see.
+trap 'kill -9 $kpx 2>/dev/null; wait $kpx 2>/dev/null || true' EXIT
 # Ask the bus, not the service, until KeePassXC owns the name: a call to
 # org.freedesktop.secrets before that would start gnome-keyring instead, by
 # D-Bus activation, where both are installed.

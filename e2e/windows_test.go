@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,7 +53,17 @@ func newWineEnv(t *testing.T) *wineEnv {
 	})
 
 	start := time.Now()
-	we.mustRun(t, "", "wineboot", "-i")
+	we.mustRun(t, "wineboot", "-i")
+	// From now on one wineserver serves the whole test, started apart from
+	// the test's pipes: each wine call would otherwise leave one behind
+	// that holds them for a few seconds. Wine's server creates the files,
+	// with modes from its own umask, and derives each file's access list
+	// from its mode: 077 makes what Windows programs create private.
+	server := exec.Command("sh", "-c", "umask 077 && wineserver -w && exec wineserver -p")
+	server.Env = we.env
+	if err := server.Run(); err != nil { // its output goes to /dev/null
+		t.Fatalf("starting wineserver: %v", err)
+	}
 	dll := filepath.Join(prefix, "drive_c", "windows", "system32", "bcryptprimitives.dll")
 	if out, err := exec.Command(gcc, "-shared", "-O2", "-o", dll, "wine/bcryptprimitives.c", "wine/bcryptprimitives.def", "-lbcrypt").CombinedOutput(); err != nil {
 		t.Fatalf("building the bcryptprimitives.dll stand-in: %v\n%s", err, out)
@@ -108,32 +117,17 @@ func fileExists(p string) bool {
 // it: Wine maps the Unix root to drive Z:.
 func winPath(p string) string { return `Z:` + strings.ReplaceAll(p, "/", `\`) }
 
-// run runs a Windows program under Wine with the process umask set, since
-// Wine derives a new file's access list from its Unix mode.
-func (we *wineEnv) run(t *testing.T, umask string, extraEnv []string, args ...string) result {
+// run runs a Windows program under Wine.
+func (we *wineEnv) run(t *testing.T, extraEnv []string, args ...string) result {
 	t.Helper()
-	if umask == "" {
-		umask = "077"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "sh", append([]string{"-c", `umask ` + umask + ` && exec wine "$@"`, "sh"}, args...)...)
+	cmd := exec.Command("wine", args...)
 	cmd.Env = append(append([]string{}, we.env...), extraEnv...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running %s under wine: %v", args[0], err)
-	}
-	return r
+	return runCmd(t, cmd, 3*time.Minute)
 }
 
-func (we *wineEnv) mustRun(t *testing.T, umask string, args ...string) result {
+func (we *wineEnv) mustRun(t *testing.T, args ...string) result {
 	t.Helper()
-	r := we.run(t, umask, nil, args...)
+	r := we.run(t, nil, args...)
 	if r.code != 0 {
 		t.Fatalf("wine %s: exit %d\n%s", strings.Join(args, " "), r.code, r.stderr)
 	}
@@ -147,7 +141,7 @@ func TestWindowsUnderWine(t *testing.T) {
 	we := newWineEnv(t)
 
 	t.Run("cache package tests for Windows", func(t *testing.T) {
-		r := we.mustRun(t, "", filepath.Join(we.bin, "cache.test.exe"), "-test.run", "^TestWindows", "-test.v")
+		r := we.mustRun(t, filepath.Join(we.bin, "cache.test.exe"), "-test.run", "^TestWindows", "-test.v")
 		for _, name := range []string{"TestWindowsForeignGrantees", "TestWindowsNullDACL", "TestWindowsRenameWaitsForAReader", "TestWindowsRenameGivesUp"} {
 			if !strings.Contains(r.stdout, "--- PASS: "+name) {
 				t.Errorf("%s did not pass under Wine:\n%s", name, r.stdout)
@@ -158,14 +152,14 @@ func TestWindowsUnderWine(t *testing.T) {
 	// tokenCall runs kubemint.exe token as kubectl would, with a cache
 	// under dir and the admin context of the test's kubeconfig as source.
 	type call struct {
-		cacheDir, kubeconfig, umask string
-		args                        []string
+		cacheDir, kubeconfig string
+		args                 []string
 	}
 	tokenCall := func(t *testing.T, c call) result {
 		t.Helper()
 		args := append([]string{filepath.Join(we.bin, "kubemint.exe"), "token",
 			"--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig=" + winPath(c.kubeconfig)}, c.args...)
-		r := we.run(t, c.umask, []string{
+		r := we.run(t, []string{
 			"XDG_CACHE_HOME=" + winPath(c.cacheDir),
 			"KUBERNETES_EXEC_INFO=" + execInfo(t, "client.authentication.k8s.io/v1"),
 		}, args...)
@@ -178,74 +172,104 @@ func TestWindowsUnderWine(t *testing.T) {
 		return r
 	}
 
-	t.Run("file cache", func(t *testing.T) {
-		u := newUserEnv(t)
-		c := call{cacheDir: u.cache, kubeconfig: we.winKubeconfig(t, u.kubeconfig(t)), args: []string{"--cache=file"}}
+	// mintThenHit makes two calls: the first mints, the second must answer
+	// the same credential from where the first stored it.
+	mintThenHit := func(t *testing.T, c call, where string) {
+		t.Helper()
 		before := tokenRequests(t)
 		first := tokenCall(t, c)
 		second := tokenCall(t, c)
 		if first.stdout != second.stdout {
-			t.Errorf("the second call answered another credential; want the cached one")
+			t.Errorf("the second call answered another credential; want the one in %s", where)
 		}
 		if got := tokenRequests(t) - before; got != 1 {
-			t.Errorf("two calls made %v TokenRequests, want 1 (the second a cache hit)", got)
+			t.Errorf("two calls made %v TokenRequests, want 1 (the second from %s)", got, where)
 		}
+	}
+
+	t.Run("file cache", func(t *testing.T) {
+		u := newUserEnv(t)
+		c := call{cacheDir: u.cache, kubeconfig: we.winKubeconfig(t, u.kubeconfig(t)), args: []string{"--cache=file"}}
+		mintThenHit(t, c, "the file cache")
 		files, _ := filepath.Glob(filepath.Join(u.cache, "kubemint", "*.json"))
 		if len(files) != 1 {
 			t.Fatalf("cache files: %v, want one entry", files)
 		}
 		assertMode(t, files[0], 0o600)
-		if r := we.run(t, "", []string{"XDG_CACHE_HOME=" + winPath(u.cache)}, filepath.Join(we.bin, "kubemint.exe"), "status"); r.code != 0 || !strings.Contains(r.stdout, "ci/deployer") {
+		if r := we.run(t, []string{"XDG_CACHE_HOME=" + winPath(u.cache)}, filepath.Join(we.bin, "kubemint.exe"), "status"); r.code != 0 || !strings.Contains(r.stdout, "ci/deployer") {
 			t.Errorf("status: exit %d, does not list the entry:\n%s%s", r.code, r.stdout, r.stderr)
 		}
 	})
 
 	t.Run("an entry that Everyone may read is refused", func(t *testing.T) {
-		// With umask 022 Wine gives new files an access list that lets
-		// Everyone read them, as a file in a shared folder would have on
-		// Windows. The cache directory is private, so only the entry's own
-		// access list is at fault.
+		// Wine derives a file's access list from its Unix mode: a 0644
+		// entry is one that Windows programs are told Everyone may read,
+		// as a file in a shared folder would be on Windows.
 		u := newUserEnv(t)
-		if err := os.MkdirAll(filepath.Join(u.cache, "kubemint"), 0o700); err != nil {
+		c := call{cacheDir: u.cache, kubeconfig: we.winKubeconfig(t, u.kubeconfig(t)), args: []string{"--cache=file", "-v=1"}}
+		tokenCall(t, c)
+		files, _ := filepath.Glob(filepath.Join(u.cache, "kubemint", "*.json"))
+		if len(files) != 1 {
+			t.Fatalf("cache files: %v, want one entry", files)
+		}
+		if err := os.Chmod(files[0], 0o644); err != nil {
 			t.Fatal(err)
 		}
-		c := call{cacheDir: u.cache, kubeconfig: we.winKubeconfig(t, u.kubeconfig(t)), umask: "022", args: []string{"--cache=file", "-v=1"}}
 		before := tokenRequests(t)
+		r := tokenCall(t, c)
+		if got := tokenRequests(t) - before; got != 1 {
+			t.Errorf("a call over an entry Everyone may read made %v TokenRequests, want 1: it must not be served", got)
+		}
+		if !strings.Contains(r.stderr, "grants access to Everyone") {
+			t.Errorf("stderr does not say why the entry was refused:\n%s", r.stderr)
+		}
+		// The new entry is private again, and serves the next call.
+		assertMode(t, files[0], 0o600)
+		before = tokenRequests(t)
 		tokenCall(t, c)
-		second := tokenCall(t, c)
+		if got := tokenRequests(t) - before; got != 0 {
+			t.Errorf("the private entry that replaced it was not served: %v TokenRequests", got)
+		}
+	})
+
+	t.Run("a shared cache directory that cannot be made private", func(t *testing.T) {
+		// A 0755 directory is one Everyone may list and read. kubemint
+		// gives it a private access list and reads it back; Wine ignores
+		// the change, as FAT or some network shares would, so kubemint
+		// must warn and mint without the cache, never fail the call.
+		u := newUserEnv(t)
+		dir := filepath.Join(u.cache, "kubemint")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		c := call{cacheDir: u.cache, kubeconfig: we.winKubeconfig(t, u.kubeconfig(t)), args: []string{"--cache=file"}}
+		before := tokenRequests(t)
+		for range 2 {
+			r := tokenCall(t, c)
+			if !strings.Contains(r.stderr, "granted access to Everyone and cannot be made private: the file system did not keep the new access list") {
+				t.Errorf("no warning naming the access list:\n%s", r.stderr)
+			}
+		}
 		if got := tokenRequests(t) - before; got != 2 {
-			t.Errorf("two calls made %v TokenRequests, want 2: a cache file others may read must not be served", got)
+			t.Errorf("two calls made %v TokenRequests, want 2 (no cache)", got)
 		}
-		if !strings.Contains(second.stderr, "grants access to Everyone") {
-			t.Errorf("-v=1 does not say why the entry was refused:\n%s", second.stderr)
-		}
-		// The same cache, now written privately, serves the next call.
-		c.umask = "077"
-		tokenCall(t, c)
-		n := tokenRequests(t)
-		tokenCall(t, c)
-		if got := tokenRequests(t) - n; got != 0 {
-			t.Errorf("a private entry was not served: %v TokenRequests", got)
+		if files, _ := filepath.Glob(filepath.Join(dir, "*.json")); len(files) != 0 {
+			t.Errorf("a token was written into the shared directory: %v", files)
 		}
 	})
 
 	t.Run("Credential Manager", func(t *testing.T) {
 		u := newUserEnv(t)
 		c := call{cacheDir: u.cache, kubeconfig: we.winKubeconfig(t, u.kubeconfig(t)), args: []string{"--cache=keyring"}}
-		before := tokenRequests(t)
-		first := tokenCall(t, c)
-		second := tokenCall(t, c)
-		if first.stdout != second.stdout {
-			t.Errorf("the second call answered another credential; want the one in the Credential Manager")
-		}
-		if got := tokenRequests(t) - before; got != 1 {
-			t.Errorf("two calls made %v TokenRequests, want 1", got)
-		}
+		mintThenHit(t, c, "the Credential Manager")
 		if files, _ := filepath.Glob(filepath.Join(u.cache, "kubemint", "*.json")); len(files) != 0 {
 			t.Errorf("--cache=keyring wrote cache files: %v", files)
 		}
 		// clean empties the Credential Manager too: the next call mints.
-		if r := we.run(t, "", []string{"XDG_CACHE_HOME=" + winPath(u.cache)}, filepath.Join(we.bin, "kubemint.exe"), "clean"); r.code != 0 {
+		if r := we.run(t, []string{"XDG_CACHE_HOME=" + winPath(u.cache)}, filepath.Join(we.bin, "kubemint.exe"), "clean"); r.code != 0 {
 			t.Fatalf("clean: exit %d\n%s", r.code, r.stderr)
 		}
 		n := tokenRequests(t)
@@ -264,7 +288,7 @@ func TestWindowsUnderWine(t *testing.T) {
 		env := []string{"KUBECONFIG=" + winPath(kc), "XDG_CACHE_HOME=" + winPath(u.cache)}
 		before := tokenRequests(t)
 		for i := range 2 {
-			r := we.run(t, "", env, we.kubectl, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}")
+			r := we.run(t, env, we.kubectl, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}")
 			if r.code != 0 || r.stdout != "system:serviceaccount:ci:deployer" {
 				t.Fatalf("call %d: exit %d, stdout %q\n%s", i, r.code, r.stdout, r.stderr)
 			}
@@ -272,7 +296,7 @@ func TestWindowsUnderWine(t *testing.T) {
 		if got := tokenRequests(t) - before; got != 1 {
 			t.Errorf("two kubectl.exe calls made %v TokenRequests, want 1", got)
 		}
-		if r := we.run(t, "", env, we.kubectl, "get", "pods", "-n", "other"); r.code == 0 || !strings.Contains(r.stderr, "forbidden") {
+		if r := we.run(t, env, we.kubectl, "get", "pods", "-n", "other"); r.code == 0 || !strings.Contains(r.stderr, "forbidden") {
 			t.Errorf("get pods -n other: exit %d, want forbidden:\n%s", r.code, r.stderr)
 		}
 	})
