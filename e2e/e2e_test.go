@@ -32,6 +32,11 @@ type world struct {
 var w world
 
 func TestMain(m *testing.M) {
+	if os.Getenv(kwalletLauncherEnv) != "" {
+		// This binary, run again by a test's shell script, starts
+		// kwalletd5 as a PAM login would; see launchKWallet.
+		os.Exit(launchKWallet())
+	}
 	os.Exit(run(m))
 }
 

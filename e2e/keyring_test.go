@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/base64"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,6 +35,38 @@ var secretServices = []secretService{
 			return []string{"XDG_DATA_HOME=" + filepath.Join(u.home, ".local", "share")}
 		},
 		start: `echo -n test-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null`,
+	},
+	{
+		name:     "KWallet",
+		commands: []string{"kwalletd5"},
+		packages: "libkf5wallet-bin",
+		prepare:  prepareKWallet,
+		// kwalletd5 serves a collection for each wallet file that exists
+		// when it starts. A PAM login has made the wallet by then; here the
+		// first start makes it, and the second serves it.
+		start: `kw=$("$KWALLET_LAUNCHER")
+until [ -f "$XDG_DATA_HOME/kwalletd/kdewallet.kwl" ]; do sleep 0.1; done
+kill -9 $kw
+i=0
+while dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+	org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets | grep -q "boolean true"; do
+	i=$((i+1)); [ $i -lt 150 ] || { echo "kwalletd5 did not go away in 15s" >&2; exit 1; }
+	sleep 0.1
+done
+kw=$("$KWALLET_LAUNCHER")
+trap 'kill -9 $kw 2>/dev/null || true' EXIT
+# Ask the bus, not the service, until kwalletd5 owns the name: a call to
+# org.freedesktop.secrets before that would start gnome-keyring instead.
+until dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+	org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets | grep -q "boolean true"; do
+	i=$((i+1)); [ $i -lt 300 ] || { echo "kwalletd5 did not claim org.freedesktop.secrets" >&2; exit 1; }
+	sleep 0.1
+done
+until dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
+	org.freedesktop.Secret.Service.ReadAlias string:default 2>/dev/null | grep -q /collection/kdewallet; do
+	i=$((i+1)); [ $i -lt 300 ] || { echo "kwalletd5 serves no default collection" >&2; dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.ReadAlias string:default >&2; exit 1; }
+	sleep 0.1
+done`,
 	},
 	{
 		name:     "KeePassXC",
@@ -78,7 +111,7 @@ secret-tool search --all service kubemint > "$OUT/search-after-clean" 2>&1 || tr
 `
 
 // TestKeyringSecretService stores the token in each real Secret Service
-// (gnome-keyring, KeePassXC) in its own D-Bus session and proves it is
+// (gnome-keyring, KWallet, KeePassXC) in its own D-Bus session and proves it is
 // there, readable by secret-tool, and absent from disk.
 func TestKeyringSecretService(t *testing.T) {
 	for _, bin := range []string{"dbus-run-session", "dbus-send", "secret-tool"} {
@@ -147,6 +180,98 @@ func checkKeyringRun(t *testing.T, u *userEnv, out string, before float64) {
 	if why, err := os.ReadFile(filepath.Join(u.cache, "kubemint", "keyring-unavailable")); err == nil {
 		t.Errorf("the keyring was judged unavailable: %s", why)
 	}
+}
+
+// kwalletLauncherEnv, set, makes the e2e test binary launch kwalletd5
+// instead of running tests.
+const kwalletLauncherEnv = "KUBEMINT_E2E_LAUNCH_KWALLETD"
+
+// prepareKWallet writes a kwalletrc with one wallet, kept open, and the
+// Secret Service API on, and points the start script at the launcher.
+func prepareKWallet(t *testing.T, u *userEnv) []string {
+	t.Helper()
+	config := filepath.Join(u.home, ".config")
+	rc := `[Wallet]
+Enabled=true
+First Use=false
+Use One Wallet=true
+Default Wallet=kdewallet
+Close When Idle=false
+Leave Open=true
+Prompt on Open=false
+
+[org.freedesktop.secrets]
+apiEnabled=true
+`
+	if err := os.MkdirAll(config, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(config, "kwalletrc"), []byte(rc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []string{
+		"XDG_CONFIG_HOME=" + config,
+		"XDG_DATA_HOME=" + filepath.Join(u.home, ".local", "share"),
+		"KWALLET_LAUNCHER=" + self,
+		kwalletLauncherEnv + "=1",
+		"QT_QPA_PLATFORM=offscreen",
+	}
+}
+
+// launchKWallet starts kwalletd5 the way pam_kwallet does at login: the
+// wallet key on a pipe (fd 3), and a listening socket (fd 4) on which
+// kwalletd5 takes the session's environment. It opens the default wallet
+// with that key, creating it if missing, without a dialog. It prints
+// kwalletd5's pid and leaves it running.
+func launchKWallet() int {
+	fail := func(err error) int {
+		fmt.Fprintln(os.Stderr, "launching kwalletd5:", err)
+		return 1
+	}
+	// A test wallet's key: pam_kwallet would derive it from the login
+	// password with PBKDF2; any 56 bytes open a wallet they created.
+	key := []byte(strings.Repeat("kubemint-e2e-wallet-key!", 3)[:56])
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return fail(err)
+	}
+	if _, err := pw.Write(key); err != nil {
+		return fail(err)
+	}
+	pw.Close()
+	sock := filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "kwallet-pam.socket")
+	_ = os.Remove(sock)
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		return fail(err)
+	}
+	lf, err := l.File()
+	if err != nil {
+		return fail(err)
+	}
+	log, err := os.OpenFile(filepath.Join(os.Getenv("OUT"), "kwalletd.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fail(err)
+	}
+	cmd := exec.Command("kwalletd5", "--pam-login", "3", "4")
+	cmd.ExtraFiles = []*os.File{pr, lf}
+	cmd.Env = append(os.Environ(), "PAM_KWALLET5_LOGIN=1")
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		return fail(err)
+	}
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		return fail(err)
+	}
+	fmt.Fprintf(c, "DBUS_SESSION_BUS_ADDRESS=%s\n", os.Getenv("DBUS_SESSION_BUS_ADDRESS"))
+	c.Close()
+	fmt.Println(cmd.Process.Pid)
+	return 0
 }
 
 // prepareKeePassXC makes a KeePassXC database whose root group is exposed
