@@ -45,28 +45,13 @@ var secretServices = []secretService{
 		// when it starts. A PAM login has made the wallet by then; here the
 		// first start makes it, and the second serves it.
 		start: `kw=$("$KWALLET_LAUNCHER")
-until [ -f "$XDG_DATA_HOME/kwalletd/kdewallet.kwl" ]; do sleep 0.1; done
+poll "kwalletd5 makes the wallet" test -f "$XDG_DATA_HOME/kwalletd/kdewallet.kwl"
 kill -9 $kw
-i=0
-while dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-	org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets | grep -q "boolean true"; do
-	i=$((i+1)); [ $i -lt 150 ] || { echo "kwalletd5 did not go away in 15s" >&2; exit 1; }
-	sleep 0.1
-done
+poll "kwalletd5 goes away" secrets_free
 kw=$("$KWALLET_LAUNCHER")
 trap 'kill -9 $kw 2>/dev/null || true' EXIT
-# Ask the bus, not the service, until kwalletd5 owns the name: a call to
-# org.freedesktop.secrets before that would start gnome-keyring instead.
-until dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-	org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets | grep -q "boolean true"; do
-	i=$((i+1)); [ $i -lt 300 ] || { echo "kwalletd5 did not claim org.freedesktop.secrets" >&2; exit 1; }
-	sleep 0.1
-done
-until dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
-	org.freedesktop.Secret.Service.ReadAlias string:default 2>/dev/null | grep -q /collection/kdewallet; do
-	i=$((i+1)); [ $i -lt 300 ] || { echo "kwalletd5 serves no default collection" >&2; dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets org.freedesktop.Secret.Service.ReadAlias string:default >&2; exit 1; }
-	sleep 0.1
-done`,
+poll "kwalletd5 claims org.freedesktop.secrets" secrets_owned
+poll "kwalletd5 serves kdewallet as the default collection" default_collection kdewallet`,
 	},
 	{
 		name:     "KeePassXC",
@@ -81,22 +66,38 @@ kpx=$!
 # SIGKILL: on SIGTERM KeePassXC may stop to ask about unsaved changes, in
 # a dialog nobody can see.
 trap 'kill -9 $kpx 2>/dev/null; wait $kpx 2>/dev/null || true' EXIT
-# Ask the bus, not the service, until KeePassXC owns the name: a call to
-# org.freedesktop.secrets before that would start gnome-keyring instead, by
-# D-Bus activation, where both are installed.
-i=0
-until dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-	org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets | grep -q "boolean true"; do
-	i=$((i+1)); [ $i -lt 150 ] || { echo "KeePassXC did not claim org.freedesktop.secrets in 15s" >&2; exit 1; }
-	sleep 0.1
-done
-until dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets/collection/kubemint \
-	org.freedesktop.DBus.Properties.Get string:org.freedesktop.Secret.Collection string:Locked 2>/dev/null | grep -q "boolean false"; do
-	i=$((i+1)); [ $i -lt 150 ] || { echo "KeePassXC serves no unlocked collection after 15s" >&2; exit 1; }
-	sleep 0.1
-done`,
+poll "KeePassXC claims org.freedesktop.secrets" secrets_owned
+poll "KeePassXC serves its database unlocked" unlocked kubemint`,
 	},
 }
+
+// sessionHelpers are shell functions for the start scripts.
+const sessionHelpers = `
+# poll WHAT CMD...: run CMD every 0.1 s until it succeeds, for 15 s at most.
+poll() {
+	what=$1; shift; i=0
+	until "$@" 2>/dev/null; do
+		i=$((i+1)); [ $i -lt 150 ] || { echo "waited 15s for this, in vain: $what" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+# Whether a process owns org.freedesktop.secrets. Ask the bus, not the
+# service: a call to org.freedesktop.secrets while nobody owns it starts
+# gnome-keyring by D-Bus activation, where it is installed.
+secrets_owned() {
+	dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+		org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets | grep -q "boolean true"
+}
+secrets_free() { ! secrets_owned; }
+default_collection() {
+	dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
+		org.freedesktop.Secret.Service.ReadAlias string:default | grep -q "/collection/$1\""
+}
+unlocked() {
+	dbus-send --session --print-reply --dest=org.freedesktop.secrets "/org/freedesktop/secrets/collection/$1" \
+		org.freedesktop.DBus.Properties.Get string:org.freedesktop.Secret.Collection string:Locked | grep -q "boolean false"
+}
+`
 
 // keyringScript runs in a fresh D-Bus session once the Secret Service is
 // up: two kubectl calls through the exec entry (a mint, then a hit from the
@@ -138,7 +139,7 @@ func TestKeyringSecretService(t *testing.T) {
 			u.vars = append(u.vars, "KUBECONFIG="+kc, "KUBECTL="+w.kubectl, "OUT="+out, "XDG_RUNTIME_DIR="+t.TempDir())
 			u.vars = append(u.vars, ss.prepare(t, u)...)
 			before := tokenRequests(t)
-			r := u.run(t, nil, "dbus-run-session", "--", "sh", "-ec", ss.start+"\n"+keyringScript)
+			r := u.run(t, nil, "dbus-run-session", "--", "sh", "-ec", sessionHelpers+ss.start+"\n"+keyringScript)
 			if r.code != 0 {
 				log, _ := os.ReadFile(filepath.Join(out, "keepassxc.log"))
 				t.Fatalf("in the D-Bus session: exit %d: %s%s", r.code, r.stderr, log)
