@@ -19,12 +19,16 @@ import (
 
 // checkPrivate refuses a cache file whose DACL lets another account in.
 func checkPrivate(f *os.File, _ os.FileInfo) error {
+	user, err := currentUser()
+	if err != nil {
+		return fmt.Errorf("%w: cannot read the access list of %s: %v", ErrInsecure, f.Name(), err)
+	}
 	sd, err := windows.GetSecurityInfo(windows.Handle(f.Fd()), windows.SE_FILE_OBJECT,
 		windows.OWNER_SECURITY_INFORMATION|windows.DACL_SECURITY_INFORMATION)
 	if err != nil {
 		return fmt.Errorf("%w: cannot read the access list of %s: %v", ErrInsecure, f.Name(), err)
 	}
-	others, err := foreignGrantees(sd)
+	others, err := foreignGrantees(sd, user)
 	if err != nil {
 		return fmt.Errorf("%w: cannot read the access list of %s: %v", ErrInsecure, f.Name(), err)
 	}
@@ -38,23 +42,18 @@ func checkPrivate(f *os.File, _ os.FileInfo) error {
 // (owner and SYSTEM, inherited by files and folders) when the current one
 // lets another account in, and reports what it found wrong.
 func makeDirPrivate(dir string, _ os.FileInfo) (string, error) {
-	sd, err := windows.GetNamedSecurityInfo(dir, windows.SE_FILE_OBJECT,
-		windows.OWNER_SECURITY_INFORMATION|windows.DACL_SECURITY_INFORMATION)
+	user, err := currentUser()
 	if err != nil {
-		return "", fmt.Errorf("reading the access list: %w", err)
+		return "", err
 	}
-	others, err := foreignGrantees(sd)
+	others, err := dirGrantees(dir, user)
 	if err != nil {
-		return "", fmt.Errorf("reading the access list: %w", err)
+		return "", err
 	}
 	if len(others) == 0 {
 		return "", nil
 	}
 	was := "granted access to " + strings.Join(others, ", ")
-	user, err := currentUser()
-	if err != nil {
-		return was, err
-	}
 	system, err := windows.CreateWellKnownSid(windows.WinLocalSystemSid)
 	if err != nil {
 		return was, err
@@ -83,11 +82,7 @@ func makeDirPrivate(dir string, _ os.FileInfo) (string, error) {
 	}
 	// Read it back: a file system that keeps no access lists (FAT, some
 	// network shares, Wine's emulation) accepts the change and ignores it.
-	if sd, err = windows.GetNamedSecurityInfo(dir, windows.SE_FILE_OBJECT,
-		windows.OWNER_SECURITY_INFORMATION|windows.DACL_SECURITY_INFORMATION); err == nil {
-		others, err = foreignGrantees(sd)
-	}
-	if err != nil {
+	if others, err = dirGrantees(dir, user); err != nil {
 		return was, err
 	}
 	if len(others) > 0 {
@@ -96,10 +91,25 @@ func makeDirPrivate(dir string, _ os.FileInfo) (string, error) {
 	return was + "; now only you and SYSTEM may open it", nil
 }
 
-// foreignGrantees lists the accounts, other than the trusted ones, that an
-// allow entry of sd's DACL applies to. A missing (NULL) DACL lets everyone
-// in.
-func foreignGrantees(sd *windows.SECURITY_DESCRIPTOR) ([]string, error) {
+// dirGrantees reads dir's access list and lists whom, besides user and the
+// trusted accounts, it lets in.
+func dirGrantees(dir string, user *windows.SID) ([]string, error) {
+	sd, err := windows.GetNamedSecurityInfo(dir, windows.SE_FILE_OBJECT,
+		windows.OWNER_SECURITY_INFORMATION|windows.DACL_SECURITY_INFORMATION)
+	if err != nil {
+		return nil, fmt.Errorf("reading the access list: %w", err)
+	}
+	others, err := foreignGrantees(sd, user)
+	if err != nil {
+		return nil, fmt.Errorf("reading the access list: %w", err)
+	}
+	return others, nil
+}
+
+// foreignGrantees lists the accounts, other than user and the trusted
+// ones, that an allow entry of sd's DACL applies to. A missing (NULL) DACL
+// lets everyone in.
+func foreignGrantees(sd *windows.SECURITY_DESCRIPTOR, user *windows.SID) ([]string, error) {
 	dacl, _, err := sd.DACL()
 	if err != nil {
 		if err == windows.ERROR_OBJECT_NOT_FOUND {
@@ -111,10 +121,6 @@ func foreignGrantees(sd *windows.SECURITY_DESCRIPTOR) ([]string, error) {
 		return []string{"Everyone (the file has no access list)"}, nil
 	}
 	owner, _, _ := sd.Owner()
-	user, err := currentUser()
-	if err != nil {
-		return nil, err
-	}
 	var others []string
 	for i := uint32(0); i < uint32(dacl.AceCount); i++ {
 		var ace *windows.ACCESS_ALLOWED_ACE

@@ -11,6 +11,10 @@ import (
 // everyone everything. (Wine parses SDDL's NO_ACCESS_CONTROL as an empty
 // list instead, so the table below cannot hold this case.)
 func TestWindowsNullDACL(t *testing.T) {
+	user, err := currentUser()
+	if err != nil {
+		t.Fatal(err)
+	}
 	sd, err := windows.NewSecurityDescriptor()
 	if err != nil {
 		t.Fatal(err)
@@ -18,7 +22,7 @@ func TestWindowsNullDACL(t *testing.T) {
 	if err := sd.SetDACL(nil, true, false); err != nil {
 		t.Fatal(err)
 	}
-	got, err := foreignGrantees(sd)
+	got, err := foreignGrantees(sd, user)
 	if err != nil || len(got) != 1 || !strings.Contains(got[0], "Everyone") {
 		t.Fatalf("foreignGrantees(NULL DACL) = %q, %v; want Everyone", got, err)
 	}
@@ -55,7 +59,7 @@ func TestWindowsForeignGrantees(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parsing %s: %v", tt.sddl, err)
 			}
-			got, err := foreignGrantees(sd)
+			got, err := foreignGrantees(sd, user)
 			if err != nil {
 				t.Fatal(err)
 			}
