@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -124,20 +125,36 @@ func newUserEnv(t *testing.T) *userEnv {
 	t.Helper()
 	home := t.TempDir()
 	u := &userEnv{home: home, cache: filepath.Join(home, ".cache")}
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case "HOME", "PATH", "KUBECONFIG", "XDG_CACHE_HOME", "DBUS_SESSION_BUS_ADDRESS", "KUBERNETES_EXEC_INFO", "KUBEMINT_MINTING":
-			continue
-		}
-		u.vars = append(u.vars, kv)
-	}
-	u.vars = append(u.vars,
+	u.vars = append(environWithout("HOME", "PATH", "DBUS_SESSION_BUS_ADDRESS"),
 		"HOME="+home,
 		"XDG_CACHE_HOME="+u.cache,
 		"PATH="+w.binDir+string(os.PathListSeparator)+os.Getenv("PATH"),
 	)
 	return u
+}
+
+// environWithout is this process's environment less the variables that
+// would point kubemint or kubectl at the developer's own kubeconfig, cache
+// or exec info, and less extra.
+func environWithout(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "KUBECONFIG", "XDG_CACHE_HOME", "KUBERNETES_EXEC_INFO", "KUBEMINT_MINTING":
+			continue
+		}
+		if !slices.Contains(extra, k) {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// cacheEntries lists the entry files of the user's file cache.
+func (u *userEnv) cacheEntries() []string {
+	files, _ := filepath.Glob(filepath.Join(u.cache, "kubemint", "*.json"))
+	return files
 }
 
 type result struct {

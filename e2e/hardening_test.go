@@ -50,7 +50,7 @@ func TestWorldReadableEntryIsReplaced(t *testing.T) {
 	if first.code != 0 {
 		t.Fatal(first.stderr)
 	}
-	files, _ := filepath.Glob(filepath.Join(u.cache, "kubemint", "*.json"))
+	files := u.cacheEntries()
 	if len(files) != 1 {
 		t.Fatalf("cache files: %v", files)
 	}
@@ -226,7 +226,7 @@ spec:
 	if r.code != 0 {
 		t.Fatal(r.stderr)
 	}
-	files, _ := filepath.Glob(filepath.Join(u.cache, "kubemint", "*.json"))
+	files := u.cacheEntries()
 	if len(files) != 1 {
 		t.Fatalf("cache files: %v", files)
 	}

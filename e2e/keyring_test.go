@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // secretService is a Secret Service that kubemint's keyring mode must work
@@ -165,7 +166,7 @@ func checkKeyringRun(t *testing.T, u *userEnv, out string, before float64) {
 		t.Errorf("secret-tool search found no kubemint item holding a token:\n%s", redactJWT(string(search)))
 	}
 	// Nothing holding a token was written to the file cache.
-	files, _ := filepath.Glob(filepath.Join(u.cache, "kubemint", "*.json"))
+	files := u.cacheEntries()
 	if len(files) != 0 {
 		t.Errorf("the keyring path left cache files on disk: %v", files)
 	}
@@ -291,12 +292,11 @@ func prepareKeePassXC(t *testing.T, u *userEnv, file string) []string {
 		cmd := exec.Command("keepassxc-cli", args...)
 		cmd.Dir = dir
 		cmd.Stdin = strings.NewReader(stdin)
-		var stdout, stderr strings.Builder
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("keepassxc-cli %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+		r := runCmd(t, cmd, time.Minute)
+		if r.code != 0 {
+			t.Fatalf("keepassxc-cli %s: exit %d\n%s", strings.Join(args, " "), r.code, r.stderr)
 		}
-		return stdout.String()
+		return r.stdout
 	}
 	twice := password + "\n" + password + "\n"
 	cli(twice, "db-create", "--set-password", "blank.kdbx")

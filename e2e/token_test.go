@@ -177,7 +177,7 @@ func TestCorruptEntryIsReminted(t *testing.T) {
 	if r := u.kubemint(t, info, args...); r.code != 0 {
 		t.Fatalf("mint: %s", r.stderr)
 	}
-	files, _ := filepath.Glob(filepath.Join(u.cache, "kubemint", "*.json"))
+	files := u.cacheEntries()
 	if len(files) != 1 {
 		t.Fatalf("cache files: %v", files)
 	}

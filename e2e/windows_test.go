@@ -36,16 +36,8 @@ func newWineEnv(t *testing.T) *wineEnv {
 	dir := t.TempDir()
 	prefix := filepath.Join(dir, "prefix")
 	we := &wineEnv{bin: filepath.Join(dir, "bin")}
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case "DISPLAY", "WAYLAND_DISPLAY", "WINEPREFIX", "WINEDEBUG", "KUBECONFIG", "XDG_CACHE_HOME", "KUBERNETES_EXEC_INFO", "KUBEMINT_MINTING":
-			continue
-		}
-		we.env = append(we.env, kv)
-	}
 	// No display: Wine's dialogs (Mono and Gecko installers) cannot show.
-	we.env = append(we.env, "WINEPREFIX="+prefix, "WINEDEBUG=-all", "WINEDLLOVERRIDES=mscoree,mshtml=")
+	we.env = append(environWithout("DISPLAY", "WAYLAND_DISPLAY", "WINEPREFIX", "WINEDEBUG"), "WINEPREFIX="+prefix, "WINEDEBUG=-all", "WINEDLLOVERRIDES=mscoree,mshtml=")
 	t.Cleanup(func() {
 		k := exec.Command("wineserver", "-k")
 		k.Env = we.env
@@ -191,7 +183,7 @@ func TestWindowsUnderWine(t *testing.T) {
 		u := newUserEnv(t)
 		c := call{cacheDir: u.cache, kubeconfig: we.winKubeconfig(t, u.kubeconfig(t)), args: []string{"--cache=file"}}
 		mintThenHit(t, c, "the file cache")
-		files, _ := filepath.Glob(filepath.Join(u.cache, "kubemint", "*.json"))
+		files := u.cacheEntries()
 		if len(files) != 1 {
 			t.Fatalf("cache files: %v, want one entry", files)
 		}
@@ -208,7 +200,7 @@ func TestWindowsUnderWine(t *testing.T) {
 		u := newUserEnv(t)
 		c := call{cacheDir: u.cache, kubeconfig: we.winKubeconfig(t, u.kubeconfig(t)), args: []string{"--cache=file", "-v=1"}}
 		tokenCall(t, c)
-		files, _ := filepath.Glob(filepath.Join(u.cache, "kubemint", "*.json"))
+		files := u.cacheEntries()
 		if len(files) != 1 {
 			t.Fatalf("cache files: %v, want one entry", files)
 		}
@@ -265,7 +257,7 @@ func TestWindowsUnderWine(t *testing.T) {
 		u := newUserEnv(t)
 		c := call{cacheDir: u.cache, kubeconfig: we.winKubeconfig(t, u.kubeconfig(t)), args: []string{"--cache=keyring"}}
 		mintThenHit(t, c, "the Credential Manager")
-		if files, _ := filepath.Glob(filepath.Join(u.cache, "kubemint", "*.json")); len(files) != 0 {
+		if files := u.cacheEntries(); len(files) != 0 {
 			t.Errorf("--cache=keyring wrote cache files: %v", files)
 		}
 		// clean empties the Credential Manager too: the next call mints.
