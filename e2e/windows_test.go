@@ -109,12 +109,23 @@ func fileExists(p string) bool {
 // it: Wine maps the Unix root to drive Z:.
 func winPath(p string) string { return `Z:` + strings.ReplaceAll(p, "/", `\`) }
 
-// run runs a Windows program under Wine.
+// run runs a Windows program under Wine. Wine 8 now and then fails to
+// start a child process with "Internal error." (seen once in the handoff
+// from kubemint.exe to kubemint-full.exe, in a full -race run, and not
+// again in dozens of runs under load); that one failure of the emulator
+// is retried once, and logged.
 func (we *wineEnv) run(t *testing.T, extraEnv []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command("wine", args...)
-	cmd.Env = append(append([]string{}, we.env...), extraEnv...)
-	return runCmd(t, cmd, 3*time.Minute)
+	for attempt := 1; ; attempt++ {
+		cmd := exec.Command("wine", args...)
+		cmd.Env = append(append([]string{}, we.env...), extraEnv...)
+		r := runCmd(t, cmd, 3*time.Minute)
+		if attempt == 1 && r.code != 0 && strings.Contains(r.stderr, "fork/exec") && strings.Contains(r.stderr, "Internal error.") {
+			t.Logf("Wine could not start a child process; trying once more:\n%s", r.stderr)
+			continue
+		}
+		return r
+	}
 }
 
 func (we *wineEnv) mustRun(t *testing.T, args ...string) result {
