@@ -41,14 +41,22 @@ func (s *Store) SaveInfo(info Info) error {
 
 // List returns the Info of every entry in the cache directory, skipping
 // unreadable ones.
+// A cache directory that does not exist holds none; one kubemint does not
+// trust is an error.
 func (s *Store) List() ([]Info, error) {
+	if err := s.checkDir(false); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, err
+	}
 	names, err := filepath.Glob(filepath.Join(s.Dir, "*.info"))
 	if err != nil {
 		return nil, err
 	}
 	var infos []Info
 	for _, n := range names {
-		b, err := os.ReadFile(n)
+		b, err := readPrivate(n, maxEntrySize)
 		if err != nil {
 			continue
 		}
@@ -65,6 +73,9 @@ func (s *Store) List() ([]Info, error) {
 // it, and its Info file. The lock file stays: removing it while another
 // process holds it would let a third lock a new file beside it.
 func (s *Store) Forget(info Info) error {
+	if err := s.checkDir(false); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
 	backend := &Store{Mode: File, Dir: s.Dir, KeyringTimeout: s.KeyringTimeout}
 	if info.Backend == BackendKeyring {
 		backend.Mode = Keyring
@@ -73,7 +84,10 @@ func (s *Store) Forget(info Info) error {
 	if err := backend.Delete(info.Key); err != nil {
 		errs = append(errs, err)
 	}
-	for _, p := range []string{s.infoPath(info.Key), s.entryPath(info.Key), s.servedPath(info.Key)} {
+	// Temporary files of this entry too: a writer killed before its
+	// rename left a live token in one.
+	temps, _ := filepath.Glob(filepath.Join(s.Dir, "."+info.Key+".*.tmp*"))
+	for _, p := range append([]string{s.infoPath(info.Key), s.entryPath(info.Key), s.servedPath(info.Key)}, temps...) {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}

@@ -2,20 +2,30 @@
 
 package cache
 
-import (
-	"fmt"
-	"os"
-)
+import "os"
 
-// openEntry opens a cache file for reading, refusing a symbolic link.
-// Without O_NOFOLLOW this costs an Lstat first.
-func openEntry(path string) (*os.File, error) {
+// openFlags: Windows has no O_NOFOLLOW; refuseReparse looks first.
+const openFlags = 0
+
+func isLink(error) bool { return false }
+
+// refuseReparse refuses a symbolic link or another reparse point (a
+// junction) at path, which the open that follows would otherwise follow.
+func refuseReparse(path string) error {
 	fi, err := os.Lstat(path)
 	if err != nil {
-		return nil, err
+		return nil // missing: the open creates or reports it
 	}
-	if fi.Mode()&os.ModeSymlink != 0 {
-		return nil, fmt.Errorf("%w: %s is a symbolic link; kubemint does not follow links in its cache", ErrInsecure, path)
+	if isReparse(fi) {
+		return insecureLink(path)
 	}
-	return os.Open(path)
+	return nil
 }
+
+// fileOwner: Windows files are checked by their access list instead (see
+// checkPrivate); the owner is not a uid.
+func fileOwner(os.FileInfo) (uid int, links uint64, ok bool) { return 0, 0, false }
+
+// isReparse reports a symbolic link or a junction: since Go 1.23 Lstat
+// marks a junction ModeIrregular rather than ModeSymlink.
+func isReparse(fi os.FileInfo) bool { return fi.Mode()&(os.ModeSymlink|os.ModeIrregular) != 0 }

@@ -7,23 +7,44 @@ import (
 	"os"
 )
 
-// checkPrivate refuses a cache file that others may read or write. As ssh
-// does with a private key, a group or other permission bit is enough.
-func checkPrivate(f *os.File, fi os.FileInfo) error {
+// checkPrivate refuses a cache file that is not a regular file of the
+// user's own, or that others may read or write. As ssh does with a private
+// key, a group or other permission bit is enough.
+func checkPrivate(path string, _ *os.File, fi os.FileInfo) error {
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%w: %s is not a regular file (%v)", ErrInsecure, path, fi.Mode().Type())
+	}
+	if err := checkOwned(path, fi); err != nil {
+		return err
+	}
 	if fi.Mode().Perm()&0o077 != 0 {
-		return fmt.Errorf("%w: %s has mode %v, readable by others", ErrInsecure, f.Name(), fi.Mode().Perm())
+		return fmt.Errorf("%w: %s has mode %v, readable by others", ErrInsecure, path, fi.Mode().Perm())
 	}
 	return nil
 }
 
 // makeDirPrivate makes the cache directory private to its owner if it is
-// not already, and reports what it found wrong ("" when nothing was).
+// not already, and reports what it found wrong ("" when nothing was). It
+// changes the directory it opens without following a link, after checking
+// that it is still the user's: never a target someone swapped in.
 func makeDirPrivate(dir string, fi os.FileInfo) (string, error) {
 	if fi.Mode().Perm()&0o077 == 0 {
 		return "", nil
 	}
 	was := fmt.Sprintf("had mode %v, readable by others", fi.Mode().Perm())
-	if err := os.Chmod(dir, 0o700); err != nil {
+	d, err := os.OpenFile(dir, os.O_RDONLY|openFlags|oDirectory, 0)
+	if err != nil {
+		return was, err
+	}
+	defer d.Close()
+	now, err := d.Stat()
+	if err != nil {
+		return was, err
+	}
+	if why := untrustedDir(now); why != "" || !os.SameFile(fi, now) {
+		return was, fmt.Errorf("it changed while kubemint looked at it")
+	}
+	if err := d.Chmod(0o700); err != nil {
 		return was, err
 	}
 	return was + "; made it drwx------", nil

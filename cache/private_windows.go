@@ -17,8 +17,16 @@ import (
 // directory is given a protected DACL of that kind, which the files created
 // in it inherit.
 
-// checkPrivate refuses a cache file whose DACL lets another account in.
-func checkPrivate(f *os.File, _ os.FileInfo) error {
+// checkPrivate refuses a cache file that is not a regular file, or whose
+// DACL lets another account in. f is nil for a lock file, which holds
+// nothing and inherits the directory's access list.
+func checkPrivate(path string, f *os.File, fi os.FileInfo) error {
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%w: %s is not a regular file", ErrInsecure, path)
+	}
+	if f == nil {
+		return nil
+	}
 	user, err := currentUser()
 	if err != nil {
 		return fmt.Errorf("%w: cannot read the access list of %s: %v", ErrInsecure, f.Name(), err)

@@ -71,6 +71,13 @@ type Store struct {
 	Logf func(level int, format string, args ...any)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+
+	// dirOK is set once the cache directory passed checkDir.
+	dirOK bool
+	// keyringDown, once set, is why the keyring is not used again in this
+	// process: one keyring call that hangs costs its timeout once, not
+	// once per call (load, then save).
+	keyringDown error
 }
 
 func (s *Store) logf(level int, format string, args ...any) {
@@ -94,9 +101,15 @@ func (s *Store) keyringOffPath() string      { return filepath.Join(s.Dir, "keyr
 // entry returns an error that wraps os.ErrNotExist (or keyring.ErrNotFound);
 // an unreadable one wraps ErrCorrupt. Either is a miss.
 func (s *Store) Load(key string) (Entry, Backend, error) {
-	switch s.Mode {
-	case None:
+	if s.Mode == None {
 		return Entry{}, "", os.ErrNotExist
+	}
+	// Not even a keyring entry is served from an untrusted directory: the
+	// served record beside it must be trusted too.
+	if err := s.checkDir(false); err != nil {
+		return Entry{}, "", err
+	}
+	switch s.Mode {
 	case File:
 		e, err := s.loadFile(key)
 		return e, BackendFile, err
@@ -114,6 +127,11 @@ func (s *Store) Load(key string) (Entry, Backend, error) {
 		return Entry{}, BackendFile, err
 	}
 	e, err = s.loadKeyring(key)
+	if err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, ErrCorrupt) {
+		// Remembered at once, so that the save that follows (in the full
+		// binary, or in this process) does not pay the timeout again.
+		s.rememberKeyringOff(err)
+	}
 	return e, BackendKeyring, err
 }
 
@@ -156,12 +174,15 @@ func (s *Store) Save(key string, e Entry) (Backend, error) {
 func (s *Store) Delete(key string) error {
 	var errs []error
 	if s.Mode == Auto || s.Mode == File {
+		if err := s.checkDir(false); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
 		if err := os.Remove(s.entryPath(key)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}
 	}
 	if s.Mode == Keyring || (s.Mode == Auto && s.keyringLikely()) {
-		err := s.withKeyringTimeout(func() error { return keyring.Delete(Service, key) })
+		err := s.keyringCall(func() error { return keyring.Delete(Service, key) })
 		if err != nil && !errors.Is(err, keyring.ErrNotFound) {
 			errs = append(errs, fmt.Errorf("deleting keyring item: %w", err))
 		}
@@ -172,17 +193,48 @@ func (s *Store) Delete(key string) error {
 // Lock takes the cross-process lock for key, waiting until ctx is done. The
 // lock is a flock(2) on a file beside the cache, so the kernel releases it
 // when a holder dies: a killed kubemint never blocks the next call.
+//
+// The lock file is opened without following a link and checked once
+// locked; a link or a foreign file in its place (planted while the
+// directory was open to others) is removed and the lock taken anew.
 func (s *Store) Lock(ctx context.Context, key string) (unlock func(), err error) {
 	if err := s.ensureDir(); err != nil {
 		return nil, err
 	}
-	l := flock.New(s.lockPath(key), flock.SetPermissions(0o600))
+	unlock, err = s.lock(ctx, key)
+	if errors.Is(err, ErrInsecure) {
+		s.logf(0, "warning: %v; replacing it", err)
+		if rerr := os.Remove(s.lockPath(key)); rerr != nil {
+			return nil, err
+		}
+		unlock, err = s.lock(ctx, key)
+	}
+	return unlock, err
+}
+
+func (s *Store) lock(ctx context.Context, key string) (unlock func(), err error) {
+	path := s.lockPath(key)
+	if err := refuseReparse(path); err != nil {
+		return nil, err
+	}
+	l := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR|openFlags), flock.SetPermissions(0o600))
 	ok, err := l.TryLockContext(ctx, 25*time.Millisecond)
 	if err != nil || !ok {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("waiting for another kubemint process to finish minting (lock %s): %w", l.Path(), ctxErr)
+			return nil, fmt.Errorf("waiting for another kubemint process to finish minting (lock %s): %w", path, ctxErr)
 		}
-		return nil, fmt.Errorf("locking %s: %w", l.Path(), err)
+		if isLink(err) {
+			return nil, insecureLink(path)
+		}
+		return nil, fmt.Errorf("locking %s: %w", path, err)
+	}
+	fi, err := l.Stat()
+	if err == nil {
+		err = checkPrivate(path, nil, fi)
+	}
+	if err != nil {
+		_ = l.Unlock()
+		return nil, err
 	}
 	return func() { _ = l.Unlock() }, nil
 }
@@ -191,17 +243,26 @@ func (s *Store) Lock(ctx context.Context, key string) (unlock func(), err error)
 // answer: a Secret Service needs a D-Bus session bus, and a recent failure is
 // remembered so later calls skip the probe.
 func (s *Store) keyringLikely() bool {
-	if !hasSessionBus() {
+	if !hasSessionBus() || s.keyringDown != nil {
 		return false
 	}
-	fi, err := os.Stat(s.keyringOffPath())
-	if err != nil {
-		return true
+	_, off := s.keyringOffMarker()
+	return !off
+}
+
+// keyringOffMarker reports when the keyring was last found unusable, if
+// that is recent. The marker is trusted only as a private regular file of
+// the user's (Lstat: it is not opened here).
+func (s *Store) keyringOffMarker() (time.Time, bool) {
+	if s.checkDir(false) != nil {
+		return time.Time{}, false
 	}
-	if s.now().Sub(fi.ModTime()) < keyringOffFor {
-		return false
+	path := s.keyringOffPath()
+	fi, err := os.Lstat(path)
+	if err != nil || isReparse(fi) || checkPrivate(path, nil, fi) != nil {
+		return time.Time{}, false
 	}
-	return true
+	return fi.ModTime(), s.now().Sub(fi.ModTime()) < keyringOffFor
 }
 
 // hasSessionBus reports whether a Secret Service could be reached. Without
@@ -240,17 +301,18 @@ func (s *Store) ProbeKeyring() (time.Duration, error) {
 // KeyringOffSince reports when auto mode last judged the keyring unusable,
 // and why, if that decision is still in force.
 func (s *Store) KeyringOffSince() (time.Time, string, bool) {
-	fi, err := os.Stat(s.keyringOffPath())
-	if err != nil || s.now().Sub(fi.ModTime()) >= keyringOffFor {
+	since, off := s.keyringOffMarker()
+	if !off {
 		return time.Time{}, "", false
 	}
-	b, _ := os.ReadFile(s.keyringOffPath())
-	return fi.ModTime(), strings.TrimSpace(string(b)), true
+	b, _ := readPrivate(s.keyringOffPath(), 4<<10)
+	return since, strings.TrimSpace(string(b)), true
 }
 
 // rememberKeyringOff records that the keyring failed, so the next calls go
 // straight to the file cache, and says so once.
 func (s *Store) rememberKeyringOff(cause error) {
+	s.keyringDown = cause
 	s.logf(1, "the OS keyring is not usable (%v); using the file cache in %s for the next %v", cause, s.Dir, keyringOffFor)
 	if err := s.ensureDir(); err != nil {
 		return
@@ -259,6 +321,24 @@ func (s *Store) rememberKeyringOff(cause error) {
 }
 
 var errKeyringTimeout = errors.New("the keyring did not answer in time (is it locked, waiting for a password prompt?)")
+
+// keyringCall runs one call to the keyring. Every call passes here, so
+// that none starts without a session bus (godbus would try to autolaunch
+// one with dbus-launch), and none starts once a call in this process has
+// timed out: the whole keyring budget of a call is one timeout.
+func (s *Store) keyringCall(f func() error) error {
+	if !hasSessionBus() {
+		return ErrNoSessionBus
+	}
+	if s.keyringDown != nil {
+		return fmt.Errorf("the keyring is not used again in this process: %w", s.keyringDown)
+	}
+	err := s.withKeyringTimeout(f)
+	if errors.Is(err, errKeyringTimeout) {
+		s.keyringDown = err
+	}
+	return err
+}
 
 // withKeyringTimeout runs f, giving up after the keyring timeout. A call
 // that times out is left running: go-keyring offers no way to cancel it, and
@@ -282,7 +362,7 @@ func (s *Store) withKeyringTimeout(f func() error) error {
 
 func (s *Store) loadKeyring(key string) (Entry, error) {
 	var secret string
-	err := s.withKeyringTimeout(func() error {
+	err := s.keyringCall(func() error {
 		var err error
 		secret, err = keyring.Get(Service, key)
 		return err
@@ -297,7 +377,7 @@ func (s *Store) loadKeyring(key string) (Entry, error) {
 }
 
 func (s *Store) saveKeyring(key string, e Entry) error {
-	err := s.withKeyringTimeout(func() error { return keyring.Set(Service, key, string(e.Encode(key))) })
+	err := s.keyringCall(func() error { return keyring.Set(Service, key, string(e.Encode(key))) })
 	if err != nil {
 		return fmt.Errorf("writing to the keyring: %w", err)
 	}
@@ -315,19 +395,12 @@ const maxEntrySize = 64 << 10
 
 func (s *Store) loadFile(key string) (Entry, error) {
 	// Open, stat, read: the syscalls os.ReadFile makes anyway, with the
-	// mode check in between.
-	f, err := openEntry(s.entryPath(key))
+	// checks in between.
+	f, fi, err := openPrivate(s.entryPath(key), os.O_RDONLY, 0)
 	if err != nil {
 		return Entry{}, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return Entry{}, err
-	}
-	if err := checkPrivate(f, fi); err != nil {
-		return Entry{}, err
-	}
 	if fi.Size() > maxEntrySize {
 		return Entry{}, ErrCorrupt
 	}
@@ -339,55 +412,69 @@ func (s *Store) loadFile(key string) (Entry, error) {
 }
 
 func (s *Store) saveFile(key string, e Entry) error {
+	b := e.Encode(key)
+	if len(b) > maxEntrySize {
+		// It would be refused on every read: a mint per call, and a token
+		// left on disk for nothing.
+		return fmt.Errorf("the entry is %d bytes, more than the %d the file cache reads back; not caching it", len(b), maxEntrySize)
+	}
 	if err := s.ensureDir(); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(s.entryPath(key), e.Encode(key)); err != nil {
+	if err := writeFileAtomic(s.entryPath(key), b); err != nil {
 		return err
 	}
-	s.removeStaleTemps()
+	s.removeTemps(staleTempAge)
 	return nil
+}
+
+// readPrivate reads a small private file of the cache, at most limit
+// bytes of it.
+func readPrivate(path string, limit int64) ([]byte, error) {
+	f, fi, err := openPrivate(path, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
+	}
+	return io.ReadAll(io.LimitReader(f, limit))
 }
 
 // staleTempAge is how old a temporary file must be before it is taken for
 // the leftover of a killed writer rather than a write in progress.
 const staleTempAge = time.Minute
 
-// removeStaleTemps deletes temporary files that a kubemint killed between
-// writing and renaming left behind. They may hold a token.
-func (s *Store) removeStaleTemps() {
+// removeTemps deletes temporary files older than age that a kubemint
+// killed between writing and renaming left behind. They may hold a token.
+func (s *Store) removeTemps(age time.Duration) {
 	temps, _ := filepath.Glob(filepath.Join(s.Dir, ".*.tmp*"))
 	for _, p := range temps {
-		if fi, err := os.Lstat(p); err == nil && s.now().Sub(fi.ModTime()) > staleTempAge {
+		if fi, err := os.Lstat(p); err == nil && s.now().Sub(fi.ModTime()) >= age {
 			_ = os.Remove(p)
 		}
 	}
 }
 
-// ensureDir creates the cache directory, private to the user.
-func (s *Store) ensureDir() error {
-	if s.Dir == "" {
-		return errors.New("no cache directory is set")
+// RemoveTemps deletes every temporary file in the cache directory, of any
+// age, for `kubemint clean`: a writer killed before its rename left it,
+// with a live token in it. A write in progress at that moment fails its
+// rename and says so; the next call writes again.
+func (s *Store) RemoveTemps() error {
+	if err := s.checkDir(false); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return err
 	}
-	if err := os.MkdirAll(s.Dir, 0o700); err != nil {
-		return fmt.Errorf("creating the cache directory: %w", err)
-	}
-	fi, err := os.Stat(s.Dir)
-	if err != nil {
-		return fmt.Errorf("creating the cache directory: %w", err)
-	}
-	// Repair rather than refuse: the directory is ours, and a mode or an
-	// access list made by a lax umask, a copy or a shared XDG_CACHE_HOME
-	// should not break kubectl.
-	was, err := makeDirPrivate(s.Dir, fi)
-	if err != nil {
-		return fmt.Errorf("the cache directory %s %s and cannot be made private: %w", s.Dir, was, err)
-	}
-	if was != "" {
-		s.logf(0, "warning: the cache directory %s %s", s.Dir, was)
-	}
+	s.removeTemps(0)
 	return nil
 }
+
+// ensureDir creates the cache directory, private to the user, or checks
+// the one that is there (see checkDir).
+func (s *Store) ensureDir() error { return s.checkDir(true) }
 
 // writeFileAtomic writes data to a temporary file in the same directory and
 // renames it over path, so that readers see the old or the new content,
@@ -427,7 +514,16 @@ func writeFileAtomic(path string, data []byte) (err error) {
 
 // DefaultDir is kubemint's directory under the XDG cache home
 // ($XDG_CACHE_HOME, else ~/.cache on Linux, ~/Library/Caches on macOS,
-// %LOCALAPPDATA%\cache on Windows).
+// %LOCALAPPDATA%\cache on Windows), or "" when there is none: with HOME
+// unset and no absolute XDG_CACHE_HOME, xdg falls back to /.cache, a
+// directory of no one's, which kubemint does not use. A Store with an
+// empty Dir works without a cache and says why (ErrNoCacheDir).
 func DefaultDir() string {
+	if runtime.GOOS != "windows" && os.Getenv("HOME") == "" && !filepath.IsAbs(os.Getenv("XDG_CACHE_HOME")) {
+		return ""
+	}
+	if !filepath.IsAbs(xdg.CacheHome) {
+		return ""
+	}
 	return filepath.Join(xdg.CacheHome, "kubemint")
 }

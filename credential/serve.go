@@ -75,7 +75,12 @@ func ServeCached(args []string, execInfo string, stdout, stderr io.Writer, now t
 	if _, err := stdout.Write(MarshalExecCredential(info.APIVersion, e.Token, refreshAt)); err != nil {
 		return true, fmt.Errorf("writing the credential to stdout: %w", err)
 	}
-	store.WriteServed(key, served.Next(pid, now))
+	if err := store.WriteServed(key, served.Next(pid, now)); err != nil {
+		// Without the record a retry after a 401 looks like a first call:
+		// the next call finds it Unknown and goes to the full binary, which
+		// checks the token with the API server.
+		logf(1, "could not record this call (%v); the next call will have the full binary check the cached token", err)
+	}
 	logf(4, "served the cached token for %s from the %s cache; re-mint at %s", o.ServiceAccount, backend, refreshAt.Format(time.RFC3339))
 	return true, nil
 }

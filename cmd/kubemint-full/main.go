@@ -15,12 +15,16 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/kubemint/kubemint/cmd/kubemint-full/cli"
+	"github.com/kubemint/kubemint/internal/nodump"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
 func main() {
+	// Before any token is read: no core dump, no ptrace by the user's
+	// other processes. Best effort: nothing to do if it fails.
+	_ = nodump.Set()
 	// stderr is kubemint's: one line per error, our own -v logs. client-go's
 	// klog lines would break that; the API server's warnings still reach the
 	// user, as kubectl prints them.

@@ -14,9 +14,13 @@ import (
 	"time"
 
 	"github.com/kubemint/kubemint/credential"
+	"github.com/kubemint/kubemint/internal/nodump"
 )
 
 func main() {
+	// Before any token is read: no core dump, no ptrace by the user's
+	// other processes. Best effort: nothing to do if it fails.
+	_ = nodump.Set()
 	served, err := credential.ServeCached(os.Args[1:], os.Getenv("KUBERNETES_EXEC_INFO"), os.Stdout, os.Stderr, time.Now())
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "kubemint: error: %v\n", err)

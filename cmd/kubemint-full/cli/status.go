@@ -169,6 +169,12 @@ func runClean(stdout io.Writer, dir, account string) error {
 		}
 		n++
 	}
+	if account == "" {
+		// Left by writers killed before their rename; they hold tokens.
+		if err := store.RemoveTemps(); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
 	what := "cached credentials"
 	if account != "" {
 		what = "cached credentials of " + account
