@@ -1,0 +1,424 @@
+//go:build unix
+
+package cache
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// nobody is the uid another user's files get in these tests.
+const nobody = 65534
+
+func chownToNobody(t *testing.T, paths ...string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, to give a file to another user (uid 65534)")
+	}
+	for _, p := range paths {
+		if err := os.Lchown(p, nobody, nobody); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func read(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// Every file kubemint opens in its cache is opened without following a
+// link and checked after the open: a file planted in the directory while
+// it was open to others (a loose mode, a shared XDG_CACHE_HOME) is never
+// read as ours nor written through.
+func TestPlantedFilesAreNotUsed(t *testing.T) {
+	served := fmt.Sprintf("%10d %20d %20d\n", 42, t0.UnixNano(), t0.Add(time.Hour).UnixNano())
+	info, _ := json.Marshal(Info{Key: "k", Labels: map[string]string{"serviceAccount": "ci/attacker"}})
+	tests := []struct {
+		name string
+		// plant puts something in dir at name, given a victim file outside.
+		plant func(t *testing.T, dir, victim string)
+		// use does what kubemint does with the file and fails the test if
+		// it used what was planted.
+		use func(t *testing.T, s *Store)
+		// victim is what the victim file must still hold afterwards.
+		victim string
+	}{{
+		name:   "served record linked to a file of the victim's, on a hit",
+		plant:  func(t *testing.T, dir, victim string) { symlink(t, victim, filepath.Join(dir, "k.served")) },
+		victim: "ssh-ed25519 AAAA victim\n",
+		use: func(t *testing.T, s *Store) {
+			if err := s.WriteServed("k", Served{PID: 7, Last: t0}); err != nil {
+				t.Fatalf("WriteServed: %v", err)
+			}
+			if fi, err := os.Lstat(s.servedPath("k")); err != nil || !fi.Mode().IsRegular() {
+				t.Errorf("the link was not replaced by a record: %v", err)
+			}
+			if r := s.ReadServed("k"); r.PID != 7 {
+				t.Errorf("ReadServed = %+v after the write", r)
+			}
+		},
+	}, {
+		name:   "served record linked to a record elsewhere, read",
+		plant:  func(t *testing.T, dir, victim string) { symlink(t, victim, filepath.Join(dir, "k.served")) },
+		victim: served,
+		use: func(t *testing.T, s *Store) {
+			if r := s.ReadServed("k"); !r.Unknown {
+				t.Errorf("ReadServed followed the link: %+v", r)
+			}
+		},
+	}, {
+		name: "lock linked to a path that does not exist",
+		plant: func(t *testing.T, dir, victim string) {
+			symlink(t, victim+".created", filepath.Join(dir, "k.lock"))
+		},
+		victim: "unchanged",
+		use: func(t *testing.T, s *Store) {
+			unlock, err := s.Lock(context.Background(), "k")
+			if err != nil {
+				t.Fatalf("Lock: %v", err)
+			}
+			unlock()
+			if fi, err := os.Lstat(s.lockPath("k")); err != nil || !fi.Mode().IsRegular() {
+				t.Errorf("the link was not replaced by a lock file: %v", err)
+			}
+		},
+	}, {
+		name:   "index linked to an index elsewhere",
+		plant:  func(t *testing.T, dir, victim string) { symlink(t, victim, filepath.Join(dir, "k.info")) },
+		victim: string(info),
+		use: func(t *testing.T, s *Store) {
+			if infos, err := s.List(); err != nil || len(infos) != 0 {
+				t.Errorf("List = %v, %v; want nothing", infos, err)
+			}
+		},
+	}, {
+		name:   "keyring marker linked to a file elsewhere",
+		plant:  func(t *testing.T, dir, victim string) { symlink(t, victim, filepath.Join(dir, "keyring-unavailable")) },
+		victim: "planted reason\n",
+		use: func(t *testing.T, s *Store) {
+			if _, why, off := s.KeyringOffSince(); off {
+				t.Errorf("the marker was followed: %q", why)
+			}
+		},
+	}, {
+		name: "entry hard-linked to a file of the victim's",
+		plant: func(t *testing.T, dir, victim string) {
+			if err := os.Link(victim, filepath.Join(dir, "k.json")); err != nil {
+				t.Fatal(err)
+			}
+		},
+		victim: string(entry().Encode("k")),
+		use: func(t *testing.T, s *Store) {
+			if _, _, err := s.Load("k"); !errors.Is(err, ErrInsecure) || !strings.Contains(err.Error(), "hard links") {
+				t.Errorf("Load = %v, want ErrInsecure", err)
+			}
+		},
+	}, {
+		name: "entry that is a named pipe",
+		plant: func(t *testing.T, dir, victim string) {
+			if err := syscall.Mkfifo(filepath.Join(dir, "k.json"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		},
+		victim: "unchanged",
+		use: func(t *testing.T, s *Store) {
+			done := make(chan error, 1)
+			go func() { _, _, err := s.Load("k"); done <- err }()
+			select {
+			case err := <-done:
+				if !errors.Is(err, ErrInsecure) || !strings.Contains(err.Error(), "not a regular file") {
+					t.Errorf("Load = %v, want ErrInsecure", err)
+				}
+			case <-time.After(2 * time.Second):
+				t.Fatal("Load hangs on a named pipe")
+			}
+		},
+	}, {
+		name: "entry of another user's",
+		plant: func(t *testing.T, dir, victim string) {
+			p := filepath.Join(dir, "k.json")
+			write(t, p, string(entry().Encode("k")))
+			chownToNobody(t, p)
+		},
+		victim: "unchanged",
+		use: func(t *testing.T, s *Store) {
+			if _, _, err := s.Load("k"); !errors.Is(err, ErrInsecure) || !strings.Contains(err.Error(), "owned by uid 65534") {
+				t.Errorf("Load = %v, want ErrInsecure", err)
+			}
+		},
+	}, {
+		name: "served record of another user's",
+		plant: func(t *testing.T, dir, victim string) {
+			p := filepath.Join(dir, "k.served")
+			write(t, p, served)
+			chownToNobody(t, p)
+		},
+		victim: "unchanged",
+		use: func(t *testing.T, s *Store) {
+			if r := s.ReadServed("k"); !r.Unknown {
+				t.Errorf("ReadServed trusted another user's record: %+v", r)
+			}
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "kubemint")
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			victim := filepath.Join(t.TempDir(), "victim")
+			write(t, victim, tt.victim)
+			tt.plant(t, dir, victim)
+			tt.use(t, &Store{Mode: File, Dir: dir})
+			if got := read(t, victim); got != tt.victim {
+				t.Errorf("the victim file changed: %q", got)
+			}
+			if _, err := os.Lstat(victim + ".created"); err == nil {
+				t.Errorf("a file was created through the link")
+			}
+		})
+	}
+}
+
+func symlink(t *testing.T, target, link string) {
+	t.Helper()
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A cache directory that is a link, not a directory, or another user's is
+// never used, written or chmodded, by any operation; the error names the
+// directory and the fix.
+func TestUntrustedDirIsNotUsed(t *testing.T) {
+	tests := []struct {
+		name  string
+		plant func(t *testing.T, dir, elsewhere string)
+		why   string
+	}{{
+		name:  "a link to another directory",
+		plant: func(t *testing.T, dir, elsewhere string) { symlink(t, elsewhere, dir) },
+		why:   "it is a symbolic link",
+	}, {
+		name: "a file",
+		plant: func(t *testing.T, dir, elsewhere string) {
+			write(t, dir, "")
+		},
+		why: "it is not a directory",
+	}, {
+		name: "another user's, with an entry in it",
+		plant: func(t *testing.T, dir, elsewhere string) {
+			if err := os.Mkdir(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			write(t, filepath.Join(dir, "k.json"), string(entry().Encode("k")))
+			chownToNobody(t, dir, filepath.Join(dir, "k.json"))
+		},
+		why: fmt.Sprintf("it is owned by uid %d, not you (uid %d)", nobody, os.Geteuid()),
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "kubemint")
+			elsewhere := t.TempDir()
+			if err := os.Chmod(elsewhere, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			tt.plant(t, dir, elsewhere)
+			before, _ := os.Lstat(dir)
+			s := &Store{Mode: File, Dir: dir}
+			check := func(op string, err error) {
+				t.Helper()
+				if !errors.Is(err, ErrUntrusted) || !strings.Contains(err.Error(), "not using the cache directory "+dir+": "+tt.why) ||
+					!strings.Contains(err.Error(), "set XDG_CACHE_HOME to a directory of your own") {
+					t.Errorf("%s = %v, want ErrUntrusted naming the directory, why and the fix", op, err)
+				}
+			}
+			_, _, err := s.Load("k")
+			check("Load", err)
+			_, err = s.Save("k", entry())
+			check("Save", err)
+			_, err = s.Lock(context.Background(), "k")
+			check("Lock", err)
+			check("WriteServed", s.WriteServed("k", Served{PID: 1}))
+			check("SaveInfo", s.SaveInfo(Info{Key: "k"}))
+			_, err = s.List()
+			check("List", err)
+			if r := s.ReadServed("k"); !r.Unknown {
+				t.Errorf("ReadServed = %+v", r)
+			}
+			if files, _ := os.ReadDir(elsewhere); len(files) != 0 {
+				t.Errorf("files written through the link: %v", files)
+			}
+			assertPerm(t, elsewhere, 0o755)
+			if after, _ := os.Lstat(dir); after.Mode() != before.Mode() {
+				t.Errorf("the directory's mode changed from %v to %v", before.Mode(), after.Mode())
+			}
+		})
+	}
+}
+
+// A loose mode on our own directory is repaired on a cache hit too, not
+// only when a mint writes.
+func TestLooseDirIsRepairedOnAHit(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kubemint")
+	if _, err := (&Store{Mode: File, Dir: dir}).Save("k", entry()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	var logs []string
+	s := &Store{Mode: File, Dir: dir, Logf: func(level int, format string, args ...any) { logs = append(logs, fmt.Sprintf(format, args...)) }}
+	if _, _, err := s.Load("k"); err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	assertPerm(t, dir, 0o700)
+	if len(logs) != 1 || !strings.Contains(logs[0], "warning: the cache directory "+dir+" had mode -rwxrwxrwx") {
+		t.Errorf("logs = %q, want one warning", logs)
+	}
+}
+
+// With HOME unset and no XDG_CACHE_HOME there is no cache directory:
+// kubemint does not invent /.cache, nor write beside the working directory.
+func TestNoHomeMeansNoCache(t *testing.T) {
+	for _, xdgHome := range []string{"", "relative/cache"} {
+		t.Setenv("HOME", "")
+		t.Setenv("XDG_CACHE_HOME", xdgHome)
+		if d := DefaultDir(); d != "" {
+			t.Errorf("XDG_CACHE_HOME=%q: DefaultDir = %q, want none", xdgHome, d)
+		}
+	}
+	t.Chdir(t.TempDir())
+	s := &Store{Mode: File, Dir: ""}
+	if _, _, err := s.Load("k"); !errors.Is(err, ErrNoCacheDir) {
+		t.Errorf("Load = %v", err)
+	}
+	if _, err := s.Lock(context.Background(), "k"); !errors.Is(err, ErrNoCacheDir) || !strings.Contains(err.Error(), "set one of them") {
+		t.Errorf("Lock = %v", err)
+	}
+	if _, err := s.Save("k", entry()); !errors.Is(err, ErrNoCacheDir) {
+		t.Errorf("Save = %v", err)
+	}
+	if files, _ := os.ReadDir("."); len(files) != 0 {
+		t.Errorf("files written in the working directory: %v", files)
+	}
+}
+
+// An entry larger than a read accepts is not written: it would be refused
+// on every read.
+func TestEntryTooLargeIsNotWritten(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kubemint")
+	s := &Store{Mode: File, Dir: dir}
+	e := entry()
+	e.Token = strings.Repeat("x", maxEntrySize)
+	if _, err := s.Save("k", e); err == nil || !strings.Contains(err.Error(), "not caching it") {
+		t.Fatalf("Save = %v, want a refusal", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "k.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the entry was written: %v", err)
+	}
+}
+
+// kubemint clean removes every temporary file, of any age: a writer killed
+// before its rename left a live token in it.
+func TestCleanRemovesTemps(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kubemint")
+	s := &Store{Mode: File, Dir: dir}
+	if _, err := s.Save("k", entry()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveInfo(Info{Key: "k", Backend: BackendFile}); err != nil {
+		t.Fatal(err)
+	}
+	fresh := []string{filepath.Join(dir, ".k.json.tmp1"), filepath.Join(dir, ".other.json.tmp2")}
+	for _, p := range fresh {
+		write(t, p, "token")
+	}
+	infos, err := s.List()
+	if err != nil || len(infos) != 1 {
+		t.Fatalf("List = %v, %v", infos, err)
+	}
+	if err := s.Forget(infos[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(fresh[0]); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Forget left the entry's temporary file")
+	}
+	if err := s.RemoveTemps(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(fresh[1]); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("RemoveTemps left a temporary file")
+	}
+}
+
+// No keyring call starts without a session bus, whatever the mode or the
+// operation: godbus would try to launch a bus (dbus-launch), which fails,
+// hangs or opens a window.
+func TestKeyringNeedsASessionBusForEveryCall(t *testing.T) {
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
+	dir := filepath.Join(t.TempDir(), "kubemint")
+	s := &Store{Mode: Keyring, Dir: dir}
+	if err := s.Delete("k"); !errors.Is(err, ErrNoSessionBus) {
+		t.Errorf("Delete = %v, want ErrNoSessionBus", err)
+	}
+	if err := s.Forget(Info{Key: "k", Backend: BackendKeyring}); !errors.Is(err, ErrNoSessionBus) {
+		t.Errorf("Forget = %v, want ErrNoSessionBus", err)
+	}
+	if _, err := s.Save("k", entry()); !errors.Is(err, ErrNoSessionBus) {
+		t.Errorf("Save = %v, want ErrNoSessionBus", err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Load("k"); !errors.Is(err, ErrNoSessionBus) {
+		t.Errorf("Load = %v, want ErrNoSessionBus", err)
+	}
+}
+
+// A keyring that does not answer costs one timeout per kubectl call, not
+// one per keyring call: the lean front's read times out and is remembered,
+// so the full binary it hands over to neither reads nor writes the keyring.
+func TestHungKeyringCostsOneTimeout(t *testing.T) {
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", silentBus(t))
+	dir := filepath.Join(t.TempDir(), "kubemint")
+	const timeout = 300 * time.Millisecond
+	start := time.Now()
+	lean := &Store{Mode: Auto, Dir: dir, KeyringTimeout: timeout}
+	if _, _, err := lean.Load("k"); err == nil {
+		t.Fatal("Load found an entry")
+	}
+	full := &Store{Mode: Auto, Dir: dir, KeyringTimeout: timeout}
+	if err := full.ensureDir(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := full.Load("k"); err == nil {
+		t.Fatal("Load found an entry")
+	}
+	if b, err := full.Save("k", entry()); err != nil || b != BackendFile {
+		t.Fatalf("Save = %v, %v", b, err)
+	}
+	if took := time.Since(start); took > timeout*3/2 {
+		t.Errorf("a hung keyring cost %v over one call, want one timeout (%v)", took, timeout)
+	}
+}

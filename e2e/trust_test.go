@@ -1,0 +1,362 @@
+package e2e
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kubemint/kubemint/cache"
+)
+
+// otherUser is a second Unix user, created for the test with useradd: the
+// attacker on a shared machine (a CI runner, a jump host).
+type otherUser struct {
+	name     string
+	uid, gid int
+	home     string
+}
+
+func newOtherUser(t *testing.T) *otherUser {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, to create a second Unix user with useradd")
+	}
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	name := "kmtrust" + hex.EncodeToString(b)
+	if out, err := exec.Command("useradd", "--create-home", "--shell", "/bin/sh", name).CombinedOutput(); err != nil {
+		t.Fatalf("useradd: %v\n%s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("userdel", "-r", name).CombinedOutput(); err != nil {
+			t.Logf("userdel -r %s: %v\n%s", name, err, out)
+		}
+	})
+	u, err := user.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return &otherUser{name: name, uid: uid, gid: gid, home: u.HomeDir}
+}
+
+// command is name with args run as this user, in its own home.
+func (o *otherUser) command(name string, args ...string) *exec.Cmd {
+	cmd := exec.Command("setpriv", append([]string{"--reuid=" + strconv.Itoa(o.uid), "--regid=" + strconv.Itoa(o.gid), "--init-groups", name}, args...)...)
+	cmd.Env = []string{"HOME=" + o.home, "PATH=/usr/bin:/bin", "USER=" + o.name}
+	cmd.Dir = o.home
+	return cmd
+}
+
+// sh runs a shell script as this user, with stdin, and fails the test if
+// it fails.
+func (o *otherUser) sh(t *testing.T, stdin, script string) {
+	t.Helper()
+	cmd := o.command("sh", "-ec", script)
+	cmd.Stdin = strings.NewReader(stdin)
+	if r := runCmd(t, cmd, time.Minute); r.code != 0 {
+		t.Fatalf("as %s: %s: exit %d\n%s%s", o.name, script, r.code, r.stdout, r.stderr)
+	}
+}
+
+// sharedDir is a directory every user may write to, sticky as /tmp is:
+// what XDG_CACHE_HOME points at on a badly set-up shared machine.
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	d, err := os.MkdirTemp("", "kubemint-shared-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	if err := os.Chmod(d, 0o1777); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// trustEnv is root's kubectl set up to mint for ci/deployer, the key of
+// that entry, and a token of ci/attacker, the account the attacker would
+// have root act as.
+type trustEnv struct {
+	root           *userEnv
+	key            string
+	attackerToken  string
+	attacker       *otherUser
+	wantUser, evil string
+}
+
+func newTrustEnv(t *testing.T) *trustEnv {
+	t.Helper()
+	te := &trustEnv{attacker: newOtherUser(t), root: newUserEnv(t),
+		wantUser: "system:serviceaccount:ci:deployer", evil: "system:serviceaccount:ci:attacker"}
+	kc := te.root.kubeconfig(t, "--service-account=ci/deployer", "--source-context=admin")
+	te.root.vars = append(te.root.vars, "KUBECONFIG="+kc)
+	// One call in root's own cache names the entry's key.
+	if got := te.whoami(t, te.root.cache); got.stdout != te.wantUser {
+		t.Fatalf("first call: %+v", got)
+	}
+	entries := te.root.cacheEntries()
+	if len(entries) != 1 {
+		t.Fatalf("cache entries: %v", entries)
+	}
+	te.key = strings.TrimSuffix(filepath.Base(entries[0]), ".json")
+	mustAdmin(t, "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: attacker, namespace: ci}\n", "apply", "-f", "-")
+	tok, stderr, err := admin("", "-n", "ci", "create", "token", "attacker")
+	if err != nil {
+		t.Fatalf("creating the attacker's token: %v: %s", err, stderr)
+	}
+	te.attackerToken = strings.TrimSpace(tok)
+	return te
+}
+
+// plantedEntry is a valid cache entry for root's key holding the
+// attacker's token.
+func (te *trustEnv) plantedEntry() string {
+	now := time.Now()
+	return string(cache.Entry{Token: te.attackerToken, Issued: now, Expiry: now.Add(time.Hour)}.Encode(te.key))
+}
+
+// whoami runs root's kubectl auth whoami with its cache under xdgCache.
+func (te *trustEnv) whoami(t *testing.T, xdgCache string) result {
+	t.Helper()
+	cmd := exec.Command(w.kubectl, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}")
+	cmd.Env = append(append([]string{}, te.root.vars...), "XDG_CACHE_HOME="+xdgCache)
+	return runCmd(t, cmd, 2*time.Minute)
+}
+
+// mustBeDeployer runs whoami calls times and checks each acts as ci/deployer.
+func (te *trustEnv) mustBeDeployer(t *testing.T, xdgCache string, calls int) []result {
+	t.Helper()
+	var rs []result
+	for i := range calls {
+		r := te.whoami(t, xdgCache)
+		if r.code != 0 || r.stdout != te.wantUser {
+			t.Fatalf("call %d: exit %d, acted as %q, want %s; stderr:\n%s", i, r.code, r.stdout, te.wantUser, r.stderr)
+		}
+		rs = append(rs, r)
+	}
+	return rs
+}
+
+func listDir(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		files[e.Name()] = string(b)
+	}
+	return files
+}
+
+// TestOtherUsersCacheDirIsNotUsed: with XDG_CACHE_HOME on a shared
+// directory, another user made kubemint/ first (0700, theirs) and put an
+// entry in it holding their own token. Root's kubectl does not act as
+// them, does not write there, says so once per call, and still works.
+func TestOtherUsersCacheDirIsNotUsed(t *testing.T) {
+	te := newTrustEnv(t)
+	shared := sharedDir(t)
+	dir := filepath.Join(shared, "kubemint")
+	te.attacker.sh(t, te.plantedEntry(), fmt.Sprintf("mkdir -m 700 %[1]s && cat > %[1]s/%[2]s.json && chmod 600 %[1]s/%[2]s.json", dir, te.key))
+	before := listDir(t, dir)
+	requests := tokenRequests(t)
+
+	for i, r := range te.mustBeDeployer(t, shared, 2) {
+		want := fmt.Sprintf("kubemint: warning: cannot use the cache (not using the cache directory %s: it is owned by uid %d, not you (uid 0); remove it, or set XDG_CACHE_HOME to a directory of your own); minting without it, as --cache=none would\n", dir, te.attacker.uid)
+		if r.stderr != want {
+			t.Errorf("call %d: stderr\n%s\nwant once\n%s", i, r.stderr, want)
+		}
+	}
+	if got := tokenRequests(t) - requests; got != 2 {
+		t.Errorf("two calls without a cache made %v TokenRequests, want 2", got)
+	}
+	if after := listDir(t, dir); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("the other user's directory changed: %v", after)
+	}
+	assertMode(t, dir, 0o700|os.ModeDir)
+}
+
+// TestPlantedFilesInALooseCacheDir: root's own cache directory was left
+// open to others (a lax umask, a copy). Another user plants a .served
+// link to a file of root's (standing in for ~/.ssh/authorized_keys), then
+// an entry of their own. Root's kubectl writes through no link, serves no
+// entry of theirs, and closes the directory again on a plain hit.
+func TestPlantedFilesInALooseCacheDir(t *testing.T) {
+	te := newTrustEnv(t)
+	shared := sharedDir(t)
+	dir := filepath.Join(shared, "kubemint")
+	te.mustBeDeployer(t, shared, 1)
+	victim := filepath.Join(t.TempDir(), "authorized_keys")
+	const keys = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIRootsOwnKey root@host\n"
+	if err := os.WriteFile(victim, []byte(keys), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// A .served link, met by the cache hit.
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	te.attacker.sh(t, "", fmt.Sprintf("rm -f %[1]s/%[2]s.served && ln -s %[3]s %[1]s/%[2]s.served", dir, te.key, victim))
+	requests := tokenRequests(t)
+	r := te.mustBeDeployer(t, shared, 1)[0]
+	if got := tokenRequests(t) - requests; got != 0 {
+		t.Errorf("the hit made %v TokenRequests", got)
+	}
+	if !strings.Contains(r.stderr, "kubemint: warning: the cache directory "+dir+" had mode -rwxrwxrwx, readable by others; made it drwx------") {
+		t.Errorf("no warning about the loose directory:\n%s", r.stderr)
+	}
+	assertMode(t, dir, 0o700|os.ModeDir)
+	if b, _ := os.ReadFile(victim); string(b) != keys {
+		t.Errorf("root's kubectl wrote through the planted link: the victim file holds %q", b)
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, te.key+".served")); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("the planted link is still there: %v", err)
+	}
+
+	// An entry of the attacker's, 0600 as kubemint makes them.
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	te.attacker.sh(t, te.plantedEntry(), fmt.Sprintf("rm -f %[1]s/%[2]s.json && cat > %[1]s/%[2]s.json && chmod 600 %[1]s/%[2]s.json", dir, te.key))
+	r = te.mustBeDeployer(t, shared, 1)[0]
+	if !strings.Contains(r.stderr, fmt.Sprintf("is owned by uid %d, not you (uid 0)", te.attacker.uid)) {
+		t.Errorf("no warning about the other user's entry:\n%s", r.stderr)
+	}
+	te.mustBeDeployer(t, shared, 1)
+}
+
+// TestLinkedCacheDirIsNotUsed: the kubemint cache directory is a link to
+// another directory (here root's own, as a git work tree would be). It is
+// neither chmodded nor written to; each call says so once and works.
+func TestLinkedCacheDirIsNotUsed(t *testing.T) {
+	te := newTrustEnv(t)
+	shared := sharedDir(t)
+	worktree := t.TempDir()
+	if err := os.Chmod(worktree, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(shared, "kubemint")
+	te.attacker.sh(t, "", fmt.Sprintf("ln -s %s %s", worktree, dir))
+	for i, r := range te.mustBeDeployer(t, shared, 2) {
+		if n := strings.Count(r.stderr, "not using the cache directory "+dir+": it is a symbolic link"); n != 1 || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("call %d: want one warning line, got:\n%s", i, r.stderr)
+		}
+	}
+	assertMode(t, worktree, 0o755|os.ModeDir)
+	if files := listDir(t, worktree); len(files) != 0 {
+		t.Errorf("kubemint wrote into the link's target: %v", files)
+	}
+}
+
+// TestPlantedLockLinkCreatesNothing: a .lock link planted in a loose cache
+// directory does not make kubemint create its target; the mint goes on
+// with a lock file of its own.
+func TestPlantedLockLinkCreatesNothing(t *testing.T) {
+	te := newTrustEnv(t)
+	shared := sharedDir(t)
+	dir := filepath.Join(shared, "kubemint")
+	te.mustBeDeployer(t, shared, 1)
+	target := filepath.Join(t.TempDir(), "created-by-the-lock")
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	// The entry gone, the next call mints and takes the lock.
+	te.attacker.sh(t, "", fmt.Sprintf("rm -f %[1]s/%[2]s.json %[1]s/%[2]s.lock && ln -s %[3]s %[1]s/%[2]s.lock", dir, te.key, target))
+	requests := tokenRequests(t)
+	te.mustBeDeployer(t, shared, 1)
+	if got := tokenRequests(t) - requests; got != 1 {
+		t.Errorf("the mint made %v TokenRequests, want 1", got)
+	}
+	if _, err := os.Lstat(target); err == nil {
+		t.Errorf("the planted lock link created %s", target)
+	}
+	if fi, err := os.Lstat(filepath.Join(dir, te.key+".lock")); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("the lock is not a file of kubemint's: %v", err)
+	}
+	te.mustBeDeployer(t, shared, 1)
+}
+
+// TestKubemintIsNotDumpable: kubemint (here the full binary the lean
+// front hands a mint to, held by a source whose exec plugin hangs) is not
+// dumpable: no core dump holds its token, and the user's other processes
+// cannot ptrace it or read its memory. The kernel shows it by giving the
+// process's /proc files to root.
+func TestKubemintIsNotDumpable(t *testing.T) {
+	o := newOtherUser(t)
+	bin := filepath.Join(o.home, "bin")
+	for _, name := range []string{"kubemint", "kubemint-full"} {
+		b, err := os.ReadFile(filepath.Join(w.binDir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(bin, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(bin, name), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kc := filepath.Join(o.home, "kubeconfig")
+	cfg := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster: {server: %q, insecure-skip-tls-verify: true}
+users:
+- name: hung
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: sleep
+      args: ["60"]
+      interactiveMode: Never
+contexts:
+- name: hung
+  context: {cluster: local, user: hung}
+current-context: hung
+`, w.cp.Server)
+	if err := os.WriteFile(kc, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := o.command(filepath.Join(bin, "kubemint"), "token", "--service-account=ci/deployer", "--source-context=hung", "--source-kubeconfig="+kc)
+	cmd.Env = append(cmd.Env, "KUBERNETES_EXEC_INFO="+execInfo(t, "client.authentication.k8s.io/v1"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		_ = cmd.Wait()
+	})
+	// setpriv execs kubemint, which execs kubemint-full: the same pid.
+	proc := fmt.Sprintf("/proc/%d", cmd.Process.Pid)
+	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+		if exe, _ := os.Readlink(proc + "/exe"); filepath.Base(exe) == "kubemint-full" {
+			break
+		}
+		if time.Since(start) > 20*time.Second {
+			t.Fatal("kubemint-full did not start")
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // past main's first lines
+	fi, err := os.Stat(proc + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if uid := fi.Sys().(*syscall.Stat_t).Uid; uid != 0 {
+		t.Errorf("%s/status is owned by uid %d, the process's user: kubemint-full is dumpable", proc, uid)
+	}
+}
