@@ -81,13 +81,21 @@ func (s *Store) Forget(info Info) error {
 		backend.Mode = Keyring
 	}
 	var errs []error
-	if err := backend.Delete(info.Key); err != nil {
-		errs = append(errs, err)
-	}
 	// Temporary files of this entry too: a writer killed before its
 	// rename left a live token in one.
 	temps, _ := filepath.Glob(filepath.Join(s.Dir, "."+info.Key+".*.tmp*"))
-	for _, p := range append([]string{s.infoPath(info.Key), s.entryPath(info.Key), s.servedPath(info.Key)}, temps...) {
+	paths := append([]string{s.entryPath(info.Key), s.servedPath(info.Key)}, temps...)
+	switch err := backend.Delete(info.Key); {
+	case errors.Is(err, ErrNoSessionBus):
+		errs = append(errs, fmt.Errorf("%w; run kubemint clean where the keyring is reachable (the desktop session that stored it)", err))
+	case err != nil:
+		errs = append(errs, err)
+	default:
+		// The index goes last, and only with the entry: status and a
+		// later clean must still see an entry that could not be deleted.
+		paths = append(paths, s.infoPath(info.Key))
+	}
+	for _, p := range paths {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}

@@ -382,14 +382,20 @@ func TestKeyringNeedsASessionBusForEveryCall(t *testing.T) {
 	if err := s.Delete("k"); !errors.Is(err, ErrNoSessionBus) {
 		t.Errorf("Delete = %v, want ErrNoSessionBus", err)
 	}
-	if err := s.Forget(Info{Key: "k", Backend: BackendKeyring}); !errors.Is(err, ErrNoSessionBus) {
-		t.Errorf("Forget = %v, want ErrNoSessionBus", err)
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveInfo(Info{Key: "k", Backend: BackendKeyring}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Forget(Info{Key: "k", Backend: BackendKeyring}); !errors.Is(err, ErrNoSessionBus) || !strings.Contains(err.Error(), "run kubemint clean where the keyring is reachable") {
+		t.Errorf("Forget = %v, want ErrNoSessionBus and a hint", err)
+	}
+	if infos, _ := s.List(); len(infos) != 1 {
+		t.Errorf("the index of an entry still in the keyring was removed: %v", infos)
 	}
 	if _, err := s.Save("k", entry()); !errors.Is(err, ErrNoSessionBus) {
 		t.Errorf("Save = %v, want ErrNoSessionBus", err)
-	}
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
 	}
 	if _, _, err := s.Load("k"); !errors.Is(err, ErrNoSessionBus) {
 		t.Errorf("Load = %v, want ErrNoSessionBus", err)

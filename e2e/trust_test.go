@@ -360,3 +360,33 @@ current-context: hung
 		t.Errorf("%s/status is owned by uid %d, the process's user: kubemint-full is dumpable", proc, uid)
 	}
 }
+
+// TestNoHomeMeansNoCache: with HOME unset and no XDG_CACHE_HOME, kubemint
+// does not invent /.cache: it says so once and mints.
+func TestNoHomeMeansNoCache(t *testing.T) {
+	if _, err := os.Lstat("/.cache/kubemint"); err == nil {
+		t.Skip("/.cache/kubemint exists already on this machine")
+	}
+	u := newUserEnv(t)
+	kc := u.kubeconfig(t)
+	info := execInfo(t, "client.authentication.k8s.io/v1")
+	before := tokenRequests(t)
+	for i := range 2 {
+		r := u.run(t, []string{"HOME=", "XDG_CACHE_HOME=", "KUBERNETES_EXEC_INFO=" + info}, filepath.Join(w.binDir, "kubemint"),
+			"token", "--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig="+kc)
+		if r.code != 0 || tokenOf(t, r.stdout) == "" {
+			t.Fatalf("call %d: exit %d: %s", i, r.code, r.stderr)
+		}
+		want := "kubemint: warning: cannot use the cache (no cache directory: neither XDG_CACHE_HOME nor HOME is set; set one of them to cache tokens between calls); minting without it, as --cache=none would\n"
+		if r.stderr != want {
+			t.Errorf("call %d: stderr %q, want %q", i, r.stderr, want)
+		}
+	}
+	if got := tokenRequests(t) - before; got != 2 {
+		t.Errorf("two calls without a cache made %v TokenRequests, want 2", got)
+	}
+	if _, err := os.Lstat("/.cache/kubemint"); err == nil {
+		os.RemoveAll("/.cache/kubemint")
+		t.Errorf("kubemint made /.cache/kubemint")
+	}
+}
