@@ -107,14 +107,24 @@ func (s *Store) WriteServed(key string, r Served) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return s.servedFailed(path, err)
 	}
 	_, err = fmt.Fprintf(f, "%10d %20d %20d\n", r.PID, r.Last.UnixNano(), r.VerifiedUntil.UnixNano())
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return s.servedFailed(path, err)
 	}
 	return nil
+}
+
+// servedFailed removes a record that could not be updated: a stale one
+// would make a retry after a 401 look like a first call, while no record
+// at all (Unknown) has the next call checked.
+func (s *Store) servedFailed(path string, err error) error {
+	if rerr := os.Remove(path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+		return fmt.Errorf("writing %s: %w (and it could not be removed: %v)", path, err, rerr)
+	}
+	return fmt.Errorf("writing %s: %w", path, err)
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -429,5 +430,67 @@ func TestHungKeyringCostsOneTimeout(t *testing.T) {
 	}
 	if took := time.Since(start); took > timeout*3/2 {
 		t.Errorf("a hung keyring cost %v over one call, want one timeout (%v)", took, timeout)
+	}
+}
+
+// TestHelperServedUnwritable is not a test: TestUnwritableServedRecordIsChecked
+// runs it as another user, for whom a mode can forbid a write (root
+// ignores modes).
+func TestHelperServedUnwritable(t *testing.T) {
+	dir := os.Getenv("KUBEMINT_TEST_SERVED_DIR")
+	if dir == "" {
+		t.Skip("helper process only")
+	}
+	s := &Store{Mode: File, Dir: dir}
+	if err := s.WriteServed("k", Served{}.Next(42, t0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(s.servedPath("k"), 0o400); err != nil {
+		t.Fatal(err)
+	}
+	err := s.WriteServed("k", Served{}.Next(43, t0.Add(time.Second)))
+	r := s.ReadServed("k")
+	fmt.Printf("%v|%v\n", err != nil, r.Repeat(43, t0.Add(2*time.Second)))
+}
+
+// A served record that cannot be updated is not left stale: a retry after
+// a 401 would look like a first call. It is removed, so that the next call
+// finds it Unknown and has the token checked.
+func TestUnwritableServedRecordIsChecked(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, to run the helper as another user (uid 65534)")
+	}
+	// The helper, run as nobody, needs a path it can reach.
+	shared, err := os.MkdirTemp("", "kubemint-served-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(shared) })
+	exe, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(shared, "cache.test")
+	dir := filepath.Join(shared, "kubemint")
+	if err := os.WriteFile(bin, exe, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	chownToNobody(t, dir)
+	child := exec.Command(bin, "-test.run=^TestHelperServedUnwritable$")
+	child.Env = []string{"KUBEMINT_TEST_SERVED_DIR=" + dir}
+	child.Dir = shared
+	child.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	out, err := child.Output()
+	if err != nil {
+		t.Fatalf("helper: %v\n%s", err, out)
+	}
+	if line := strings.SplitN(string(out), "\n", 2)[0]; line != "true|true" {
+		t.Errorf("helper said %q, want the write to fail and the next call to be checked", line)
 	}
 }
