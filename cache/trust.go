@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // The rule, as ssh's StrictModes and gpg's home directory checks have it:
@@ -37,6 +38,11 @@ func (e *UntrustedDirError) Error() string {
 
 // Is makes errors.Is(err, ErrUntrusted) true.
 func (e *UntrustedDirError) Is(target error) bool { return target == ErrUntrusted }
+
+// effectiveUID is read once: the hit path checks the owner of the
+// directory and of each file it opens, and each os.Geteuid is a system
+// call.
+var effectiveUID = sync.OnceValue(os.Geteuid)
 
 func insecureLink(path string) error {
 	return fmt.Errorf("%w: %s is a symbolic link; kubemint does not follow links in its cache", ErrInsecure, path)
@@ -74,7 +80,7 @@ func checkOwned(path string, fi os.FileInfo) error {
 	if !ok {
 		return nil
 	}
-	if euid := os.Geteuid(); uid != euid {
+	if euid := effectiveUID(); uid != euid {
 		return fmt.Errorf("%w: %s is owned by uid %d, not you (uid %d)", ErrInsecure, path, uid, euid)
 	}
 	if links > 1 && !fi.IsDir() {
@@ -92,8 +98,8 @@ func untrustedDir(fi os.FileInfo) string {
 	case !fi.IsDir():
 		return "it is not a directory"
 	}
-	if uid, _, ok := fileOwner(fi); ok && uid != os.Geteuid() {
-		return fmt.Sprintf("it is owned by uid %d, not you (uid %d)", uid, os.Geteuid())
+	if uid, _, ok := fileOwner(fi); ok && uid != effectiveUID() {
+		return fmt.Sprintf("it is owned by uid %d, not you (uid %d)", uid, effectiveUID())
 	}
 	return ""
 }

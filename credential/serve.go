@@ -81,6 +81,9 @@ func ServeCached(args []string, execInfo string, stdout, stderr io.Writer, now t
 		// checks the token with the API server.
 		logf(1, "could not record this call (%v); the next call will have the full binary check the cached token", err)
 	}
-	logf(4, "served the cached token for %s from the %s cache; re-mint at %s", o.ServiceAccount, backend, refreshAt.Format(time.RFC3339))
+	if o.Verbosity >= 4 {
+		// Formatting in local time reads /etc/localtime: not for nothing.
+		logf(4, "served the cached token for %s from the %s cache; re-mint at %s", o.ServiceAccount, backend, refreshAt.Format(time.RFC3339))
+	}
 	return true, nil
 }
