@@ -392,3 +392,38 @@ func TestNoHomeMeansNoCache(t *testing.T) {
 		t.Errorf("kubemint made /.cache/kubemint")
 	}
 }
+
+// TestCleanRemovesTempFiles: kubemint clean removes the temporary files a
+// writer killed before its rename left behind, however recent: they hold
+// live tokens.
+func TestCleanRemovesTempFiles(t *testing.T) {
+	u := newUserEnv(t)
+	kc := u.kubeconfig(t)
+	info := execInfo(t, "client.authentication.k8s.io/v1")
+	r := u.kubemint(t, info, "token", "--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig="+kc)
+	if r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	entries := u.cacheEntries()
+	if len(entries) != 1 {
+		t.Fatalf("cache entries: %v", entries)
+	}
+	dir := filepath.Dir(entries[0])
+	temps := []string{
+		filepath.Join(dir, "."+filepath.Base(entries[0])+".tmp4242"), // this entry's
+		filepath.Join(dir, ".0123abcd.json.tmp77"),                   // one whose index was never written
+	}
+	for _, p := range temps {
+		if err := os.WriteFile(p, []byte(tokenOf(t, r.stdout)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c := u.kubemint(t, "", "clean"); c.code != 0 || c.stdout != "Forgot 1 cached credentials.\n" {
+		t.Fatalf("clean: exit %d, stdout %q, stderr %s", c.code, c.stdout, c.stderr)
+	}
+	for _, p := range temps {
+		if _, err := os.Lstat(p); err == nil {
+			t.Errorf("clean left %s", filepath.Base(p))
+		}
+	}
+}
