@@ -255,9 +255,19 @@ metadata: {name: bot-binding, namespace: firstcall}
 	if r := u.kubectl(t, "get", "pods", "-n", "firstcall"); r.code != 0 {
 		t.Fatalf("first call: %s", r.stderr)
 	}
+	old := tokenOf(t, u.kubemint(t, execInfo(t, "client.authentication.k8s.io/v1"), "token", "--service-account=firstcall/bot", "--source-context=admin",
+		"--source-kubeconfig="+kc, "--bound-object-kind=Secret", "--bound-object-name=bot-binding").stdout)
 	mustAdmin(t, "", "-n", "firstcall", "delete", "secret", "bot-binding")
 	mustAdmin(t, "apiVersion: v1\nkind: Secret\nmetadata: {name: bot-binding, namespace: firstcall}\n", "apply", "-f", "-")
-	time.Sleep(3 * time.Second) // the authenticator's cache of the Secret
+	for start := time.Now(); ; time.Sleep(500 * time.Millisecond) {
+		r := u.kubectlWithToken(t, old, "get", "pods", "-n", "firstcall")
+		if r.code != 0 && strings.Contains(r.stderr, "Unauthorized") {
+			break
+		}
+		if time.Since(start) > 20*time.Second {
+			t.Fatalf("the old token still works 20s after its Secret was deleted")
+		}
+	}
 	before := tokenRequests(t)
 	r := u.kubectl(t, "get", "pods", "-n", "firstcall")
 	t.Logf("the call that met the revoked token: exit %d, %v TokenRequests\n%s", r.code, tokenRequests(t)-before, r.stderr)
