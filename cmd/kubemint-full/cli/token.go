@@ -136,6 +136,7 @@ func (t *tokenCmd) run(ctx context.Context) error {
 	store := &cache.Store{Mode: cache.Mode(t.Cache), Dir: t.cacheDir, Logf: logf, Now: t.now}
 
 	var cached *cache.Entry
+	var cachedIn cache.Backend
 	// refusedByServer: the API server refused the cached token (revoked
 	// before it expired). It is never served again.
 	refusedByServer := false
@@ -158,6 +159,7 @@ func (t *tokenCmd) run(ctx context.Context) error {
 		e, backend, err := store.Load(key)
 		if err == nil {
 			t.secret(e.Token)
+			cachedIn = backend
 		}
 		switch {
 		case err == nil && e.Fresh(t.now(), t.RefreshBefore) && !t.refused(ctx, store, key, e.Token, logf):
@@ -193,7 +195,7 @@ func (t *tokenCmd) run(ctx context.Context) error {
 			refusedByServer = t.refused(ctx, store, key, cached.Token, logf)
 		}
 		if refusedByServer {
-			return t.forgetRefused(store, key, err)
+			return t.forgetRefused(store, key, cachedIn, err)
 		}
 		if cached != nil && cached.Valid(t.now()) {
 			logf(1, "%v", err)
@@ -290,12 +292,12 @@ func (t *tokenCmd) serveUntil(e cache.Entry) time.Time {
 	return retry
 }
 
-// forgetRefused deletes the cached token the API server refused, so no
-// later call (the lean front answers hits without asking the server) serves
-// it again, and returns the one error that says both what happened to it
-// and why no new one could be minted.
-func (t *tokenCmd) forgetRefused(store *cache.Store, key string, mintErr error) error {
-	if err := store.Delete(key); err != nil {
+// forgetRefused deletes the cached token the API server refused (with its
+// status record), so no later call serves it again: the lean front answers
+// hits without asking the server. It returns the one error that says both
+// what happened to the token and why no new one could be minted.
+func (t *tokenCmd) forgetRefused(store *cache.Store, key string, backend cache.Backend, mintErr error) error {
+	if err := store.Forget(cache.Info{Key: key, Backend: backend}); err != nil {
 		fmt.Fprintf(t.stderr, "kubemint: warning: could not delete the refused token from the cache: %v\n", err)
 	}
 	return fmt.Errorf("the API server refuses the cached token for %s (revoked?) and a new one could not be minted: %w", t.ServiceAccount, mintErr)
