@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -69,32 +71,7 @@ func TestStaleWhileRevalidate(t *testing.T) {
 	release := holdLock(t, u)
 
 	before := tokenRequests(t)
-	start := time.Now()
-	var wg sync.WaitGroup
-	results := make([]result, 20)
-	took := make([]time.Duration, 20)
-	for i := range results {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s := time.Now()
-			results[i] = u.kubectl(t, "get", "pods", "-n", "ci")
-			took[i] = time.Since(s)
-		}()
-	}
-	wg.Wait()
-	total := time.Since(start)
-	slowest := time.Duration(0)
-	for i, r := range results {
-		if r.code != 0 {
-			t.Errorf("call %d: exit %d after %v: %s", i, r.code, took[i].Round(time.Millisecond), r.stderr)
-		}
-		slowest = max(slowest, took[i])
-	}
-	t.Logf("20 parallel kubectl calls with the lock held: all done in %v, slowest %v", total.Round(time.Millisecond), slowest.Round(time.Millisecond))
-	if total > 5*time.Second {
-		t.Errorf("20 calls took %v with a valid token cached; they queued on the lock", total)
-	}
+	parallelKubectl(t, u, 20, "get", "pods", "-n", "ci")
 	if got := tokenRequests(t) - before; got != 0 {
 		t.Errorf("%v TokenRequests while the lock was held, want 0", got)
 	}
@@ -131,7 +108,7 @@ func TestStaleWhileRevalidate(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	start = time.Now()
+	start := time.Now()
 	r = u.kubemint(t, info, append([]string{"token", "--source-kubeconfig=" + kc}, args...)...)
 	waited := time.Since(start)
 	t.Logf("with nothing cached and the lock held, the call gave up after %v", waited.Round(time.Millisecond))
@@ -144,6 +121,84 @@ func TestStaleWhileRevalidate(t *testing.T) {
 	if waited < 7*time.Second || waited > 20*time.Second {
 		t.Errorf("waited %v for the lock, want --request-timeout + 5s = 8s", waited)
 	}
+}
+
+// parallelKubectl runs n kubectl calls at once, and fails the test unless
+// every one succeeds within 5 s in all.
+func parallelKubectl(t *testing.T, u *userEnv, n int, args ...string) {
+	t.Helper()
+	start := time.Now()
+	var wg sync.WaitGroup
+	results := make([]result, n)
+	took := make([]time.Duration, n)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := time.Now()
+			results[i] = u.kubectl(t, args...)
+			took[i] = time.Since(s)
+		}()
+	}
+	wg.Wait()
+	total := time.Since(start)
+	slowest := time.Duration(0)
+	for i, r := range results {
+		if r.code != 0 {
+			t.Errorf("call %d: exit %d after %v: %s", i, r.code, took[i].Round(time.Millisecond), r.stderr)
+		}
+		slowest = max(slowest, took[i])
+	}
+	t.Logf("%d parallel kubectl calls with the lock held: all done in %v, slowest %v", n, total.Round(time.Millisecond), slowest.Round(time.Millisecond))
+	if total > 5*time.Second {
+		t.Errorf("%d calls took %v with a valid token cached; they queued on the lock", n, total)
+	}
+}
+
+// TestStaleWhileRevalidateHolderStopped: the lock is held by a real
+// kubemint, minting against a source whose server never answers, stopped
+// with SIGSTOP (before: one kubectl call took 300 s and failed). kubectl
+// calls are served the cached, still-valid token at once.
+func TestStaleWhileRevalidateHolderStopped(t *testing.T) {
+	u := newUserEnv(t)
+	src := filepath.Join(u.home, "source-kubeconfig")
+	writeKubeconfig(t, src, w.cp.Server, w.cp.CAFile)
+	args := []string{"--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig=" + src, "--duration=10m", "--refresh-before=9m58s"}
+	u.vars = append(u.vars, "KUBECONFIG="+u.kubeconfig(t, args...))
+	if r := u.kubectl(t, "get", "pods", "-n", "ci"); r.code != 0 {
+		t.Fatalf("first call: %s", r.stderr)
+	}
+	time.Sleep(2500 * time.Millisecond) // due for a re-mint
+	writeKubeconfig(t, src, silentServer(t), w.cp.CAFile)
+
+	holder := exec.Command(filepath.Join(w.binDir, "kubemint-full"), append([]string{"token", "--request-timeout=5m"}, args...)...)
+	holder.Env = append(append([]string{}, u.vars...), "KUBERNETES_EXEC_INFO="+execInfo(t, "client.authentication.k8s.io/v1"))
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = holder.Process.Signal(syscall.SIGCONT)
+		_ = holder.Process.Kill()
+		_ = holder.Wait()
+	})
+	lock := flock.New(strings.TrimSuffix(u.cacheEntries()[0], ".json")+".lock", flock.SetPermissions(0o600))
+	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+		ok, err := lock.TryLock()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break // the holder has it
+		}
+		_ = lock.Unlock()
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("the minting kubemint did not take the lock within 10 s")
+		}
+	}
+	if err := holder.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	parallelKubectl(t, u, 20, "get", "pods", "-n", "ci")
 }
 
 // TestRefusedTokenNotServedWhenMintFails: the cached token is revoked
