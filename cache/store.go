@@ -239,6 +239,24 @@ func (s *Store) lock(ctx context.Context, key string) (unlock func(), err error)
 	return func() { _ = l.Unlock() }, nil
 }
 
+// TryLock takes the cross-process lock for key if no other process holds
+// it, without waiting; ok is false when another process does. A caller
+// with a still-valid token to serve uses it instead of Lock, so it never
+// queues behind a mint that may hang (stale-while-revalidate).
+func (s *Store) TryLock(key string) (unlock func(), ok bool, err error) {
+	if err := s.ensureDir(); err != nil {
+		return nil, false, err
+	}
+	l := flock.New(s.lockPath(key), flock.SetPermissions(0o600))
+	if ok, err = l.TryLock(); err != nil {
+		return nil, false, fmt.Errorf("locking %s: %w", l.Path(), err)
+	}
+	if !ok {
+		return nil, false, nil
+	}
+	return func() { _ = l.Unlock() }, true, nil
+}
+
 // keyringLikely reports, without talking to the keyring, whether one may
 // answer: a Secret Service needs a D-Bus session bus, and a recent failure is
 // remembered so later calls skip the probe.

@@ -70,7 +70,7 @@ func TestKey(t *testing.T) {
 	same := map[string]func(o *Options, c *Cluster){
 		"audiences in another order": func(o *Options, c *Cluster) {},
 		"duplicate audience":         func(o *Options, c *Cluster) {},
-		"flags parsed again":         func(o *Options, c *Cluster) { o.Verbosity = 9; o.Cache = "file"; o.SourceContext = "other" },
+		"flags parsed again":         func(o *Options, c *Cluster) { o.Verbosity = 9; o.Cache = "file"; o.RequestTimeout = 5 * time.Second },
 	}
 	withAuds := base
 	withAuds.Audiences = []string{"b", "a"}
@@ -98,6 +98,12 @@ func TestKey(t *testing.T) {
 		"bound uid": func(o *Options, c *Cluster) {
 			o.BoundObjectKind, o.BoundObjectName, o.BoundObjectUID = "Secret", "x", "1"
 		},
+		// Two clusters behind one URL and CA, reached by two sources, must
+		// not share an entry: prod's token would be sent to staging.
+		"source context":    func(o *Options, c *Cluster) { o.SourceContext = "staging-admin" },
+		"source kubeconfig": func(o *Options, c *Cluster) { o.SourceKubeconfig = "/home/u/.kube/staging" },
+		"in-cluster source": func(o *Options, c *Cluster) { o.SourceContext = ""; o.SourceInCluster = true },
+		"token-file source": func(o *Options, c *Cluster) { o.SourceContext = ""; o.SourceTokenFile = "/run/ci/token" },
 		// "ci/deployer" + "x" must not collide with "ci/deploye" + "rx".
 		"field boundary": func(o *Options, c *Cluster) { o.ServiceAccount = "ci/deploye"; c.Server = "rhttps://a.example:6443" },
 	}
@@ -167,4 +173,24 @@ func FuzzParseExecInfo(f *testing.F) {
 			t.Errorf("error quotes the input")
 		}
 	})
+}
+
+// TestKeySourceKubeconfigFromEnv: without --source-kubeconfig the source is
+// the file $KUBECONFIG names, so the key follows it, as the token would.
+func TestKeySourceKubeconfigFromEnv(t *testing.T) {
+	o := validOptions()
+	o.SourceContext = "admin"
+	cluster := Cluster{Server: "https://a.example:6443"}
+	t.Setenv("KUBECONFIG", "/home/u/.kube/prod")
+	prod := Key(&o, cluster)
+	t.Setenv("KUBECONFIG", "/home/u/.kube/staging")
+	if Key(&o, cluster) == prod {
+		t.Errorf("two $KUBECONFIG files share a key")
+	}
+	o.SourceKubeconfig = "/etc/kubemint/kubeconfig"
+	flag := Key(&o, cluster)
+	t.Setenv("KUBECONFIG", "/home/u/.kube/prod")
+	if Key(&o, cluster) != flag {
+		t.Errorf("$KUBECONFIG changed the key although --source-kubeconfig is set")
+	}
 }

@@ -4,13 +4,25 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"os"
 	"slices"
 )
+
+// keyVersion changes whenever the key's fields change, so that entries
+// written under the old scheme become misses instead of being matched by
+// chance. 2: the source's identity joined the key.
+const keyVersion = 2
 
 // keyFields is everything that changes the token a TokenRequest returns, in
 // a fixed order. Its JSON is the canonical encoding that the cache key
 // hashes, so the same request always finds the same entry and two clusters
 // or two accounts never share one.
+//
+// Source names the identity that mints. Two clusters can sit behind one
+// URL and CA (a proxy, a shared load balancer); what tells them apart for
+// kubemint is the source that reaches them, so two sources never share an
+// entry. It is built from flag values and the environment only: the lean
+// front computes the key on every hit and reads no kubeconfig.
 type keyFields struct {
 	V         int      `json:"v"`
 	Server    string   `json:"server"`
@@ -22,6 +34,7 @@ type keyFields struct {
 	BoundKind string   `json:"boundKind"`
 	BoundName string   `json:"boundName"`
 	BoundUID  string   `json:"boundUID"`
+	Source    []string `json:"source"`
 }
 
 // Key returns the cache key for a token minted for o against cluster: the
@@ -41,7 +54,7 @@ func Key(o *Options, cluster Cluster) string {
 		caSum = hex.EncodeToString(s[:])
 	}
 	b, err := json.Marshal(keyFields{
-		V:         1,
+		V:         keyVersion,
 		Server:    cluster.Server,
 		CA:        caSum,
 		Namespace: ns,
@@ -51,10 +64,31 @@ func Key(o *Options, cluster Cluster) string {
 		BoundKind: o.BoundObjectKind,
 		BoundName: o.BoundObjectName,
 		BoundUID:  o.BoundObjectUID,
+		Source:    sourceIdentity(o),
 	})
 	if err != nil {
 		panic("credential: encoding cache key: " + err.Error())
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// sourceIdentity names the source of o as its flags (and, for a kubeconfig
+// source without --source-kubeconfig, $KUBECONFIG) spell it: the kind, then
+// what picks the credentials within it. The same context name in two
+// kubeconfig files is two identities; an empty context is the kubeconfig's
+// current context, whatever that names when the token is minted.
+func sourceIdentity(o *Options) []string {
+	switch {
+	case o.SourceInCluster:
+		return []string{"in-cluster"}
+	case o.SourceTokenFile != "":
+		return []string{"token-file", o.SourceTokenFile, o.SourceServer, o.SourceCA}
+	}
+	kubeconfig := o.SourceKubeconfig
+	if kubeconfig == "" {
+		// As client-go resolves it; "" is ~/.kube/config.
+		kubeconfig = os.Getenv("KUBECONFIG")
+	}
+	return []string{"kubeconfig", kubeconfig, o.SourceContext}
 }

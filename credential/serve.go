@@ -9,14 +9,19 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kubemint/kubemint/cache"
+	"github.com/kubemint/kubemint/redact"
 )
 
 // NewLogf returns a logger that writes lines at or below verbosity to w, in
-// kubemint's stderr format. Callers pass no secret to it.
+// kubemint's stderr format. Every line passes through a redact.Writer: w
+// itself when it is one (it knows the tokens in play), else a new one that
+// masks anything shaped like a JWT. Errors quoted into a line may hold what
+// a server echoed back.
 func NewLogf(w io.Writer, verbosity int) func(level int, format string, args ...any) {
+	r := redact.Wrap(w)
 	return func(level int, format string, args ...any) {
 		if level <= verbosity {
-			fmt.Fprintf(w, "kubemint: "+format+"\n", args...)
+			fmt.Fprintf(r, "kubemint: "+format+"\n", args...)
 		}
 	}
 }

@@ -149,7 +149,6 @@ func TestErrors(t *testing.T) {
 func TestServesValidTokenWhenMintFails(t *testing.T) {
 	u := newUserEnv(t)
 	good := u.kubeconfig(t)
-	dead := writeKubeconfig(t, filepath.Join(t.TempDir(), "kubeconfig"), deadServer(t), w.cp.CAFile)
 	info := execInfo(t, "client.authentication.k8s.io/v1")
 	args := []string{"token", "--service-account=ci/deployer", "--source-context=admin", "--duration=10m", "--refresh-before=9m58s", "-v=1"}
 
@@ -158,7 +157,9 @@ func TestServesValidTokenWhenMintFails(t *testing.T) {
 		t.Fatalf("mint: exit %d: %s", first.code, first.stderr)
 	}
 	time.Sleep(2500 * time.Millisecond) // now due for a re-mint
-	second := u.kubemint(t, info, append(args, "--source-kubeconfig="+dead)...)
+	// The same source (it is part of the cache key), its server now down.
+	writeKubeconfig(t, good, deadServer(t), w.cp.CAFile)
+	second := u.kubemint(t, info, append(args, "--source-kubeconfig="+good)...)
 	if second.code != 0 {
 		t.Fatalf("with the server down: exit %d: %s", second.code, second.stderr)
 	}

@@ -108,7 +108,9 @@ func TestHungServerIsBounded(t *testing.T) {
 	}
 	time.Sleep(2500 * time.Millisecond) // due for a re-mint
 	start := time.Now()
-	r := u.kubemint(t, info, append(args, "--source-kubeconfig="+hung)...)
+	// The same source (it is part of the cache key), its server now hung.
+	writeKubeconfig(t, good, hungServer, w.cp.CAFile)
+	r := u.kubemint(t, info, append(args, "--source-kubeconfig="+good)...)
 	took := time.Since(start)
 	if r.code != 0 || !strings.Contains(r.stderr, "serving the cached token") {
 		t.Errorf("with a hung server and a valid cached token: exit %d, stderr %s", r.code, r.stderr)

@@ -150,7 +150,11 @@ func TestSelfRenewingChain(t *testing.T) {
 		t.Fatal(first.stderr)
 	}
 	prev := tokenOf(t, first.stdout)
-	gone := filepath.Join(t.TempDir(), "deleted-kubeconfig")
+	// The source gone: its kubeconfig (the same path, part of the cache
+	// key) moved away.
+	gone := good
+	moveAway := func() { mustRename(t, good, good+".away") }
+	moveAway()
 	for i := 1; i <= 3; i++ {
 		time.Sleep(2200 * time.Millisecond) // due for a re-mint
 		before := tokenRequests(t)
@@ -169,7 +173,9 @@ func TestSelfRenewingChain(t *testing.T) {
 		t.Fatalf("the third successor does not work: %s", r.stderr)
 	}
 
+	mustRename(t, good+".away", good)
 	u.mustKubemint(t, "revoke", "--service-account=chain/runner", "--source-context=admin")
+	moveAway()
 	start := time.Now()
 	for withToken().code == 0 {
 		if time.Since(start) > 20*time.Second {
@@ -205,8 +211,8 @@ func TestSelfRenewNotAllowedFallsBack(t *testing.T) {
 	// Neither the chain nor the source: the still-valid token is served,
 	// and -v=1 names both causes in one line.
 	time.Sleep(2200 * time.Millisecond)
-	gone := filepath.Join(t.TempDir(), "gone")
-	r = u.kubemint(t, info, "token", "--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig="+gone, "--duration=10m", "--refresh-before=9m58s", "--self-renew", "-v=1")
+	mustRename(t, kc, kc+".gone") // the same path: the source is part of the cache key
+	r = u.kubemint(t, info, args...)
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
@@ -253,5 +259,12 @@ current-context: cloud
 	tok := tokenOf(t, r.stdout)
 	if got := u.kubectlWithToken(t, tok, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"); got.stdout != "system:serviceaccount:ci:deployer" {
 		t.Errorf("the minted token is %q, want ci/deployer's", got.stdout)
+	}
+}
+
+func mustRename(t *testing.T, from, to string) {
+	t.Helper()
+	if err := os.Rename(from, to); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kubemint/kubemint/cmd/kubemint-full/cli"
 	"github.com/kubemint/kubemint/internal/nodump"
+	"github.com/kubemint/kubemint/redact"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -30,13 +31,18 @@ func main() {
 	// user, as kubectl prints them.
 	klog.SetOutput(io.Discard)
 	klog.LogToStderr(false)
-	rest.SetDefaultWarningHandler(rest.NewWarningWriter(os.Stderr, rest.WarningWriterOptions{}))
+	// Every line to stderr, warnings and the final error included, passes
+	// through one redactor that learns the tokens as they become known.
+	stderr := redact.New(os.Stderr)
+	rest.SetDefaultWarningHandler(rest.NewWarningWriter(stderr, rest.WarningWriterOptions{}))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := cli.NewRootCmd(version, os.Stdin, os.Stdout, os.Stderr).ExecuteContext(ctx)
+	err := cli.NewRootCmd(version, os.Stdin, os.Stdout, stderr).ExecuteContext(ctx)
 	stop()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "kubemint: error: %v\n", err)
+		fmt.Fprintf(stderr, "kubemint: error: %v\n", err)
+		_ = stderr.Flush()
 		os.Exit(1)
 	}
+	_ = stderr.Flush()
 }

@@ -15,23 +15,28 @@ import (
 
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/internal/nodump"
+	"github.com/kubemint/kubemint/redact"
 )
 
 func main() {
 	// Before any token is read: no core dump, no ptrace by the user's
 	// other processes. Best effort: nothing to do if it fails.
 	_ = nodump.Set()
-	served, err := credential.ServeCached(os.Args[1:], os.Getenv("KUBERNETES_EXEC_INFO"), os.Stdout, os.Stderr, time.Now())
+	// Every line to stderr passes through one redactor (see package redact).
+	stderr := redact.New(os.Stderr)
+	served, err := credential.ServeCached(os.Args[1:], os.Getenv("KUBERNETES_EXEC_INFO"), os.Stdout, stderr, time.Now())
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "kubemint: error: %v\n", err)
+		fmt.Fprintf(stderr, "kubemint: error: %v\n", err)
 		os.Exit(1)
 	}
 	if served {
 		return
 	}
+	// kubemint-full writes to the same stderr through a redactor of its own.
+	_ = stderr.Flush()
 	if err := handOff(os.Args[1:]); err != nil {
-		fmt.Fprintf(os.Stderr, "kubemint: error: %v\n", err)
-		fmt.Fprintf(os.Stderr, "kubemint: hint: reinstall kubemint so that kubemint-full sits beside kubemint (see install.sh)\n")
+		fmt.Fprintf(stderr, "kubemint: error: %v\n", err)
+		fmt.Fprintf(stderr, "kubemint: hint: reinstall kubemint so that kubemint-full sits beside kubemint (see install.sh)\n")
 		os.Exit(1)
 	}
 }

@@ -9,11 +9,16 @@ import (
 	"runtime"
 
 	"github.com/spf13/cobra"
+
+	"github.com/kubemint/kubemint/redact"
 )
 
 // NewRootCmd returns the kubemint command tree. version is what
 // `kubemint version` prints.
 func NewRootCmd(version string, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	// Every command writes stderr through one redactor (the caller's, when
+	// it passes one), which the token flow tells the tokens it handles.
+	stderr = redact.Wrap(stderr)
 	root := &cobra.Command{
 		Use:   "kubemint",
 		Short: "Short-lived service-account tokens for kubeconfig exec entries",

@@ -19,14 +19,19 @@ import (
 	"github.com/kubemint/kubemint/cache"
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
+	"github.com/kubemint/kubemint/redact"
 )
 
-// lockTimeout bounds the wait for another kubemint process that is minting
-// the same token. A mint takes milliseconds; a minute means a hung server.
-const lockTimeout = time.Minute
+// lockWaitMargin is how much longer than one mint (--request-timeout, or
+// exchange.DefaultTimeout) a caller with no valid token waits for another
+// kubemint process that holds the lock: long enough for that process to
+// finish or give up, short enough that kubectl does not hang for minutes
+// behind a holder that is stuck (stopped, or its source never answers).
+const lockWaitMargin = 5 * time.Second
 
 // staleRetry is how soon a client is asked to come back when kubemint serves
-// a still-valid token because minting a new one failed.
+// a still-valid token that is due for a re-mint, because minting a new one
+// failed or another process is minting it.
 const staleRetry = 30 * time.Second
 
 // mintingEnv is set while kubemint mints, so a kubemint started by that
@@ -124,17 +129,24 @@ func (t *tokenCmd) run(ctx context.Context) error {
 		info.Cluster = &credential.Cluster{Server: src.Server, CertificateAuthorityData: src.CAData}
 	}
 	t.cluster = info.Cluster
+	if src != nil {
+		t.registerSource(src)
+	}
 	key := credential.Key(&t.Options, *info.Cluster)
 	store := &cache.Store{Mode: cache.Mode(t.Cache), Dir: t.cacheDir, Logf: logf, Now: t.now}
 
 	var cached *cache.Entry
+	var cachedIn cache.Backend
+	// refusedByServer: the API server refused the cached token (revoked
+	// before it expired). It is never served again.
+	refusedByServer := false
 	if store.Mode != cache.None {
-		lockCtx, cancel := context.WithTimeout(ctx, lockTimeout)
-		unlock, err := store.Lock(lockCtx, key)
-		cancel()
+		unlock, stale, err := t.lock(ctx, store, key, logf)
 		switch {
+		case stale != nil:
+			return t.write(info.APIVersion, stale.Token, t.serveUntil(*stale))
 		case errors.Is(err, context.DeadlineExceeded):
-			return err
+			return fmt.Errorf("no valid cached token for %s to serve meanwhile: %w; check that the API server answers, then try again", t.ServiceAccount, err)
 		case err != nil:
 			// A read-only or broken home must not break kubectl.
 			fmt.Fprintf(t.stderr, "kubemint: warning: cannot use the cache (%v); minting without it, as --cache=none would\n", err)
@@ -145,13 +157,17 @@ func (t *tokenCmd) run(ctx context.Context) error {
 	}
 	if store.Mode != cache.None {
 		e, backend, err := store.Load(key)
+		if err == nil {
+			t.secret(e.Token)
+			cachedIn = backend
+		}
 		switch {
-		case err == nil && e.Fresh(t.now(), t.RefreshBefore) && !t.refused(ctx, store, key, &src, e.Token, logf):
+		case err == nil && e.Fresh(t.now(), t.RefreshBefore) && !t.refused(ctx, store, key, e.Token, logf):
 			logf(4, "served the cached token for %s from the %s cache", t.ServiceAccount, backend)
 			return t.write(info.APIVersion, e.Token, e.RefreshAt(t.RefreshBefore))
 		case err == nil && e.Fresh(t.now(), t.RefreshBefore):
-			// Refused: mint a new one; serve this one only if that fails.
-			cached = &e
+			// Refused: mint a new one, and never serve this one again.
+			cached, refusedByServer = &e, true
 		case err == nil:
 			logf(4, "the cached token for %s is due for a re-mint", t.ServiceAccount)
 			cached = &e
@@ -166,19 +182,29 @@ func (t *tokenCmd) run(ctx context.Context) error {
 		}
 	}
 
-	tok, chainStart, err := t.mint(ctx, src, *info.Cluster, cached, ns, name, logf)
+	renewable := cached
+	if refusedByServer {
+		// A revoked token cannot renew itself: go straight to the source.
+		renewable = nil
+	}
+	tok, chainStart, err := t.mint(ctx, src, *info.Cluster, renewable, ns, name, logf)
 	if err != nil {
+		if cached != nil && cached.Valid(t.now()) && !refusedByServer {
+			// Due for a re-mint, not yet checked: a client asking again
+			// after a 401 must not get the refused token back.
+			refusedByServer = t.refused(ctx, store, key, cached.Token, logf)
+		}
+		if refusedByServer {
+			return t.forgetRefused(store, key, cachedIn, err)
+		}
 		if cached != nil && cached.Valid(t.now()) {
 			logf(1, "%v", err)
 			logf(1, "serving the cached token for %s, valid until %s, and retrying the mint on the next call", t.ServiceAccount, cached.Expiry.Format(time.RFC3339))
-			retry := t.now().Add(staleRetry)
-			if cached.Expiry.Before(retry) {
-				retry = cached.Expiry
-			}
-			return t.write(info.APIVersion, cached.Token, retry)
+			return t.write(info.APIVersion, cached.Token, t.serveUntil(*cached))
 		}
 		return err
 	}
+	t.secret(tok.Token)
 	// Whole seconds, as the cache stores them: the answer to this call and
 	// every later cache hit then name the same refresh point.
 	entry := cache.Entry{Token: tok.Token, Issued: tok.Issued.Truncate(time.Second), Expiry: tok.Expiry.Truncate(time.Second), ChainStart: chainStart.Truncate(time.Second)}
@@ -201,26 +227,123 @@ func (t *tokenCmd) run(ctx context.Context) error {
 	return t.write(info.APIVersion, entry.Token, entry.RefreshAt(t.RefreshBefore))
 }
 
+// lock takes the cache lock for key. When another process holds it (it is
+// minting, or it is stuck: stopped, or its source never answers), a caller
+// that has a still-valid token in the cache does not queue behind it: it
+// gets that entry back, to serve at once (stale-while-revalidate). Only a
+// caller with nothing valid to serve waits, for at most lockWait.
+func (t *tokenCmd) lock(ctx context.Context, store *cache.Store, key string, logf exchange.Logf) (unlock func(), stale *cache.Entry, err error) {
+	unlock, ok, err := store.TryLock(key)
+	if err != nil || ok {
+		return unlock, nil, err
+	}
+	if e, ok := t.servableWhileBusy(store, key); ok {
+		logf(1, "another kubemint process is minting %s; serving the cached token, valid until %s, meanwhile", t.ServiceAccount, e.Expiry.Format(time.RFC3339))
+		return nil, &e, nil
+	}
+	logf(4, "another kubemint process is minting %s; waiting up to %v for it", t.ServiceAccount, t.lockWait())
+	lockCtx, cancel := context.WithTimeout(ctx, t.lockWait())
+	defer cancel()
+	unlock, err = store.Lock(lockCtx, key)
+	return unlock, nil, err
+}
+
+// lockWait bounds the wait for the lock: one mint's timeout and a margin.
+func (t *tokenCmd) lockWait() time.Duration {
+	d := t.RequestTimeout
+	if d <= 0 {
+		d = exchange.DefaultTimeout
+	}
+	return d + lockWaitMargin
+}
+
+// servableWhileBusy reads the cached entry without the lock (entries are
+// replaced by rename, so a read sees a whole one) and reports whether it
+// may be served while another process mints: not expired, and not asked for
+// again by the same client moments after it was served, which is client-go
+// retrying after a 401; that caller waits for the new token instead.
+func (t *tokenCmd) servableWhileBusy(store *cache.Store, key string) (cache.Entry, bool) {
+	e, _, err := store.Load(key)
+	if err != nil || !e.Valid(t.now()) {
+		return cache.Entry{}, false
+	}
+	t.secret(e.Token)
+	pid, now := os.Getppid(), t.now()
+	served := store.ReadServed(key)
+	if served.Repeat(pid, now) {
+		return cache.Entry{}, false
+	}
+	store.WriteServed(key, served.Next(pid, now))
+	return e, true
+}
+
+// serveUntil is the expirationTimestamp to hand out with e: its refresh
+// point while it is fresh; once it is due for a re-mint that this call
+// could not make, staleRetry from now (or its expiry, if sooner), so the
+// client comes back soon for the new token.
+func (t *tokenCmd) serveUntil(e cache.Entry) time.Time {
+	if e.Fresh(t.now(), t.RefreshBefore) {
+		return e.RefreshAt(t.RefreshBefore)
+	}
+	retry := t.now().Add(staleRetry)
+	if e.Expiry.Before(retry) {
+		retry = e.Expiry
+	}
+	return retry
+}
+
+// forgetRefused deletes the cached token the API server refused (with its
+// status record), so no later call serves it again: the lean front answers
+// hits without asking the server. It returns the one error that says both
+// what happened to the token and why no new one could be minted.
+func (t *tokenCmd) forgetRefused(store *cache.Store, key string, backend cache.Backend, mintErr error) error {
+	if err := store.Forget(cache.Info{Key: key, Backend: backend}); err != nil {
+		fmt.Fprintf(t.stderr, "kubemint: warning: could not delete the refused token from the cache: %v\n", err)
+	}
+	return fmt.Errorf("the API server refuses the cached token for %s (revoked?) and a new one could not be minted: %w", t.ServiceAccount, mintErr)
+}
+
+// secret tells stderr's redactor a token kubemint now holds.
+func (t *tokenCmd) secret(token string) { redact.Add(t.stderr, token) }
+
+// registerSource tells stderr's redactor the source's bearer token: the
+// one in its config, or in the file client-go reads it from (only a small
+// regular file: a pipe or a device is left to client-go).
+func (t *tokenCmd) registerSource(src *exchange.Source) {
+	if src == nil || src.Config == nil {
+		return
+	}
+	t.secret(src.Config.BearerToken)
+	if p := src.Config.BearerTokenFile; p != "" {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Size() <= maxRedactRead {
+			if b, err := os.ReadFile(p); err == nil {
+				t.secret(string(b))
+			}
+		}
+	}
+}
+
+// maxRedactRead bounds the token file registerSource reads.
+const maxRedactRead = 64 << 10
+
 // refused reports whether the API server now refuses a cached token that
 // has not expired. It asks only when the same client asked for this entry
 // moments ago, which client-go does after a 401 (the token was revoked);
-// then one SelfSubjectReview with the token settles it. Any other failure
-// of that check counts as not refused: the token is served as before.
-func (t *tokenCmd) refused(ctx context.Context, store *cache.Store, key string, src **exchange.Source, token string, logf exchange.Logf) bool {
+// then one SelfSubjectReview with the token, sent to the cluster the token
+// is for, settles it. Any other failure of that check counts as not
+// refused: the token is served as before.
+func (t *tokenCmd) refused(ctx context.Context, store *cache.Store, key string, token string, logf exchange.Logf) bool {
 	pid, now := os.Getppid(), t.now()
 	served := store.ReadServed(key)
 	if !served.Repeat(pid, now) {
 		store.WriteServed(key, served.Next(pid, now))
 		return false
 	}
-	if *src == nil {
-		s, err := t.loadSource()
-		if err != nil {
-			return false
-		}
-		*src = s
+	self := exchange.SelfSource(t.ServiceAccount, t.cluster.Server, t.cluster.CertificateAuthorityData, token)
+	if t.RequestTimeout > 0 {
+		self.Config.Timeout = t.RequestTimeout
 	}
-	c, err := exchange.NewClient(exchange.AsToken((*src).Config, token), "the token of "+t.ServiceAccount, logf)
+	c, err := exchange.NewClient(self.Config, "the token of "+t.ServiceAccount, logf)
 	if err != nil {
 		return false
 	}
@@ -279,6 +402,7 @@ func (t *tokenCmd) loadSource() (*exchange.Source, error) {
 	if err == nil && t.RequestTimeout > 0 {
 		src.Config.Timeout = t.RequestTimeout
 	}
+	t.registerSource(src)
 	return src, err
 }
 

@@ -8,7 +8,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/kubemint/kubemint/cache"
 	"github.com/kubemint/kubemint/credential"
+	"github.com/kubemint/kubemint/redact"
 )
 
 // The lean front writes the ExecCredential with a wire-format struct; this
@@ -71,5 +73,39 @@ func compareExecInfo(t *testing.T, s string) {
 	}
 	if diff := cmp.Diff(full, lean); diff != "" {
 		t.Errorf("%q: full (-) and lean (+) differ:\n%s", s, diff)
+	}
+}
+
+// TestServeUntil: a token served without a re-mint carries its refresh
+// point while fresh, and a short retry once due, never past its expiry.
+func TestServeUntil(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	tests := map[string]struct {
+		issued, expiry time.Time
+		want           time.Time
+	}{
+		"fresh: its refresh point":        {now.Add(-time.Minute), now.Add(59 * time.Minute), now.Add(59*time.Minute - 12*time.Minute)},
+		"due, valid long: 30s ahead":      {now.Add(-55 * time.Minute), now.Add(5 * time.Minute), now.Add(staleRetry)},
+		"due, expiring sooner: at expiry": {now.Add(-time.Hour), now.Add(10 * time.Second), now.Add(10 * time.Second)},
+	}
+	for name, tt := range tests {
+		tc := &tokenCmd{now: func() time.Time { return now }}
+		got := tc.serveUntil(cache.Entry{Token: "x", Issued: tt.issued, Expiry: tt.expiry})
+		if !got.Equal(tt.want) {
+			t.Errorf("%s: %v, want %v", name, got, tt.want)
+		}
+	}
+}
+
+// TestRootStderrIsRedacted: every command of the tree writes stderr
+// through one redactor, which the token flow teaches its tokens.
+func TestRootStderrIsRedacted(t *testing.T) {
+	var out bytes.Buffer
+	root := NewRootCmd("test", strings.NewReader(""), &bytes.Buffer{}, &out)
+	stderr := root.ErrOrStderr()
+	redact.Add(stderr, "opaque-secret-from-a-source")
+	_, _ = stderr.Write([]byte("echo: opaque-secret-from-a-source eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln\n"))
+	if got := out.String(); got != "echo: [redacted] [redacted]\n" {
+		t.Errorf("stderr = %q", got)
 	}
 }
