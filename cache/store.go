@@ -198,35 +198,61 @@ func (s *Store) Delete(key string) error {
 // locked; a link or a foreign file in its place (planted while the
 // directory was open to others) is removed and the lock taken anew.
 func (s *Store) Lock(ctx context.Context, key string) (unlock func(), err error) {
-	if err := s.ensureDir(); err != nil {
-		return nil, err
-	}
-	unlock, err = s.lock(ctx, key)
-	if errors.Is(err, ErrInsecure) {
-		s.logf(0, "warning: %v; replacing it", err)
-		if rerr := os.Remove(s.lockPath(key)); rerr != nil {
-			return nil, err
-		}
-		unlock, err = s.lock(ctx, key)
-	}
+	unlock, _, err = s.safeLock(ctx, key, true)
 	return unlock, err
 }
 
-func (s *Store) lock(ctx context.Context, key string) (unlock func(), err error) {
+// TryLock takes the cross-process lock for key if no other process holds
+// it, without waiting; ok is false when another process does. A caller
+// with a still-valid token to serve uses it instead of Lock, so it never
+// queues behind a mint that may hang (stale-while-revalidate). The lock
+// file is checked as Lock checks it.
+func (s *Store) TryLock(key string) (unlock func(), ok bool, err error) {
+	return s.safeLock(context.Background(), key, false)
+}
+
+// safeLock takes the lock, waiting for it when wait is set, and replaces a
+// planted lock file once.
+func (s *Store) safeLock(ctx context.Context, key string, wait bool) (unlock func(), ok bool, err error) {
+	if err := s.ensureDir(); err != nil {
+		return nil, false, err
+	}
+	unlock, ok, err = s.lock(ctx, key, wait)
+	if errors.Is(err, ErrInsecure) {
+		s.logf(0, "warning: %v; replacing it", err)
+		if rerr := os.Remove(s.lockPath(key)); rerr != nil {
+			return nil, false, err
+		}
+		unlock, ok, err = s.lock(ctx, key, wait)
+	}
+	return unlock, ok, err
+}
+
+func (s *Store) lock(ctx context.Context, key string, wait bool) (unlock func(), ok bool, err error) {
 	path := s.lockPath(key)
 	if err := refuseReparse(path); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	l := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR|openFlags), flock.SetPermissions(0o600))
-	ok, err := l.TryLockContext(ctx, 25*time.Millisecond)
-	if err != nil || !ok {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("waiting for another kubemint process to finish minting (lock %s): %w", path, ctxErr)
+	if wait {
+		ok, err = l.TryLockContext(ctx, 25*time.Millisecond)
+		if !ok && err == nil {
+			err = ctx.Err()
 		}
+		if ctxErr := ctx.Err(); !ok && ctxErr != nil {
+			return nil, false, fmt.Errorf("waiting for another kubemint process to finish minting (lock %s): %w", path, ctxErr)
+		}
+	} else {
+		ok, err = l.TryLock()
+	}
+	if err != nil {
 		if isLink(err) {
-			return nil, insecureLink(path)
+			return nil, false, insecureLink(path)
 		}
-		return nil, fmt.Errorf("locking %s: %w", path, err)
+		return nil, false, fmt.Errorf("locking %s: %w", path, err)
+	}
+	if !ok {
+		return nil, false, nil
 	}
 	fi, err := l.Stat()
 	if err == nil {
@@ -234,25 +260,7 @@ func (s *Store) lock(ctx context.Context, key string) (unlock func(), err error)
 	}
 	if err != nil {
 		_ = l.Unlock()
-		return nil, err
-	}
-	return func() { _ = l.Unlock() }, nil
-}
-
-// TryLock takes the cross-process lock for key if no other process holds
-// it, without waiting; ok is false when another process does. A caller
-// with a still-valid token to serve uses it instead of Lock, so it never
-// queues behind a mint that may hang (stale-while-revalidate).
-func (s *Store) TryLock(key string) (unlock func(), ok bool, err error) {
-	if err := s.ensureDir(); err != nil {
 		return nil, false, err
-	}
-	l := flock.New(s.lockPath(key), flock.SetPermissions(0o600))
-	if ok, err = l.TryLock(); err != nil {
-		return nil, false, fmt.Errorf("locking %s: %w", l.Path(), err)
-	}
-	if !ok {
-		return nil, false, nil
 	}
 	return func() { _ = l.Unlock() }, true, nil
 }
