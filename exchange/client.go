@@ -28,6 +28,8 @@ type Client struct {
 	Label string
 	// clock keeps the Date header of the API server's latest answer.
 	clock *serverClock
+	// plugin names the source's exec plugin in errors, when it has one.
+	plugin string
 }
 
 // NewClient returns a client for cfg. logf, when set, receives one line
@@ -62,6 +64,7 @@ func NewClient(cfg *rest.Config, label string, logf Logf) (*Client, error) {
 			cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &logRoundTripper{next: rt, logf: logf} })
 		}
 		cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &dateRoundTripper{next: rt, clock: c.clock} })
+		cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &limitRoundTripper{next: rt, server: cfg.Host} })
 		rc, err := rest.RESTClientFor(cc)
 		if err != nil {
 			return nil, err

@@ -8,7 +8,6 @@ package exchange
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -49,6 +48,15 @@ func LoadSource(path, contextName string) (*Source, error) {
 		rules.ExplicitPath = path
 		where = path
 	}
+	files := rules.Precedence
+	if rules.ExplicitPath != "" {
+		files = []string{rules.ExplicitPath}
+	}
+	for _, p := range files {
+		if err := checkKubeconfig(p); err != nil {
+			return nil, err
+		}
+	}
 	raw, err := rules.Load()
 	if err != nil {
 		return nil, fmt.Errorf("loading %s: %w", where, err)
@@ -72,8 +80,8 @@ func LoadSource(path, contextName string) (*Source, error) {
 	}
 	ca := cfg.CAData
 	if len(ca) == 0 && cfg.CAFile != "" {
-		if ca, err = os.ReadFile(cfg.CAFile); err != nil {
-			return nil, fmt.Errorf("context %q: reading its certificate-authority: %w", contextName, err)
+		if ca, err = ReadBounded(cfg.CAFile, fmt.Sprintf("the certificate-authority of context %q,", contextName), CAFileLimit); err != nil {
+			return nil, err
 		}
 	}
 	cfg.UserAgent = "kubemint"

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
@@ -28,7 +29,9 @@ func main() {
 	klog.LogToStderr(false)
 	rest.SetDefaultWarningHandler(rest.NewWarningWriter(os.Stderr, rest.WarningWriterOptions{}))
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// Ctrl-C or a SIGTERM ends a mint at once, the source's exec plugin
+	// included (exchange.Source.Bounded), and the exit releases the lock.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := cli.NewRootCmd(version, os.Stdin, os.Stdout, os.Stderr).ExecuteContext(ctx)
 	stop()
 	if err != nil {
