@@ -30,6 +30,9 @@ type Client struct {
 	clock *serverClock
 	// plugin names the source's exec plugin in errors, when it has one.
 	plugin string
+	// clientCert says the identity is a client certificate, which the
+	// server may refuse during the TLS handshake.
+	clientCert bool
 }
 
 // NewClient returns a client for cfg. logf, when set, receives one line
@@ -44,7 +47,7 @@ func NewClient(cfg *rest.Config, label string, logf Logf) (*Client, error) {
 		metav1.AddToGroupVersion(scheme, gv)
 	}
 	codecs := serializer.NewCodecFactory(scheme).WithoutConversion()
-	c := &Client{Server: cfg.Host, Label: label, clock: &serverClock{}}
+	c := &Client{Server: cfg.Host, Label: label, clock: &serverClock{}, clientCert: cfg.CertFile != "" || len(cfg.CertData) > 0}
 	for _, x := range []struct {
 		client  **rest.RESTClient
 		gv      schema.GroupVersion

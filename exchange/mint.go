@@ -182,6 +182,10 @@ func (c *Client) explain(err error, req Request) error {
 	var x509Err x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	var certInvalid x509.CertificateInvalidError
+	if c.clientCert && strings.Contains(err.Error(), "remote error: tls:") {
+		// An alert from the server: it refused our certificate, not we its.
+		return fmt.Errorf("the API server %s refused the client certificate of %s during the TLS handshake (%s); fix client-certificate and client-key of that context's user", c.Server, c.Label, tlsReason(err))
+	}
 	if errors.As(err, &x509Err) || errors.As(err, &hostErr) || errors.As(err, &certInvalid) || strings.Contains(err.Error(), "x509:") || strings.Contains(err.Error(), "tls:") {
 		return fmt.Errorf("TLS verification of the API server %s failed (%s): %s; fix the cluster's certificate-authority-data or server address in the kubeconfig", c.Server, c.Label, tlsReason(err))
 	}

@@ -78,6 +78,9 @@ func LoadSource(path, contextName string) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("context %q in %s: %w", contextName, where, err)
 	}
+	if err := checkClientCert(cfg, contextName, kctx.AuthInfo); err != nil {
+		return nil, err
+	}
 	ca := cfg.CAData
 	if len(ca) == 0 && cfg.CAFile != "" {
 		if ca, err = ReadBounded(cfg.CAFile, fmt.Sprintf("the certificate-authority of context %q,", contextName), CAFileLimit); err != nil {

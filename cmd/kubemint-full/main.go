@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -27,6 +28,10 @@ func main() {
 	// user, as kubectl prints them.
 	klog.SetOutput(io.Discard)
 	klog.LogToStderr(false)
+	// Without a logger, klog still copies ERROR lines to stderr whatever
+	// its output (its -stderrthreshold): client-go's "Loading client cert
+	// failed" got through. A discarding logger takes every line.
+	klog.SetSlogLogger(slog.New(slog.DiscardHandler))
 	rest.SetDefaultWarningHandler(rest.NewWarningWriter(os.Stderr, rest.WarningWriterOptions{}))
 
 	// Ctrl-C or a SIGTERM ends a mint at once, the source's exec plugin
