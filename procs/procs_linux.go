@@ -47,14 +47,22 @@ func stopDescendants(grace time.Duration) int {
 	}
 	signal(syscall.SIGTERM)
 	signal(syscall.SIGCONT)
-	deadline := time.Now().Add(grace)
-	for time.Now().Before(deadline) && anyAlive(seen) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitGone(seen, grace)
 	if anyAlive(seen) {
 		signal(syscall.SIGKILL)
+		// SIGKILL lands asynchronously: wait until it has, so that the
+		// caller, and whoever runs next, finds the plugin gone.
+		waitGone(seen, time.Second)
 	}
 	return len(seen)
+}
+
+// waitGone waits up to d for every process in pids to end.
+func waitGone(pids map[int]bool, d time.Duration) {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) && anyAlive(pids) {
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // descendants lists the processes below root in the tree of parents read
