@@ -296,7 +296,7 @@ func (t *tokenCmd) loadSource() (*exchange.Source, error) {
 // cache hit, which neither locks nor recurses.
 func refuseLoop() error {
 	if outer := os.Getenv(mintingEnv); outer != "" {
-		return fmt.Errorf("kubemint was started through the source's exec plugin of another kubemint minting %s: a loop (a wrapper script that runs kubemint?); set --source-context to a context with credentials of its own", outer)
+		return fmt.Errorf("this kubemint was run by the source's exec plugin of another kubemint that is minting %s: a loop (a wrapper script that runs kubemint?); set --source-context to a context with credentials of its own", outer)
 	}
 	return nil
 }
