@@ -177,6 +177,8 @@ func TestInterruptStopsAHungSourcePlugin(t *testing.T) {
 			cmd := u.kubemintCmd(t, "token", "--service-account=ci/deployer", "--source-context=hung", "--source-kubeconfig="+kc)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
+			// A plugin left running holds the pipe: stop waiting for it.
+			cmd.WaitDelay = 2 * time.Second
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
