@@ -61,3 +61,32 @@ func TestReadTokenFile(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadSourceRefusesAKubeconfigThatIsNotAFile: client-go reads a
+// kubeconfig whole; a named pipe would hang it and a device fill memory.
+// They are refused by name before it reads.
+func TestLoadSourceRefusesAKubeconfigThatIsNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, path, want string }{
+		{"named pipe", fifo, "the kubeconfig " + fifo + " is a named pipe"},
+		{"directory", dir, "the kubeconfig " + dir + " is a directory"},
+		{"endless device", "/dev/zero", "the kubeconfig /dev/zero is a device"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() { _, err := LoadSource(tc.path, "admin"); done <- err }()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Errorf("error %v, want %q", err, tc.want)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("LoadSource hangs")
+			}
+		})
+	}
+}
