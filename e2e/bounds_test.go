@@ -111,6 +111,21 @@ func assertGone(t *testing.T, pids []int) {
 	}
 }
 
+// assertNoLockHeld fails if any of pids holds a descriptor of a kubemint
+// lock file: kubemint's descriptors are close-on-exec, so the lock dies
+// with kubemint even when a plugin it started lives on.
+func assertNoLockHeld(t *testing.T, pids []int) {
+	t.Helper()
+	for _, pid := range pids {
+		fds, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/fd/*")
+		for _, fd := range fds {
+			if target, err := os.Readlink(fd); err == nil && strings.HasSuffix(target, ".lock") {
+				t.Errorf("process %d of the exec plugin holds the lock %s", pid, target)
+			}
+		}
+	}
+}
+
 // oneLine fails unless stderr is one kubemint error line holding want.
 func oneLine(t *testing.T, r result, want ...string) {
 	t.Helper()
@@ -187,6 +202,7 @@ func TestInterruptStopsAHungSourcePlugin(t *testing.T) {
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()
 			pids := pluginPIDs(t, pidFile)
+			assertNoLockHeld(t, pids)
 			start := time.Now()
 			if err := cmd.Process.Signal(sig); err != nil {
 				t.Fatal(err)
