@@ -112,12 +112,23 @@ func (e Entry) RefreshAt(margin time.Duration) time.Time {
 	return e.Expiry.Add(-margin)
 }
 
-// Fresh reports whether e can be served at now without re-minting.
+// Fresh reports whether e can be served at now without re-minting. An
+// entry issued after now was issued before this machine's clock went back:
+// how much of its life is left cannot be told, so it is due.
 func (e Entry) Fresh(now time.Time, margin time.Duration) bool {
-	return now.Before(e.RefreshAt(margin))
+	return !e.FromTheFuture(now) && now.Before(e.RefreshAt(margin))
 }
 
-// Valid reports whether e's token has not expired yet at now.
+// Valid reports whether e's token has not expired yet at now. An entry
+// issued after now (the clock went back) may have expired already: it is
+// not counted valid.
 func (e Entry) Valid(now time.Time) bool {
-	return now.Before(e.Expiry)
+	return !e.FromTheFuture(now) && now.Before(e.Expiry)
+}
+
+// FromTheFuture reports whether e was issued after now: it was minted
+// (Issued is this machine's clock at the request) before the clock went
+// back.
+func (e Entry) FromTheFuture(now time.Time) bool {
+	return now.Before(e.Issued)
 }

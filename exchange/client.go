@@ -28,6 +28,11 @@ type Client struct {
 	Label string
 	// clock keeps the Date header of the API server's latest answer.
 	clock *serverClock
+	// plugin names the source's exec plugin in errors, when it has one.
+	plugin string
+	// clientCert says the identity is a client certificate, which the
+	// server may refuse during the TLS handshake.
+	clientCert bool
 }
 
 // NewClient returns a client for cfg. logf, when set, receives one line
@@ -42,7 +47,7 @@ func NewClient(cfg *rest.Config, label string, logf Logf) (*Client, error) {
 		metav1.AddToGroupVersion(scheme, gv)
 	}
 	codecs := serializer.NewCodecFactory(scheme).WithoutConversion()
-	c := &Client{Server: cfg.Host, Label: label, clock: &serverClock{}}
+	c := &Client{Server: cfg.Host, Label: label, clock: &serverClock{}, clientCert: cfg.CertFile != "" || len(cfg.CertData) > 0}
 	for _, x := range []struct {
 		client  **rest.RESTClient
 		gv      schema.GroupVersion
@@ -62,6 +67,7 @@ func NewClient(cfg *rest.Config, label string, logf Logf) (*Client, error) {
 			cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &logRoundTripper{next: rt, logf: logf} })
 		}
 		cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &dateRoundTripper{next: rt, clock: c.clock} })
+		cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &limitRoundTripper{next: rt, server: cfg.Host} })
 		rc, err := rest.RESTClientFor(cc)
 		if err != nil {
 			return nil, err

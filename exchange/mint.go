@@ -50,7 +50,23 @@ func Mint(ctx context.Context, src *Source, req Request, logf Logf) (Token, erro
 	if err != nil {
 		return Token{}, fmt.Errorf("%s: %w", src.Label, err)
 	}
-	return c.Mint(ctx, req)
+	c.plugin = src.plugin()
+	// The result travels with the error through one channel, so that a
+	// call abandoned by Bounded cannot race with this function's return.
+	type result struct {
+		tok Token
+		err error
+	}
+	out := make(chan result, 1)
+	err = src.Bounded(ctx, func(ctx context.Context) error {
+		tok, err := c.Mint(ctx, req)
+		out <- result{tok, err}
+		return err
+	})
+	if err != nil {
+		return Token{}, err
+	}
+	return (<-out).tok, nil
 }
 
 // Mint mints a token for the service account in req; see the function Mint.
@@ -137,6 +153,17 @@ func (l *logRoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
 // explain turns a failed TokenRequest into an error that says what to do.
 func (c *Client) explain(err error, req Request) error {
 	account := req.Namespace + "/" + req.Name
+	if c.plugin != "" && strings.Contains(err.Error(), "getting credentials: ") {
+		// client-go's exec authenticator failed before any request was
+		// sent: the plugin, not the server, is at fault. Its own stderr
+		// went to ours, above this line.
+		_, why, _ := strings.Cut(err.Error(), "getting credentials: ")
+		return fmt.Errorf("%s failed: %s; run it by hand to see why, or set --source-context to a context with credentials of its own", c.plugin, why)
+	}
+	var tooLarge *BodyTooLargeError
+	if errors.As(err, &tooLarge) {
+		return tooLarge
+	}
 	switch {
 	case apierrors.IsNotFound(err):
 		if d := apiDetails(err); d != nil && d.Kind != "" && d.Kind != "serviceaccounts" {
@@ -155,6 +182,10 @@ func (c *Client) explain(err error, req Request) error {
 	var x509Err x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	var certInvalid x509.CertificateInvalidError
+	if c.clientCert && strings.Contains(err.Error(), "remote error: tls:") {
+		// An alert from the server: it refused our certificate, not we its.
+		return fmt.Errorf("the API server %s refused the client certificate of %s during the TLS handshake (%s); fix client-certificate and client-key of that context's user", c.Server, c.Label, tlsReason(err))
+	}
 	if errors.As(err, &x509Err) || errors.As(err, &hostErr) || errors.As(err, &certInvalid) || strings.Contains(err.Error(), "x509:") || strings.Contains(err.Error(), "tls:") {
 		return fmt.Errorf("TLS verification of the API server %s failed (%s): %s; fix the cluster's certificate-authority-data or server address in the kubeconfig", c.Server, c.Label, tlsReason(err))
 	}

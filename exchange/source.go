@@ -8,7 +8,6 @@ package exchange
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -49,6 +48,15 @@ func LoadSource(path, contextName string) (*Source, error) {
 		rules.ExplicitPath = path
 		where = path
 	}
+	files := rules.Precedence
+	if rules.ExplicitPath != "" {
+		files = []string{rules.ExplicitPath}
+	}
+	for _, p := range files {
+		if err := checkKubeconfig(p); err != nil {
+			return nil, err
+		}
+	}
 	raw, err := rules.Load()
 	if err != nil {
 		return nil, fmt.Errorf("loading %s: %w", where, err)
@@ -70,10 +78,13 @@ func LoadSource(path, contextName string) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("context %q in %s: %w", contextName, where, err)
 	}
+	if err := checkClientCert(cfg, contextName, kctx.AuthInfo); err != nil {
+		return nil, err
+	}
 	ca := cfg.CAData
 	if len(ca) == 0 && cfg.CAFile != "" {
-		if ca, err = os.ReadFile(cfg.CAFile); err != nil {
-			return nil, fmt.Errorf("context %q: reading its certificate-authority: %w", contextName, err)
+		if ca, err = ReadBounded(cfg.CAFile, fmt.Sprintf("the certificate-authority of context %q,", contextName), CAFileLimit); err != nil {
+			return nil, err
 		}
 	}
 	cfg.UserAgent = "kubemint"

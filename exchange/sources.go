@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"k8s.io/client-go/rest"
 )
@@ -20,8 +19,9 @@ const ServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount"
 const TestServiceAccountDirEnv = "KUBEMINT_TEST_SERVICEACCOUNT_DIR"
 
 // InCluster is the source of a process in a pod: the pod's own projected
-// service-account token, CA and API server. The token file is read when a
-// request is made, so a token the kubelet rotated is picked up.
+// service-account token, CA and API server. The token file is read here,
+// bounded (ReadTokenFile), and each mint is a new kubemint process, so a
+// token the kubelet rotated is picked up by the next mint.
 func InCluster() (*Source, error) {
 	dir := ServiceAccountDir
 	if d := os.Getenv(TestServiceAccountDirEnv); d != "" {
@@ -32,32 +32,35 @@ func InCluster() (*Source, error) {
 		return nil, errors.New("--source-in-cluster needs KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT, which the kubelet sets in every pod; outside a pod, use --source-context or --source-token-file")
 	}
 	tokenFile := filepath.Join(dir, "token")
-	if err := readable(tokenFile, "the pod's service-account token"); err != nil {
+	token, err := ReadTokenFile(tokenFile, "the pod's service-account token")
+	if err != nil {
 		return nil, fmt.Errorf("%w (is automountServiceAccountToken false for this pod?)", err)
 	}
-	ca, err := os.ReadFile(filepath.Join(dir, "ca.crt"))
+	ca, err := ReadBounded(filepath.Join(dir, "ca.crt"), "the pod's cluster CA", CAFileLimit)
 	if err != nil {
-		return nil, fmt.Errorf("reading the pod's cluster CA: %w", err)
+		return nil, err
 	}
 	server := "https://" + net.JoinHostPort(host, port)
 	cfg := bearerConfig(server, ca)
-	cfg.BearerTokenFile = tokenFile
+	cfg.BearerToken = token
 	return &Source{Context: "in-cluster", Label: "the pod's service account", Config: cfg, Server: server, CAData: ca}, nil
 }
 
 // TokenFile is the source of any bearer token the API server accepts, kept
 // fresh in a file by something else (a CI system's OIDC token, another
-// tool). server and ca name the API server; the file is read when a
-// request is made.
+// tool). server and ca name the API server. The file is read here, on
+// every mint (each is a new process), bounded: client-go's own
+// BearerTokenFile would read a pipe or a device without end.
 func TokenFile(path, server string, ca []byte) (*Source, error) {
-	if err := readable(path, "--source-token-file"); err != nil {
+	token, err := ReadTokenFile(path, "--source-token-file")
+	if err != nil {
 		return nil, err
 	}
 	if server == "" {
 		return nil, errors.New("the API server for --source-token-file is unknown: set provideClusterInfo: true in the exec entry, or pass --source-server (and --source-certificate-authority)")
 	}
 	cfg := bearerConfig(server, ca)
-	cfg.BearerTokenFile = path
+	cfg.BearerToken = token
 	return &Source{Context: "token-file", Label: "the token in " + path, Config: cfg, Server: server, CAData: ca}, nil
 }
 
@@ -78,19 +81,4 @@ func bearerConfig(server string, ca []byte) *rest.Config {
 		UserAgent:       "kubemint",
 		Timeout:         DefaultTimeout,
 	}
-}
-
-// readable checks that a token file exists and is not empty, naming it in
-// the error (never its content).
-func readable(path, what string) error {
-	b, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		return fmt.Errorf("%s %s does not exist", what, path)
-	case err != nil:
-		return fmt.Errorf("%s %s cannot be read: %w", what, path, err)
-	case len(strings.TrimSpace(string(b))) == 0:
-		return fmt.Errorf("%s %s is empty", what, path)
-	}
-	return nil
 }

@@ -8,8 +8,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
+	"syscall"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/klog/v2"
@@ -31,12 +33,18 @@ func main() {
 	// user, as kubectl prints them.
 	klog.SetOutput(io.Discard)
 	klog.LogToStderr(false)
+	// Without a logger, klog still copies ERROR lines to stderr whatever
+	// its output (its -stderrthreshold): client-go's "Loading client cert
+	// failed" got through. A discarding logger takes every line.
+	klog.SetSlogLogger(slog.New(slog.DiscardHandler))
 	// Every line to stderr, warnings and the final error included, passes
 	// through one redactor that learns the tokens as they become known.
 	stderr := redact.New(os.Stderr)
 	rest.SetDefaultWarningHandler(rest.NewWarningWriter(stderr, rest.WarningWriterOptions{}))
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// Ctrl-C or a SIGTERM ends a mint at once, the source's exec plugin
+	// included (exchange.Source.Bounded), and the exit releases the lock.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := cli.NewRootCmd(version, os.Stdin, os.Stdout, stderr).ExecuteContext(ctx)
 	stop()
 	if err != nil {

@@ -135,6 +135,9 @@ func (t *tokenCmd) run(ctx context.Context) error {
 	key := credential.Key(&t.Options, *info.Cluster)
 	store := &cache.Store{Mode: cache.Mode(t.Cache), Dir: t.cacheDir, Logf: logf, Now: t.now}
 
+	if err := refuseLoop(); err != nil {
+		return err
+	}
 	var cached *cache.Entry
 	var cachedIn cache.Backend
 	// refusedByServer: the API server refused the cached token (revoked
@@ -388,8 +391,8 @@ func (t *tokenCmd) loadSource() (*exchange.Source, error) {
 	case t.SourceTokenFile != "":
 		server, ca := t.SourceServer, []byte(nil)
 		if t.SourceCA != "" {
-			if ca, err = os.ReadFile(t.SourceCA); err != nil {
-				return nil, fmt.Errorf("reading --source-certificate-authority: %w", err)
+			if ca, err = exchange.ReadBounded(t.SourceCA, "--source-certificate-authority", exchange.CAFileLimit); err != nil {
+				return nil, err
 			}
 		}
 		if server == "" && t.cluster != nil {
@@ -406,13 +409,26 @@ func (t *tokenCmd) loadSource() (*exchange.Source, error) {
 	return src, err
 }
 
+// refuseLoop refuses a call made while another kubemint mints, before it
+// takes the lock: that kubemint ran this one through its source's exec
+// plugin (a wrapper script that runs kubemint), holds the lock this call
+// would wait a minute for, and would run its source again for every level.
+// Any nested call is refused, whatever its account: a different account
+// would not deadlock, but kubemint cannot tell a chain from a loop before
+// it recurses, and a kubemint source is refused outright anyway (a source
+// context whose user runs kubemint). The lean front still serves a nested
+// cache hit, which neither locks nor recurses.
+func refuseLoop() error {
+	if outer := os.Getenv(mintingEnv); outer != "" {
+		return fmt.Errorf("this kubemint was run by the source's exec plugin of another kubemint that is minting %s: a loop (a wrapper script that runs kubemint?); set --source-context to a context with credentials of its own", outer)
+	}
+	return nil
+}
+
 // mint mints a new token: with the cached token itself when --self-renew
 // allows (the chain goes on), else with the configured source (a new chain
 // starts). It returns the token and the start of its chain.
 func (t *tokenCmd) mint(ctx context.Context, src *exchange.Source, cluster credential.Cluster, cached *cache.Entry, ns, name string, logf exchange.Logf) (exchange.Token, time.Time, error) {
-	if os.Getenv(mintingEnv) != "" {
-		return exchange.Token{}, time.Time{}, fmt.Errorf("kubemint was started by another kubemint that is minting %s: the source context's credentials come from kubemint; set --source-context to a context with credentials of its own", os.Getenv(mintingEnv))
-	}
 	req := exchange.Request{
 		Namespace: ns,
 		Name:      name,

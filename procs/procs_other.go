@@ -1,0 +1,9 @@
+//go:build !linux
+
+package procs
+
+import "time"
+
+// stopDescendants cannot list descendants without /proc: the plugin is left
+// to end by itself. kubemint's exit still releases its lock.
+func stopDescendants(time.Duration) int { return 0 }
