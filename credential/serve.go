@@ -65,8 +65,10 @@ func ServeCached(args []string, execInfo string, stdout, stderr io.Writer, now t
 		return false, nil
 	}
 	refreshAt := e.RefreshAt(o.RefreshBefore)
-	if !now.Before(refreshAt) {
-		logf(4, "cached token for %s is due for a re-mint since %s", o.ServiceAccount, refreshAt.Format(time.RFC3339))
+	if !e.Fresh(now, o.RefreshBefore) {
+		// Due, or issued after now (the clock went back): the full binary
+		// decides.
+		logf(4, "cached token for %s is due for a re-mint (refresh point %s)", o.ServiceAccount, refreshAt.Format(time.RFC3339))
 		return false, nil
 	}
 	// The same client asking again this soon was refused the token: let the
