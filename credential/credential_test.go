@@ -44,6 +44,15 @@ func TestValidate(t *testing.T) {
 		"bound name no kind":    {change: func(o *Options) { o.BoundObjectName = "s" }, wantErr: "--bound-object-name can only be set"},
 		"bound uid no kind":     {change: func(o *Options) { o.BoundObjectUID = "u" }, wantErr: "--bound-object-uid can only be set"},
 		"unknown cache backend": {change: func(o *Options) { o.Cache = "disk" }, wantErr: "--cache must be one of"},
+		"github actions":        {change: func(o *Options) { o.SourceContext, o.SourceGitHubActions, o.SourceAudience = "", true, "k8s" }},
+		"github actions server": {change: func(o *Options) { o.SourceContext, o.SourceGitHubActions, o.SourceServer = "", true, "https://x" }},
+		"github and context":    {change: func(o *Options) { o.SourceContext, o.SourceGitHubActions = "admin", true }, wantErr: "choose one source"},
+		"github and token env":  {change: func(o *Options) { o.SourceContext, o.SourceGitHubActions, o.SourceTokenEnv = "", true, "T" }, wantErr: "choose one source"},
+		"token env":             {change: func(o *Options) { o.SourceContext, o.SourceTokenEnv, o.SourceCA = "", "CI_JOB_JWT_KUBE", "/ca" }},
+		"token env bad name":    {change: func(o *Options) { o.SourceContext, o.SourceTokenEnv = "", "1X" }, wantErr: "--source-token-env takes the name of an environment variable"},
+		"token env with equals": {change: func(o *Options) { o.SourceContext, o.SourceTokenEnv = "", "A=B" }, wantErr: "--source-token-env takes the name"},
+		"audience without gh":   {change: func(o *Options) { o.SourceContext, o.SourceTokenEnv, o.SourceAudience = "", "T", "k8s" }, wantErr: "--source-audience goes with --source-github-actions"},
+		"server with context":   {change: func(o *Options) { o.SourceServer = "https://x" }, wantErr: "--source-server and --source-certificate-authority go with"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -104,6 +113,15 @@ func TestKey(t *testing.T) {
 		"source kubeconfig": func(o *Options, c *Cluster) { o.SourceKubeconfig = "/home/u/.kube/staging" },
 		"in-cluster source": func(o *Options, c *Cluster) { o.SourceContext = ""; o.SourceInCluster = true },
 		"token-file source": func(o *Options, c *Cluster) { o.SourceContext = ""; o.SourceTokenFile = "/run/ci/token" },
+		// Keyless CI: the kind, and what names the identity within it.
+		"github source": func(o *Options, c *Cluster) { o.SourceContext = ""; o.SourceGitHubActions = true },
+		"github source audience": func(o *Options, c *Cluster) {
+			o.SourceContext = ""
+			o.SourceGitHubActions = true
+			o.SourceAudience = "prod"
+		},
+		"token-env source":    func(o *Options, c *Cluster) { o.SourceContext = ""; o.SourceTokenEnv = "KUBE_ID_TOKEN" },
+		"token-env other var": func(o *Options, c *Cluster) { o.SourceContext = ""; o.SourceTokenEnv = "OTHER_ID_TOKEN" },
 		// "ci/deployer" + "x" must not collide with "ci/deploye" + "rx".
 		"field boundary": func(o *Options, c *Cluster) { o.ServiceAccount = "ci/deploye"; c.Server = "rhttps://a.example:6443" },
 	}

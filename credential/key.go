@@ -73,6 +73,11 @@ func Key(o *Options, cluster Cluster) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// DefaultCIAudience is the audience of --source-github-actions without
+// --source-audience; exchange.DefaultCIAudience is the same (this package
+// cannot import exchange).
+const DefaultCIAudience = "kubernetes"
+
 // sourceIdentity names the source of o as its flags (and, for a kubeconfig
 // source without --source-kubeconfig, $KUBECONFIG) spell it: the kind, then
 // what picks the credentials within it. The same context name in two
@@ -84,6 +89,16 @@ func sourceIdentity(o *Options) []string {
 		return []string{"in-cluster"}
 	case o.SourceTokenFile != "":
 		return []string{"token-file", o.SourceTokenFile, o.SourceServer, o.SourceCA}
+	case o.SourceGitHubActions:
+		// The audience shapes the identity the cluster maps the token to
+		// (one AuthenticationConfiguration entry per audience).
+		aud := o.SourceAudience
+		if aud == "" {
+			aud = DefaultCIAudience
+		}
+		return []string{"github-actions", aud, o.SourceServer, o.SourceCA}
+	case o.SourceTokenEnv != "":
+		return []string{"token-env", o.SourceTokenEnv, o.SourceServer, o.SourceCA}
 	}
 	kubeconfig := o.SourceKubeconfig
 	if kubeconfig == "" {

@@ -30,10 +30,15 @@ type Options struct {
 	SourceKubeconfig string
 	SourceInCluster  bool
 	SourceTokenFile  string
-	SourceServer     string
-	SourceCA         string
-	SelfRenew        bool
-	MaxChainAge      time.Duration
+	// SourceGitHubActions and SourceTokenEnv are the keyless CI sources:
+	// the CI system's own OIDC token, asked for on every mint.
+	SourceGitHubActions bool
+	SourceTokenEnv      string
+	SourceAudience      string
+	SourceServer        string
+	SourceCA            string
+	SelfRenew           bool
+	MaxChainAge         time.Duration
 
 	Duration        time.Duration
 	Audiences       []string
@@ -55,7 +60,10 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.SourceKubeconfig, "source-kubeconfig", o.SourceKubeconfig, "Kubeconfig file that holds --source-context. Default: $KUBECONFIG, then ~/.kube/config.")
 	fs.BoolVar(&o.SourceInCluster, "source-in-cluster", o.SourceInCluster, "Mint with the service-account token of the pod kubemint runs in (/var/run/secrets/kubernetes.io/serviceaccount), re-read on every mint.")
 	fs.StringVar(&o.SourceTokenFile, "source-token-file", o.SourceTokenFile, "Mint with the bearer token in this file (a CI system's OIDC token, a token another tool keeps fresh), re-read on every mint.")
-	fs.StringVar(&o.SourceServer, "source-server", o.SourceServer, "API server for --source-token-file when the exec entry does not set provideClusterInfo.")
+	fs.BoolVar(&o.SourceGitHubActions, "source-github-actions", o.SourceGitHubActions, "Mint with the GitHub Actions job's OIDC ID token, asked of $ACTIONS_ID_TOKEN_REQUEST_URL on every mint (the workflow needs permissions: id-token: write; the cluster must trust GitHub's issuer).")
+	fs.StringVar(&o.SourceTokenEnv, "source-token-env", o.SourceTokenEnv, "Mint with the token in this environment variable (a GitLab CI id_tokens variable, any CI's OIDC token), read on every mint.")
+	fs.StringVar(&o.SourceAudience, "source-audience", o.SourceAudience, "With --source-github-actions: the audience of the ID token, which the cluster's AuthenticationConfiguration must list. Default: kubernetes.")
+	fs.StringVar(&o.SourceServer, "source-server", o.SourceServer, "API server for --source-token-file, --source-github-actions or --source-token-env when the exec entry does not set provideClusterInfo.")
 	fs.StringVar(&o.SourceCA, "source-certificate-authority", o.SourceCA, "CA file that verifies --source-server.")
 	fs.BoolVar(&o.SelfRenew, "self-renew", o.SelfRenew, "Let the cached token mint its own successor (the account needs create on its own serviceaccounts/token; kubemint setup --self-renew grants it). The source is needed only to start the chain, or when it breaks.")
 	fs.DurationVar(&o.MaxChainAge, "max-chain-age", o.MaxChainAge, "With --self-renew: after this long since the source last minted, use the source again. Default: no limit.")
@@ -101,16 +109,22 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--duration must be at least %v, the shortest token the API server issues; got %v", shortDuration(MinDuration), shortDuration(o.Duration))
 	}
 	sources := 0
-	for _, set := range []bool{o.SourceContext != "" || o.SourceKubeconfig != "", o.SourceInCluster, o.SourceTokenFile != ""} {
+	for _, set := range []bool{o.SourceContext != "" || o.SourceKubeconfig != "", o.SourceInCluster, o.SourceTokenFile != "", o.SourceGitHubActions, o.SourceTokenEnv != ""} {
 		if set {
 			sources++
 		}
 	}
 	if sources > 1 {
-		return fmt.Errorf("choose one source: --source-context (with --source-kubeconfig), --source-in-cluster or --source-token-file")
+		return fmt.Errorf("choose one source: --source-context (with --source-kubeconfig), --source-in-cluster, --source-token-file, --source-github-actions or --source-token-env")
 	}
-	if (o.SourceServer != "" || o.SourceCA != "") && o.SourceTokenFile == "" {
-		return fmt.Errorf("--source-server and --source-certificate-authority go with --source-token-file")
+	if (o.SourceServer != "" || o.SourceCA != "") && !o.bearerSource() {
+		return fmt.Errorf("--source-server and --source-certificate-authority go with --source-token-file, --source-github-actions or --source-token-env")
+	}
+	if o.SourceAudience != "" && !o.SourceGitHubActions {
+		return fmt.Errorf("--source-audience goes with --source-github-actions (with --source-token-env, the CI system sets the token's audience: GitLab's id_tokens aud)")
+	}
+	if o.SourceTokenEnv != "" && !isEnvName(o.SourceTokenEnv) {
+		return fmt.Errorf("--source-token-env takes the name of an environment variable (letters, digits and '_', for example CI_JOB_JWT_KUBE), got %q", o.SourceTokenEnv)
 	}
 	if o.MaxChainAge != 0 && !o.SelfRenew {
 		return fmt.Errorf("--max-chain-age goes with --self-renew")
@@ -155,6 +169,26 @@ func (o *Options) Validate() error {
 		return err
 	}
 	return nil
+}
+
+// bearerSource reports whether the source is a bearer token that names no
+// API server of its own, so --source-server may name it.
+func (o *Options) bearerSource() bool {
+	return o.SourceTokenFile != "" || o.SourceGitHubActions || o.SourceTokenEnv != ""
+}
+
+// isEnvName reports whether s is a portable environment variable name.
+func isEnvName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c == '_':
+		case c >= '0' && c <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return s != ""
 }
 
 // Account splits --service-account into namespace and name.

@@ -30,6 +30,8 @@ type Client struct {
 	clock *serverClock
 	// plugin names the source's exec plugin in errors, when it has one.
 	plugin string
+	// refusedHint is the source's fix for a 401, when it has its own.
+	refusedHint string
 	// clientCert says the identity is a client certificate, which the
 	// server may refuse during the TLS handshake.
 	clientCert bool

@@ -51,6 +51,7 @@ func Mint(ctx context.Context, src *Source, req Request, logf Logf) (Token, erro
 		return Token{}, fmt.Errorf("%s: %w", src.Label, err)
 	}
 	c.plugin = src.plugin()
+	c.refusedHint = src.RefusedHint
 	// The result travels with the error through one channel, so that a
 	// call abandoned by Bounded cannot race with this function's return.
 	type result struct {
@@ -174,6 +175,8 @@ func (c *Client) explain(err error, req Request) error {
 		role, binding := MintGrant(req.Namespace, req.Name, deniedUser(statusMessage(err)))
 		return fmt.Errorf("%s may not mint tokens for %s on %s: it needs RBAC permission to create serviceaccounts/token for %q in namespace %q; grant it with: %s, then %s",
 			c.Label, account, c.Server, req.Name, req.Namespace, role, binding)
+	case apierrors.IsUnauthorized(err) && c.refusedHint != "":
+		return fmt.Errorf("the API server %s rejected the credentials of %s (401 Unauthorized): %s", c.Server, c.Label, c.refusedHint)
 	case apierrors.IsUnauthorized(err):
 		return fmt.Errorf("the API server %s rejected the credentials of %s (401 Unauthorized); renew them, or choose another source", c.Server, c.Label)
 	case apierrors.IsBadRequest(err) || apierrors.IsInvalid(err):

@@ -36,6 +36,9 @@ type Source struct {
 	// needs them when the exec entry does not provide cluster info.
 	Server string
 	CAData []byte
+	// RefusedHint, when set, replaces the generic fix of a 401: what the
+	// cluster must trust for this source's token to be accepted.
+	RefusedHint string
 }
 
 // LoadSource loads contextName (the current context when empty) from the

@@ -388,7 +388,7 @@ func (t *tokenCmd) loadSource() (*exchange.Source, error) {
 	switch {
 	case t.SourceInCluster:
 		src, err = exchange.InCluster()
-	case t.SourceTokenFile != "":
+	case t.SourceTokenFile != "" || t.SourceGitHubActions || t.SourceTokenEnv != "":
 		server, ca := t.SourceServer, []byte(nil)
 		if t.SourceCA != "" {
 			if ca, err = exchange.ReadBounded(t.SourceCA, "--source-certificate-authority", exchange.CAFileLimit); err != nil {
@@ -398,7 +398,15 @@ func (t *tokenCmd) loadSource() (*exchange.Source, error) {
 		if server == "" && t.cluster != nil {
 			server, ca = t.cluster.Server, t.cluster.CertificateAuthorityData
 		}
-		src, err = exchange.TokenFile(t.SourceTokenFile, server, ca)
+		switch {
+		case t.SourceGitHubActions:
+			t.secret(os.Getenv(exchange.GitHubRequestTokenEnv))
+			src, err = exchange.GitHubActions(context.Background(), t.SourceAudience, server, ca, t.RequestTimeout)
+		case t.SourceTokenEnv != "":
+			src, err = exchange.TokenEnv(t.SourceTokenEnv, server, ca)
+		default:
+			src, err = exchange.TokenFile(t.SourceTokenFile, server, ca)
+		}
 	default:
 		src, err = exchange.LoadSource(t.SourceKubeconfig, t.SourceContext)
 	}
