@@ -68,7 +68,15 @@ func run(m *testing.M) int {
 		return 1
 	}
 	ctx := context.Background()
-	cp, err := controlplane.Start(ctx, toolsBin, filepath.Join(tmp, "cp"))
+	// The CI issuers serve before the API server starts: it must trust
+	// them from its first request (ci_test.go).
+	ciArgs, err := startCIIssuers(tmp)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: starting the CI issuers: %v\n", err)
+		return 1
+	}
+	defer ci.close()
+	cp, err := controlplane.Start(ctx, toolsBin, filepath.Join(tmp, "cp"), ciArgs...)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: starting the control plane: %v\n", err)
 		return 1

@@ -56,8 +56,9 @@ type ControlPlane struct {
 }
 
 // Start starts etcd and kube-apiserver from binDir in dir and waits until
-// the API server is ready.
-func Start(ctx context.Context, binDir, dir string) (_ *ControlPlane, err error) {
+// the API server is ready. apiserverArgs are added to kube-apiserver's
+// flags (an --authentication-config, say).
+func Start(ctx context.Context, binDir, dir string, apiserverArgs ...string) (_ *ControlPlane, err error) {
 	cp := &ControlPlane{Dir: dir}
 	defer func() {
 		if err != nil {
@@ -95,23 +96,23 @@ func Start(ctx context.Context, binDir, dir string) (_ *ControlPlane, err error)
 	if err := cp.writeAdminKubeconfig(); err != nil {
 		return nil, err
 	}
-	if err := cp.start(filepath.Join(binDir, "kube-apiserver"), "kube-apiserver.log",
-		"--etcd-servers="+etcdURL,
+	if err := cp.start(filepath.Join(binDir, "kube-apiserver"), "kube-apiserver.log", append([]string{
+		"--etcd-servers=" + etcdURL,
 		"--bind-address=127.0.0.1",
 		"--advertise-address=127.0.0.1",
 		// A loopback address cannot be the kubernetes Service's endpoint.
 		"--endpoint-reconciler-type=none",
-		"--secure-port="+strconv.Itoa(ports[2]),
-		"--tls-cert-file="+cp.path("serving.crt"),
-		"--tls-private-key-file="+cp.path("serving.key"),
-		"--client-ca-file="+cp.CAFile,
+		"--secure-port=" + strconv.Itoa(ports[2]),
+		"--tls-cert-file=" + cp.path("serving.crt"),
+		"--tls-private-key-file=" + cp.path("serving.key"),
+		"--client-ca-file=" + cp.CAFile,
 		"--authorization-mode=RBAC",
 		"--service-account-issuer=https://kubernetes.default.svc",
-		"--service-account-key-file="+cp.path("sa.key"),
-		"--service-account-signing-key-file="+cp.path("sa.key"),
+		"--service-account-key-file=" + cp.path("sa.key"),
+		"--service-account-signing-key-file=" + cp.path("sa.key"),
 		"--service-cluster-ip-range=10.0.0.0/24",
-		"--cert-dir="+cp.path("certs"),
-	); err != nil {
+		"--cert-dir=" + cp.path("certs"),
+	}, apiserverArgs...)...); err != nil {
 		return nil, err
 	}
 	if err := cp.waitReady(ctx); err != nil {
