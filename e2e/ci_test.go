@@ -91,6 +91,21 @@ func startCIIssuers(dir string) ([]string, error) {
 		})
 	}
 	mux.HandleFunc("/github-idtoken", c.serveGitHubIDToken)
+	// A stuck endpoint, and one that answers without end.
+	mux.HandleFunc("/github-idtoken-hang", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(time.Minute):
+		}
+	})
+	mux.HandleFunc("/github-idtoken-huge", func(w http.ResponseWriter, r *http.Request) {
+		chunk := []byte(`{"value":"` + strings.Repeat("a", 64<<10))
+		for i := 0; i < 1024 && r.Context().Err() == nil; i++ {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	})
 	c.srv = httptest.NewTLSServer(mux)
 	ci = c
 	c.caFile = filepath.Join(dir, "ci-issuer-ca.crt")
@@ -391,6 +406,24 @@ func TestCIGitHubActionsFailures(t *testing.T) {
 		r := u.run(t, append([]string{info}, job...), kubemint, args...)
 		oneErrorLine(t, r, "may not mint tokens for ci/deployer",
 			"kubectl create rolebinding kubemint-minter -n ci --role=kubemint-minter --user=github:repo:octo-org/app:ref:refs/heads/feature")
+	})
+	t.Run("endpoint hangs", func(t *testing.T) {
+		u := newUserEnv(t)
+		job := ci.githubJob(t, githubMain)
+		job[0] = "ACTIONS_ID_TOKEN_REQUEST_URL=" + ci.url("/github-idtoken-hang?api-version=2.0")
+		start := time.Now()
+		r := u.run(t, append([]string{info}, job...), kubemint, append(args, "--request-timeout=2s")...)
+		oneErrorLine(t, r, "GitHub's ID-token endpoint", "--request-timeout")
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("kubemint took %v with --request-timeout=2s", d)
+		}
+	})
+	t.Run("endpoint answers without end", func(t *testing.T) {
+		u := newUserEnv(t)
+		job := ci.githubJob(t, githubMain)
+		job[0] = "ACTIONS_ID_TOKEN_REQUEST_URL=" + ci.url("/github-idtoken-huge?api-version=2.0")
+		r := u.run(t, append([]string{info}, job...), kubemint, args...)
+		oneErrorLine(t, r, "larger than 16 KiB")
 	})
 	t.Run("through kubectl", func(t *testing.T) {
 		// kubectl shows kubemint's line; nothing hangs or retries for long.
