@@ -97,7 +97,7 @@ func githubIDToken(ctx context.Context, audience string, timeout time.Duration) 
 	req.Header.Set("Authorization", "bearer "+reqToken)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "kubemint")
-	resp, err := (&http.Client{Timeout: timeout}).Do(req)
+	resp, err := (&http.Client{Timeout: timeout, Transport: githubTransport}).Do(req)
 	if err != nil {
 		return "", fmt.Errorf("asking GitHub's ID-token endpoint (%s, host %s) for a token: %s; check the runner's network, or raise --request-timeout", GitHubRequestURLEnv, u.Host, netReason(err))
 	}
@@ -121,6 +121,10 @@ func githubIDToken(ctx context.Context, audience string, timeout time.Duration) 
 	}
 	return strings.TrimSpace(answer.Value), nil
 }
+
+// githubTransport is the transport to GitHub's endpoint: nil, the default
+// one (the system's CAs, the proxy variables); tests replace it.
+var githubTransport http.RoundTripper
 
 // tokenEnvLimit bounds a token taken from a variable, as TokenFileLimit
 // bounds one in a file.
