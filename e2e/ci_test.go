@@ -333,7 +333,9 @@ func oneErrorLine(t *testing.T, r result, want ...string) {
 func TestCIGitHubActions(t *testing.T) {
 	applyCIRBAC(t)
 	u := newUserEnv(t)
-	kubeconfig := runnerKubeconfig(t, u, true, "--service-account=ci/deployer", "--source-github-actions", "--source-audience=kubernetes", "--cache=file")
+	// The recipe's args exactly: the default audience (kubernetes) and
+	// cache (auto: files, on a runner without D-Bus).
+	kubeconfig := runnerKubeconfig(t, u, true, "--service-account=ci/deployer", "--source-github-actions")
 	noLongLivedSecret(t, kubeconfig)
 	job := ci.githubJob(t, githubMain)
 	env := append([]string{"KUBECONFIG=" + kubeconfig}, job...)
@@ -446,7 +448,7 @@ func TestCIGitLabTokenEnv(t *testing.T) {
 	// Without provideClusterInfo (the Python and JavaScript clients send
 	// none): the API server comes from --source-server and its CA.
 	kubeconfig := runnerKubeconfig(t, u, false, "--service-account=ci/deployer", "--source-token-env=KUBE_ID_TOKEN",
-		"--source-server="+w.cp.Server, "--source-certificate-authority="+w.cp.CAFile, "--cache=file")
+		"--source-server="+w.cp.Server, "--source-certificate-authority="+w.cp.CAFile)
 	noLongLivedSecret(t, kubeconfig)
 	env := []string{"KUBECONFIG=" + kubeconfig, "KUBE_ID_TOKEN=" + ci.gitlabToken(gitlabMain, "kubernetes")}
 	r := u.run(t, env, w.kubectl, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}")
