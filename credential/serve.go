@@ -75,14 +75,14 @@ func ServeCached(args []string, execInfo string, stdout, stderr io.Writer, now t
 	// full binary check it with the API server and re-mint if revoked.
 	pid := os.Getppid()
 	served := store.ReadServed(key)
-	if served.Repeat(pid, now) {
-		logf(4, "the same process asked for %s again within %v; checking the cached token", o.ServiceAccount, cache.RepeatWindow)
+	if Repeat(served, pid, now) {
+		logf(4, "the same process asked for %s again within %v; checking the cached token", o.ServiceAccount, RepeatWindow)
 		return false, nil
 	}
 	if _, err := stdout.Write(MarshalExecCredential(info.APIVersion, e.Token, refreshAt)); err != nil {
 		return true, fmt.Errorf("writing the credential to stdout: %w", err)
 	}
-	if err := store.WriteServed(key, served.Next(pid, now)); err != nil {
+	if err := store.WriteServed(key, Next(served, pid, now)); err != nil {
 		// Without the record a retry after a 401 looks like a first call:
 		// the next call finds it Unknown and goes to the full binary, which
 		// checks the token with the API server.

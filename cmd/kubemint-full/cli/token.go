@@ -273,10 +273,10 @@ func (t *tokenCmd) servableWhileBusy(store *cache.Store, key string) (cache.Entr
 	t.secret(e.Token)
 	pid, now := os.Getppid(), t.now()
 	served := store.ReadServed(key)
-	if served.Repeat(pid, now) {
+	if credential.Repeat(served, pid, now) {
 		return cache.Entry{}, false
 	}
-	store.WriteServed(key, served.Next(pid, now))
+	store.WriteServed(key, credential.Next(served, pid, now))
 	return e, true
 }
 
@@ -338,8 +338,8 @@ const maxRedactRead = 64 << 10
 func (t *tokenCmd) refused(ctx context.Context, store *cache.Store, key string, token string, logf exchange.Logf) bool {
 	pid, now := os.Getppid(), t.now()
 	served := store.ReadServed(key)
-	if !served.Repeat(pid, now) {
-		store.WriteServed(key, served.Next(pid, now))
+	if !credential.Repeat(served, pid, now) {
+		store.WriteServed(key, credential.Next(served, pid, now))
 		return false
 	}
 	self := exchange.SelfSource(t.ServiceAccount, t.cluster.Server, t.cluster.CertificateAuthorityData, token)
@@ -355,7 +355,7 @@ func (t *tokenCmd) refused(ctx context.Context, store *cache.Store, key string, 
 		return true
 	}
 	// Good (or unknown): spare this process further checks for a while.
-	store.WriteServed(key, cache.Served{PID: pid, Last: now, VerifiedUntil: now.Add(cache.VerifiedFor)})
+	store.WriteServed(key, credential.Verified(pid, now))
 	return false
 }
 
