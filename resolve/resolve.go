@@ -128,8 +128,9 @@ func whoAmI(ctx context.Context, src *exchange.Source, logf exchange.Logf) error
 }
 
 // flow is one call's fixed context: what was asked and with what. Nothing
-// in it changes after newFlow but the store's mode (the cache found
-// unusable is then not used).
+// in it changes once Resolve has built it but the store's mode (a cache
+// found unusable is switched to none). Per-call findings (the source, the
+// cached entry) travel as arguments and results, not as fields.
 type flow struct {
 	o       *credential.Options
 	cluster credential.Cluster

@@ -9,14 +9,10 @@ import (
 	"github.com/kubemint/kubemint/redact"
 )
 
-// LoadSource loads the source o configures: a pod's own token, a token
+// loadSource loads the source o configures: a pod's own token, a token
 // file, or (the default) a kubeconfig context. cluster, when known, is the
 // API server a token file mints on unless --source-server names another.
 // The source's bearer token is registered with stderr's redactor.
-func LoadSource(o *credential.Options, cluster *credential.Cluster, stderr io.Writer) (*exchange.Source, error) {
-	return loadSource(o, cluster, stderr)
-}
-
 func loadSource(o *credential.Options, cluster *credential.Cluster, stderr io.Writer) (*exchange.Source, error) {
 	var src *exchange.Source
 	var err error
