@@ -9,21 +9,9 @@ import (
 	"time"
 )
 
-// RepeatWindow is how soon a second request for the same entry from the
-// same parent process counts as a retry. client-go runs the plugin once and
-// keeps the credential in memory until its expirationTimestamp; it runs the
-// plugin again early only when the API server answered 401 Unauthorized,
-// that is, when the token was revoked (a binding Secret deleted, the
-// service account recreated) before it expired.
-const RepeatWindow = 10 * time.Second
-
-// VerifiedFor is how long a check that found the token good spares the
-// same process further checks: a script that runs kubemint itself in a
-// loop pays for one check a minute, not one per call.
-const VerifiedFor = time.Minute
-
 // Served records who was last served an entry, and when; it holds no
-// secret.
+// secret. The cache only stores it; package credential decides what a
+// repeat means (credential.Repeat, credential.Next).
 type Served struct {
 	PID  int
 	Last time.Time
@@ -31,33 +19,10 @@ type Served struct {
 	// stops sparing further checks.
 	VerifiedUntil time.Time
 	// Unknown says the record could not be read (missing, torn, or not a
-	// private file of the user's). Every mint and every hit writes it, so
-	// an entry without one means the last write failed: without a record a
-	// retry after a 401 cannot be told from a first call, so the call
-	// counts as a retry and the full binary checks the token with the API
-	// server, rather than serving a revoked token until its refresh point.
+	// private file of the user's). What that means for the token (a check
+	// with the API server) is package credential's policy: see
+	// credential.Repeat.
 	Unknown bool
-}
-
-// Repeat reports whether serving the entry to pid at now would be a retry
-// that deserves a check: the same process asked moments ago, and no recent
-// check vouches for the token; or the record is unknown.
-func (s Served) Repeat(pid int, now time.Time) bool {
-	if s.Unknown {
-		return true
-	}
-	since := now.Sub(s.Last)
-	return s.PID == pid && since >= 0 && since < RepeatWindow && !now.Before(s.VerifiedUntil)
-}
-
-// Next is the record after serving the entry to pid at now: it keeps a
-// check's vouching for the same process.
-func (s Served) Next(pid int, now time.Time) Served {
-	n := Served{PID: pid, Last: now}
-	if s.PID == pid {
-		n.VerifiedUntil = s.VerifiedUntil
-	}
-	return n
 }
 
 func (s *Store) servedPath(key string) string { return filepath.Join(s.Dir, key+".served") }

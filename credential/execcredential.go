@@ -19,10 +19,10 @@ type Cluster struct {
 	CertificateAuthorityData []byte `json:"certificate-authority-data,omitempty"`
 }
 
-// ExecInfo is what kubemint reads from KUBERNETES_EXEC_INFO. The full binary
-// decodes the variable with client-go's clientauthentication types; this
-// wire-format twin lets the lean front read the same fields without linking
-// apimachinery. A test holds the two to the same answers.
+// ExecInfo is what kubemint reads from KUBERNETES_EXEC_INFO. Both binaries
+// read it with ParseExecInfo, a wire-format twin of client-go's
+// clientauthentication types that links no apimachinery; tests
+// (clientgo_test.go) hold it to what client-go's own codec encodes.
 type ExecInfo struct {
 	APIVersion  string
 	Interactive bool
@@ -86,8 +86,9 @@ func CheckExecInfoVersion(kind, apiVersion string) error {
 	return fmt.Errorf("KUBERNETES_EXEC_INFO has apiVersion %q; kubemint speaks %s and %s: set users[].user.exec.apiVersion to one of them", apiVersion, APIVersionV1, APIVersionV1beta1)
 }
 
-// wireExecCredential is the ExecCredential kubemint writes, field for field
-// the JSON that client-go's clientauthentication types produce.
+// wireExecCredential is the ExecCredential kubemint writes (both binaries),
+// field for field the JSON that client-go's clientauthentication types
+// produce; clientgo_test.go decodes it with client-go's codec.
 type wireExecCredential struct {
 	Kind       string `json:"kind"`
 	APIVersion string `json:"apiVersion"`

@@ -38,6 +38,13 @@ func NewLogf(w io.Writer, verbosity int) func(level int, format string, args ...
 // info name the entry, and the entry holds the answer. An error means the
 // credential was served but could not be written out.
 func ServeCached(args []string, execInfo string, stdout, stderr io.Writer, now time.Time) (bool, error) {
+	return serveCached(args, execInfo, stdout, stderr, now, cache.DefaultDir(), os.Getppid)
+}
+
+// serveCached is ServeCached with its seams: the cache directory and the
+// parent process (the client the served record names), asked for only
+// when an entry is found.
+func serveCached(args []string, execInfo string, stdout, stderr io.Writer, now time.Time, dir string, ppid func() int) (bool, error) {
 	if len(args) == 0 || args[0] != "token" {
 		return false, nil
 	}
@@ -57,7 +64,7 @@ func ServeCached(args []string, execInfo string, stdout, stderr io.Writer, now t
 		return false, nil
 	}
 	logf := NewLogf(stderr, o.Verbosity)
-	store := cache.Store{Mode: cache.Mode(o.Cache), Dir: cache.DefaultDir(), Logf: logf}
+	store := cache.Store{Mode: cache.Mode(o.Cache), Dir: dir, Logf: logf}
 	key := Key(&o, *info.Cluster)
 	e, backend, err := store.Load(key)
 	if err != nil {
@@ -73,16 +80,16 @@ func ServeCached(args []string, execInfo string, stdout, stderr io.Writer, now t
 	}
 	// The same client asking again this soon was refused the token: let the
 	// full binary check it with the API server and re-mint if revoked.
-	pid := os.Getppid()
+	pid := ppid()
 	served := store.ReadServed(key)
-	if served.Repeat(pid, now) {
-		logf(4, "the same process asked for %s again within %v; checking the cached token", o.ServiceAccount, cache.RepeatWindow)
+	if Repeat(served, pid, now) {
+		logf(4, "the same process asked for %s again within %v; checking the cached token", o.ServiceAccount, RepeatWindow)
 		return false, nil
 	}
 	if _, err := stdout.Write(MarshalExecCredential(info.APIVersion, e.Token, refreshAt)); err != nil {
 		return true, fmt.Errorf("writing the credential to stdout: %w", err)
 	}
-	if err := store.WriteServed(key, served.Next(pid, now)); err != nil {
+	if err := store.WriteServed(key, Next(served, pid, now)); err != nil {
 		// Without the record a retry after a 401 looks like a first call:
 		// the next call finds it Unknown and goes to the full binary, which
 		// checks the token with the API server.

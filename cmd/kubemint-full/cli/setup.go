@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +19,7 @@ import (
 	"github.com/kubemint/kubemint/cache"
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
+	"github.com/kubemint/kubemint/resolve"
 )
 
 const installHint = `kubemint mints short-lived service-account tokens for this context.
@@ -196,7 +196,7 @@ func (s *setupCmd) run(ctx context.Context) error {
 
 	// Prove it: mint through the same path kubectl will take, then ask
 	// the API server who the token is and what it may do.
-	token, err := s.mint(ctx, src, file, contextName)
+	token, err := s.mint(ctx, src)
 	if err != nil {
 		return fmt.Errorf("the context was written, but minting a token failed: %w", err)
 	}
@@ -413,39 +413,25 @@ func sourceFileFor(po *clientcmd.PathOptions, context string, standalone bool) (
 
 // mint runs the token flow for the new context once, through the cache,
 // as kubectl will, and returns the token.
-func (s *setupCmd) mint(ctx context.Context, src *exchange.Source, file, contextName string) (string, error) {
-	var out bytes.Buffer
-	t := &tokenCmd{stdout: &out, stderr: s.stderr, now: time.Now, cacheDir: cache.DefaultDir()}
-	t.ServiceAccount = s.account
-	t.SourceContext = src.Context
-	t.SourceKubeconfig = s.sourceKubeconfig
-	t.Duration = s.duration
-	t.Cache = string(cache.Auto)
-	t.Verbosity = s.verbosity
-	t.SelfRenew = s.selfRenew
+func (s *setupCmd) mint(ctx context.Context, src *exchange.Source) (string, error) {
+	o := credential.Options{
+		ServiceAccount:   s.account,
+		SourceContext:    src.Context,
+		SourceKubeconfig: s.sourceKubeconfig,
+		Duration:         s.duration,
+		Cache:            string(cache.Auto),
+		Verbosity:        s.verbosity,
+		SelfRenew:        s.selfRenew,
+	}
 	if s.revocable {
-		t.BoundObjectKind, t.BoundObjectName = "Secret", secretName(s.name)
+		o.BoundObjectKind, o.BoundObjectName = "Secret", secretName(s.name)
 	}
 	// The cluster as client-go will describe it in KUBERNETES_EXEC_INFO,
 	// so that kubectl's first call is a cache hit.
-	info, err := json.Marshal(map[string]any{
-		"kind": "ExecCredential", "apiVersion": credential.APIVersionV1,
-		"spec": map[string]any{"cluster": map[string]any{"server": src.Server, "certificate-authority-data": src.CAData}},
-	})
+	cluster := &credential.Cluster{Server: src.Server, CertificateAuthorityData: src.CAData}
+	c, err := resolve.Resolve(ctx, resolve.Request{Options: o, Cluster: cluster}, resolve.DefaultDeps(s.stderr))
 	if err != nil {
 		return "", err
 	}
-	t.execInfo = string(info)
-	if err := t.run(ctx); err != nil {
-		return "", err
-	}
-	var ec struct {
-		Status struct {
-			Token string `json:"token"`
-		} `json:"status"`
-	}
-	if err := json.Unmarshal(out.Bytes(), &ec); err != nil {
-		return "", err
-	}
-	return ec.Status.Token, nil
+	return c.Token, nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kubemint/kubemint/cache"
 	"github.com/kubemint/kubemint/credential"
+	"github.com/kubemint/kubemint/resolve"
 )
 
 // statusEntry is one line of kubemint status; it never holds a token.
@@ -64,16 +65,16 @@ func runStatus(stdout io.Writer, dir, output string, now time.Time) error {
 	entries := make([]statusEntry, 0, len(infos))
 	for _, in := range infos {
 		e := statusEntry{
-			ServiceAccount: in.Labels[labelAccount],
-			Server:         in.Labels[labelServer],
-			BoundObject:    in.Labels[labelBound],
+			ServiceAccount: in.Labels[resolve.LabelAccount],
+			Server:         in.Labels[resolve.LabelServer],
+			BoundObject:    in.Labels[resolve.LabelBound],
 			Cache:          string(in.Backend),
 			Issued:         in.Issued.UTC(),
 			Expires:        in.Expiry.UTC(),
 			RefreshAt:      in.RefreshAt.UTC(),
 			Key:            in.Key,
 		}
-		if a := in.Labels[labelAudience]; a != "" {
+		if a := in.Labels[resolve.LabelAudience]; a != "" {
 			e.Audiences = strings.Split(a, ",")
 		}
 		entries = append(entries, e)
@@ -160,7 +161,7 @@ func runClean(stdout io.Writer, dir, account string) error {
 	n := 0
 	var errs []string
 	for _, in := range infos {
-		if account != "" && in.Labels[labelAccount] != account {
+		if account != "" && in.Labels[resolve.LabelAccount] != account {
 			continue
 		}
 		if err := store.Forget(in); err != nil {

@@ -1,0 +1,632 @@
+package resolve
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	"github.com/kubemint/kubemint/cache"
+	"github.com/kubemint/kubemint/credential"
+	"github.com/kubemint/kubemint/exchange"
+	"github.com/kubemint/kubemint/redact"
+)
+
+var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+const (
+	account   = "ci/deployer"
+	srcServer = "https://source.example:6443"
+	srcToken  = "source-bearer-token"
+)
+
+// harness plays the API server and the clock around one cache directory.
+// Tokens it mints are "tok-N"; it records which source minted each.
+type harness struct {
+	t       *testing.T
+	mu      sync.Mutex
+	now     time.Time
+	pid     int
+	dir     string
+	stderr  bytes.Buffer
+	minted  []string // label of the source of each successful mint
+	mints   int      // every mint attempt
+	whoAmIs int
+	// mintErr fails mints by the source; selfErr fails self-renewals;
+	// whoErr is the SelfSubjectReview's answer.
+	mintErr, selfErr, whoErr error
+	// mintEnv is MintingEnv as the last mint saw it.
+	mintEnv string
+	opts    credential.Options
+	cluster *credential.Cluster
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Setenv(MintingEnv, "")
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
+	h := &harness{t: t, now: t0, pid: 4242, dir: filepath.Join(t.TempDir(), "kubemint")}
+	h.opts = credential.Options{
+		ServiceAccount:   account,
+		SourceKubeconfig: writeKubeconfig(t),
+		SourceContext:    "admin",
+		Duration:         time.Hour,
+		Cache:            string(cache.File),
+	}
+	h.cluster = &credential.Cluster{Server: srcServer}
+	return h
+}
+
+// writeKubeconfig writes a kubeconfig whose context admin authenticates
+// with srcToken on srcServer (nothing listens there: the harness mints).
+func writeKubeconfig(t *testing.T) string {
+	p := filepath.Join(t.TempDir(), "config")
+	cfg := `apiVersion: v1
+kind: Config
+clusters:
+- name: c
+  cluster: {server: "` + srcServer + `"}
+users:
+- name: admin
+  user: {token: "` + srcToken + `"}
+contexts:
+- name: admin
+  context: {cluster: c, user: admin}
+current-context: admin
+`
+	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (h *harness) deps() Deps {
+	return Deps{
+		CacheDir:  h.dir,
+		Now:       func() time.Time { h.mu.Lock(); defer h.mu.Unlock(); return h.now },
+		ParentPID: func() int { return h.pid },
+		Stderr:    &h.stderr,
+		API:       API{Mint: h.mint, WhoAmI: h.whoAmI},
+	}
+}
+
+func (h *harness) mint(_ context.Context, src *exchange.Source, req exchange.Request, _ exchange.Logf) (exchange.Token, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.mints++
+	h.mintEnv = os.Getenv(MintingEnv)
+	if req.Namespace+"/"+req.Name != account {
+		h.t.Errorf("minted for %s/%s, want %s", req.Namespace, req.Name, account)
+	}
+	err := h.mintErr
+	if src.Context == "self" {
+		err = h.selfErr
+	}
+	if err != nil {
+		return exchange.Token{}, err
+	}
+	h.minted = append(h.minted, src.Context)
+	return exchange.Token{Token: fmt.Sprintf("tok-%d", len(h.minted)), Issued: h.now, Expiry: h.now.Add(time.Hour)}, nil
+}
+
+func (h *harness) whoAmI(_ context.Context, src *exchange.Source, _ exchange.Logf) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.whoAmIs++
+	if src.Config.BearerToken == "" || src.Context != "self" {
+		h.t.Errorf("WhoAmI with %s, want the cached token itself", src.Label)
+	}
+	return h.whoErr
+}
+
+func (h *harness) advance(d time.Duration) {
+	h.mu.Lock()
+	h.now = h.now.Add(d)
+	h.mu.Unlock()
+}
+
+func (h *harness) resolve() (Credential, error) {
+	return h.resolveCtx(context.Background())
+}
+
+func (h *harness) resolveCtx(ctx context.Context) (Credential, error) {
+	return Resolve(ctx, Request{Options: h.opts, Cluster: h.cluster}, h.deps())
+}
+
+func (h *harness) must() Credential {
+	h.t.Helper()
+	c, err := h.resolve()
+	if err != nil {
+		h.t.Fatalf("Resolve: %v\nstderr:\n%s", err, h.stderr.String())
+	}
+	return c
+}
+
+func (h *harness) store() *cache.Store {
+	return &cache.Store{Mode: cache.Mode(h.opts.Cache), Dir: h.dir, Now: func() time.Time { return h.now }}
+}
+
+func (h *harness) key() string { return credential.Key(&h.opts, *h.cluster) }
+
+var unauthorized = apierrors.NewUnauthorized("token revoked")
+
+// refreshAt of a token minted at issued for an hour, with the default
+// margin (a fifth of its lifetime).
+func refreshAt(issued time.Time) time.Time { return issued.Add(48 * time.Minute) }
+
+func TestMissThenHit(t *testing.T) {
+	h := newHarness(t)
+	c := h.must()
+	if c.Token != "tok-1" || !c.RefreshAt.Equal(refreshAt(t0)) {
+		t.Fatalf("miss: %+v", c)
+	}
+	if h.mintEnv != account {
+		t.Errorf("the mint ran with %s=%q, want %q", MintingEnv, h.mintEnv, account)
+	}
+	if v := os.Getenv(MintingEnv); v != "" {
+		t.Errorf("%s left set to %q after the mint", MintingEnv, v)
+	}
+	// Another client (kubectl run again), later: a hit, no mint, no check.
+	h.pid++
+	h.advance(time.Minute)
+	if c := h.must(); c.Token != "tok-1" || !c.RefreshAt.Equal(refreshAt(t0)) {
+		t.Errorf("hit: %+v", c)
+	}
+	if h.mints != 1 || h.whoAmIs != 0 {
+		t.Errorf("%d mints, %d checks; want 1, 0", h.mints, h.whoAmIs)
+	}
+	// The status record names the account and the server.
+	infos, err := h.store().List()
+	if err != nil || len(infos) != 1 || infos[0].Labels[LabelAccount] != account || infos[0].Labels[LabelServer] != srcServer {
+		t.Errorf("status records %+v, %v", infos, err)
+	}
+}
+
+func TestDueRemints(t *testing.T) {
+	h := newHarness(t)
+	h.must()
+	h.advance(50 * time.Minute) // past the refresh point, before expiry
+	if c := h.must(); c.Token != "tok-2" {
+		t.Errorf("due: served %s, want a new token", c.Token)
+	}
+}
+
+func TestRefused(t *testing.T) {
+	tests := map[string]struct {
+		mintErr   error
+		wantToken string
+		wantErr   string
+	}{
+		"a new token is minted":             {wantToken: "tok-2"},
+		"the mint fails: deleted, one line": {mintErr: errors.New("source down"), wantErr: "the API server refuses the cached token for ci/deployer (revoked?) and a new one could not be minted: source down"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			h.opts.SelfRenew = true // a revoked token must not renew itself
+			h.must()
+			// The same client asks again at once: client-go after a 401.
+			h.advance(time.Second)
+			h.whoErr, h.mintErr = unauthorized, tt.mintErr
+			c, err := h.resolve()
+			if h.whoAmIs != 1 {
+				t.Errorf("%d checks, want 1", h.whoAmIs)
+			}
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				if _, _, err := h.store().Load(h.key()); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("the refused token is still cached: %v", err)
+				}
+				return
+			}
+			if err != nil || c.Token != tt.wantToken {
+				t.Fatalf("got %+v, %v; want %s", c, err, tt.wantToken)
+			}
+			if got := h.minted[len(h.minted)-1]; got != "admin" {
+				t.Errorf("the new token was minted by %q, want the source", got)
+			}
+		})
+	}
+}
+
+// A check that finds the token good (or cannot tell) serves it, and spares
+// the same client further checks for a while.
+func TestRepeatCheckedGood(t *testing.T) {
+	for name, whoErr := range map[string]error{"good": nil, "unknown": errors.New("connection refused")} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			h.must()
+			h.whoErr = whoErr
+			h.advance(time.Second)
+			if c := h.must(); c.Token != "tok-1" {
+				t.Errorf("served %s", c.Token)
+			}
+			h.advance(time.Second)
+			h.must()
+			if h.whoAmIs != 1 || h.mints != 1 {
+				t.Errorf("%d checks, %d mints; want 1, 1", h.whoAmIs, h.mints)
+			}
+		})
+	}
+}
+
+func TestStaleServeWhenTheMintFails(t *testing.T) {
+	h := newHarness(t)
+	h.opts.Verbosity = 1
+	h.must()
+	h.advance(50 * time.Minute)
+	h.mintErr = errors.New("source down")
+	c, err := h.resolve()
+	if err != nil || c.Token != "tok-1" {
+		t.Fatalf("got %+v, %v; want the cached token", c, err)
+	}
+	if want := h.now.Add(StaleRetry); !c.RefreshAt.Equal(want) {
+		t.Errorf("RefreshAt %v, want %v (come back soon)", c.RefreshAt, want)
+	}
+	if !strings.Contains(h.stderr.String(), "serving the cached token for ci/deployer") {
+		t.Errorf("stderr does not say so:\n%s", h.stderr.String())
+	}
+	// Expired: nothing to serve, the error itself.
+	h.advance(time.Hour)
+	if _, err := h.resolve(); err == nil || err.Error() != "source down" {
+		t.Errorf("expired and the mint fails: %v", err)
+	}
+}
+
+// The same client retrying after a 401 while the token is due and the mint
+// fails is checked: a refused token is not served again.
+func TestDueRefusedAndTheMintFails(t *testing.T) {
+	h := newHarness(t)
+	h.must()
+	h.advance(50 * time.Minute)
+	h.pid++
+	h.mintErr = errors.New("source down")
+	if _, err := h.resolve(); err != nil {
+		t.Fatal(err) // stale serve, recorded for this pid
+	}
+	h.advance(time.Second)
+	h.whoErr = unauthorized
+	if _, err := h.resolve(); err == nil || !strings.Contains(err.Error(), "refuses the cached token") {
+		t.Errorf("err = %v, want the refusal", err)
+	}
+}
+
+func TestServeUntil(t *testing.T) {
+	now := t0
+	tests := map[string]struct {
+		issued, expiry time.Time
+		want           time.Time
+	}{
+		"fresh: its refresh point":        {now.Add(-time.Minute), now.Add(59 * time.Minute), now.Add(59*time.Minute - 12*time.Minute)},
+		"due, valid long: 30s ahead":      {now.Add(-55 * time.Minute), now.Add(5 * time.Minute), now.Add(StaleRetry)},
+		"due, expiring sooner: at expiry": {now.Add(-time.Hour), now.Add(10 * time.Second), now.Add(10 * time.Second)},
+	}
+	for name, tt := range tests {
+		f := &flow{o: &credential.Options{}, d: Deps{Now: func() time.Time { return now }}}
+		got := f.serveUntil(cache.Entry{Token: "x", Issued: tt.issued, Expiry: tt.expiry})
+		if !got.Equal(tt.want) {
+			t.Errorf("%s: %v, want %v", name, got, tt.want)
+		}
+	}
+}
+
+// holdLock takes the entry's lock with another Store, as another kubemint
+// process minting would, until the test ends.
+func (h *harness) holdLock() {
+	h.t.Helper()
+	if err := os.MkdirAll(h.dir, 0o700); err != nil {
+		h.t.Fatal(err)
+	}
+	unlock, ok, err := h.store().TryLock(h.key())
+	if err != nil || !ok {
+		h.t.Fatalf("TryLock: %v, %v", ok, err)
+	}
+	h.t.Cleanup(unlock)
+}
+
+func TestStaleWhileRevalidate(t *testing.T) {
+	h := newHarness(t)
+	h.must()
+	h.advance(50 * time.Minute) // due
+	h.holdLock()
+	h.pid++
+	c, err := h.resolve()
+	if err != nil || c.Token != "tok-1" {
+		t.Fatalf("got %+v, %v; want the cached token at once", c, err)
+	}
+	if !c.RefreshAt.Equal(h.now.Add(StaleRetry)) {
+		t.Errorf("RefreshAt %v, want %v", c.RefreshAt, h.now.Add(StaleRetry))
+	}
+	// The same client at once again (a 401 retry) waits for the lock
+	// instead: here, until its context ends.
+	h.advance(time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := h.resolveCtx(ctx); err == nil || !strings.Contains(err.Error(), "no valid cached token for ci/deployer to serve meanwhile") {
+		t.Errorf("a repeat while busy: %v", err)
+	}
+	if h.mints != 1 {
+		t.Errorf("%d mints, want 1", h.mints)
+	}
+}
+
+func TestLockWaitTimeout(t *testing.T) {
+	h := newHarness(t)
+	h.holdLock()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := h.resolveCtx(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "check that the API server answers") {
+		t.Errorf("err = %v", err)
+	}
+	if h.mints != 0 {
+		t.Errorf("minted while another process held the lock")
+	}
+}
+
+func TestLockWait(t *testing.T) {
+	if got := LockWait(&credential.Options{}); got != exchange.DefaultTimeout+lockWaitMargin {
+		t.Errorf("default: %v", got)
+	}
+	if got := LockWait(&credential.Options{RequestTimeout: time.Second}); got != time.Second+lockWaitMargin {
+		t.Errorf("--request-timeout=1s: %v", got)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	tests := map[string]struct {
+		change  func(h *harness)
+		wantErr string
+	}{
+		"source load error, no cluster": {
+			change:  func(h *harness) { h.cluster = nil; h.opts.SourceContext = "missing" },
+			wantErr: `"missing"`,
+		},
+		"source load error at the mint": {
+			change:  func(h *harness) { h.opts.SourceContext = "missing" },
+			wantErr: `"missing"`,
+		},
+		"mint error": {
+			change:  func(h *harness) { h.mintErr = errors.New("forbidden: cannot create serviceaccounts/token") },
+			wantErr: "forbidden: cannot create serviceaccounts/token",
+		},
+		"keyring mode, the save fails": {
+			change:  func(h *harness) { h.opts.Cache = string(cache.Keyring) },
+			wantErr: "the token was not cached: unlock the keyring or use --cache=file",
+		},
+		"a loop": {
+			change:  func(h *harness) { h.t.Setenv(MintingEnv, "ops/other") },
+			wantErr: "another kubemint that is minting ops/other: a loop",
+		},
+		"token file source, unreadable CA": {
+			change: func(h *harness) {
+				h.opts.SourceTokenFile = filepath.Join(h.t.TempDir(), "token")
+				h.opts.SourceCA = filepath.Join(h.t.TempDir(), "missing-ca")
+			},
+			wantErr: "--source-certificate-authority",
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			tt.change(h)
+			_, err := h.resolve()
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("err = %v, want it to contain %q", err, tt.wantErr)
+			}
+			if strings.Contains(h.stderr.String(), "tok-") || (err != nil && strings.Contains(err.Error(), "tok-")) {
+				t.Errorf("a token leaked: %v\n%s", err, h.stderr.String())
+			}
+		})
+	}
+}
+
+// The loop is refused before the lock: a nested call never waits for the
+// lock its outer kubemint holds.
+func TestLoopRefusedBeforeTheLock(t *testing.T) {
+	h := newHarness(t)
+	h.holdLock()
+	t.Setenv(MintingEnv, "ci/deployer")
+	start := time.Now()
+	if _, err := h.resolve(); err == nil || !strings.Contains(err.Error(), "a loop") {
+		t.Fatalf("err = %v", err)
+	}
+	if time.Since(start) > time.Second || h.mints != 0 {
+		t.Errorf("waited %v, %d mints", time.Since(start), h.mints)
+	}
+}
+
+// A cache that cannot be used (here a file where the directory should be)
+// works as --cache=none, with a warning.
+func TestUnusableCacheWorksAsNone(t *testing.T) {
+	h := newHarness(t)
+	if err := os.WriteFile(h.dir, []byte("not a directory"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 2; i++ {
+		if c := h.must(); c.Token != fmt.Sprintf("tok-%d", i) {
+			t.Errorf("call %d served %s", i, c.Token)
+		}
+	}
+	if !strings.Contains(h.stderr.String(), "kubemint: warning: cannot use the cache") {
+		t.Errorf("no warning:\n%s", h.stderr.String())
+	}
+}
+
+func TestCacheNoneMintsEveryTime(t *testing.T) {
+	h := newHarness(t)
+	h.opts.Cache = string(cache.None)
+	h.must()
+	h.must()
+	if h.mints != 2 {
+		t.Errorf("%d mints, want 2", h.mints)
+	}
+	if _, err := os.Stat(h.dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("--cache=none touched the cache directory: %v", err)
+	}
+}
+
+// Entries that cannot be used are replaced by a new token.
+func TestBadEntryIsReplaced(t *testing.T) {
+	tests := map[string]struct {
+		spoil    func(path string) error
+		wantLine string
+	}{
+		"unreadable":  {func(p string) error { return os.WriteFile(p, []byte("garbage"), 0o600) }, "is unreadable; minting a new token"},
+		"not private": {func(p string) error { return os.Chmod(p, 0o644) }, "kubemint: warning: not using the cached token"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			h.opts.Verbosity = 1
+			h.must()
+			if err := tt.spoil(filepath.Join(h.dir, h.key()+".json")); err != nil {
+				t.Fatal(err)
+			}
+			h.pid++
+			if c := h.must(); c.Token != "tok-2" {
+				t.Errorf("served %s, want a new token", c.Token)
+			}
+			if !strings.Contains(h.stderr.String(), tt.wantLine) {
+				t.Errorf("stderr lacks %q:\n%s", tt.wantLine, h.stderr.String())
+			}
+		})
+	}
+}
+
+// A file cache that cannot save still answers, with a warning.
+func TestFileSaveFailureWarns(t *testing.T) {
+	h := newHarness(t)
+	if err := os.MkdirAll(filepath.Join(h.dir, h.key()+".json", "x"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if c := h.must(); c.Token != "tok-1" {
+		t.Errorf("served %s", c.Token)
+	}
+	if !strings.Contains(h.stderr.String(), "kubemint: warning: could not cache the token") {
+		t.Errorf("no warning:\n%s", h.stderr.String())
+	}
+}
+
+func TestSelfRenew(t *testing.T) {
+	tests := map[string]struct {
+		selfErr, mintErr error
+		maxChainAge      time.Duration
+		wantBy           string
+		wantChainStart   time.Time
+		wantErr          string
+	}{
+		"renews itself, the chain goes on":    {wantBy: "self", wantChainStart: t0},
+		"cannot: the source mints, new chain": {selfErr: errors.New("forbidden"), wantBy: "admin", wantChainStart: t0.Add(50 * time.Minute)},
+		"past --max-chain-age: the source":    {maxChainAge: 30 * time.Minute, wantBy: "admin", wantChainStart: t0.Add(50 * time.Minute)},
+		"both fail: one error naming both":    {selfErr: errors.New("self forbidden"), mintErr: errors.New("source down"), wantErr: "source down; before that, the cached token could not renew itself: self forbidden"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			h.opts.SelfRenew, h.opts.MaxChainAge = true, tt.maxChainAge
+			h.must()
+			h.advance(50 * time.Minute)
+			h.pid++
+			h.selfErr, h.mintErr = tt.selfErr, tt.mintErr
+			// Still valid: served stale, the error at -v 1.
+			if tt.wantErr != "" {
+				h.opts.Verbosity = 1
+				if c := h.must(); c.Token != "tok-1" {
+					t.Errorf("served %s, want the stale tok-1", c.Token)
+				}
+				if !strings.Contains(h.stderr.String(), tt.wantErr) {
+					t.Errorf("stderr lacks %q:\n%s", tt.wantErr, h.stderr.String())
+				}
+				return
+			}
+			c := h.must()
+			if c.Token != "tok-2" || h.minted[1] != tt.wantBy {
+				t.Fatalf("got %s minted by %v, want tok-2 by %s", c.Token, h.minted, tt.wantBy)
+			}
+			e, _, err := h.store().Load(h.key())
+			if err != nil || !e.ChainStart.Equal(tt.wantChainStart) {
+				t.Errorf("chain start %v (%v), want %v", e.ChainStart, err, tt.wantChainStart)
+			}
+		})
+	}
+}
+
+// Without cluster info the source names the server, and the entry is the
+// one kubectl's calls with provideClusterInfo find.
+func TestNoClusterTheSourceNamesIt(t *testing.T) {
+	h := newHarness(t)
+	h.cluster = nil
+	h.must()
+	h.cluster = &credential.Cluster{Server: srcServer}
+	h.pid++
+	if c := h.must(); c.Token != "tok-1" || h.mints != 1 {
+		t.Errorf("served %s after %d mints; want the cached tok-1", c.Token, h.mints)
+	}
+}
+
+// A token file source mints on the exec entry's cluster, and a source on
+// another server than the exec entry's is named in a warning.
+func TestTokenFileSource(t *testing.T) {
+	h := newHarness(t)
+	p := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(p, []byte("file-token"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.opts.SourceTokenFile, h.opts.Verbosity = p, 1
+	h.opts.RequestTimeout = 3 * time.Second
+	h.cluster = &credential.Cluster{Server: "https://lb.example"}
+	h.must()
+	if h.minted[0] != "token-file" {
+		t.Errorf("minted by %v", h.minted)
+	}
+	if strings.Contains(h.stderr.String(), "only good there") {
+		t.Errorf("warned about the same server:\n%s", h.stderr.String())
+	}
+	h.opts.SourceTokenFile = ""
+	h.opts.Cache = string(cache.None)
+	h.must()
+	if !strings.Contains(h.stderr.String(), "the token is only good there") {
+		t.Errorf("no warning about another server:\n%s", h.stderr.String())
+	}
+}
+
+// The source's token is taught to the redactor as soon as it is loaded.
+func TestSourceTokenRedacted(t *testing.T) {
+	h := newHarness(t)
+	h.cluster = nil
+	h.mintErr = errors.New("server said: " + srcToken)
+	h.opts.Verbosity = 1
+	var out bytes.Buffer
+	d := h.deps()
+	d.Stderr = redact.Wrap(&out)
+	_, err := Resolve(context.Background(), Request{Options: h.opts}, d)
+	if err == nil {
+		t.Fatal("want the mint error")
+	}
+	credential.NewLogf(d.Stderr, 1)(1, "%v", err)
+	if strings.Contains(out.String(), srcToken) {
+		t.Errorf("the source token leaked: %s", out.String())
+	}
+}
+
+func TestDefaultDeps(t *testing.T) {
+	d := DefaultDeps(nil)
+	if d.CacheDir == "" || d.Now == nil || d.ParentPID == nil || d.Stderr == nil || d.API.Mint == nil || d.API.WhoAmI == nil {
+		t.Errorf("DefaultDeps left a field empty: %+v", d)
+	}
+	// The real WhoAmI reaches no server here: an error, never refused.
+	err := d.API.WhoAmI(context.Background(), exchange.SelfSource(account, "https://127.0.0.1:1", nil, "x"), func(int, string, ...any) {})
+	if err == nil || apierrors.IsUnauthorized(err) {
+		t.Errorf("WhoAmI against nothing: %v", err)
+	}
+}

@@ -1,0 +1,75 @@
+package resolve
+
+import (
+	"context"
+	"io"
+	"os"
+
+	"github.com/kubemint/kubemint/credential"
+	"github.com/kubemint/kubemint/exchange"
+	"github.com/kubemint/kubemint/redact"
+)
+
+// loadSource loads the source o configures: a pod's own token, a token
+// file, a CI system's OIDC token (GitHub Actions' ID-token endpoint, or a
+// variable), or (the default) a kubeconfig context. cluster, when known, is
+// the API server a token source mints on unless --source-server names
+// another.
+// The source's bearer token is registered with stderr's redactor.
+func loadSource(ctx context.Context, o *credential.Options, cluster *credential.Cluster, stderr io.Writer) (*exchange.Source, error) {
+	var src *exchange.Source
+	var err error
+	switch {
+	case o.SourceInCluster:
+		src, err = exchange.InCluster()
+	case o.SourceTokenFile != "" || o.SourceGitHubActions || o.SourceTokenEnv != "":
+		server, ca := o.SourceServer, []byte(nil)
+		if o.SourceCA != "" {
+			if ca, err = exchange.ReadBounded(o.SourceCA, "--source-certificate-authority", exchange.CAFileLimit); err != nil {
+				return nil, err
+			}
+		}
+		if server == "" && cluster != nil {
+			server, ca = cluster.Server, cluster.CertificateAuthorityData
+		}
+		switch {
+		case o.SourceGitHubActions:
+			redact.Add(stderr, os.Getenv(exchange.GitHubRequestTokenEnv))
+			src, err = exchange.GitHubActions(ctx, o.SourceAudience, server, ca, o.RequestTimeout)
+		case o.SourceTokenEnv != "":
+			src, err = exchange.TokenEnv(o.SourceTokenEnv, server, ca)
+		default:
+			src, err = exchange.TokenFile(o.SourceTokenFile, server, ca)
+		}
+	default:
+		src, err = exchange.LoadSource(o.SourceKubeconfig, o.SourceContext)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if o.RequestTimeout > 0 {
+		src.Config.Timeout = o.RequestTimeout
+	}
+	registerSource(src, stderr)
+	return src, nil
+}
+
+// registerSource tells stderr's redactor the source's bearer token: the
+// one in its config, or in the file client-go reads it from (only a small
+// regular file: a pipe or a device is left to client-go).
+func registerSource(src *exchange.Source, stderr io.Writer) {
+	if src == nil || src.Config == nil {
+		return
+	}
+	redact.Add(stderr, src.Config.BearerToken)
+	if p := src.Config.BearerTokenFile; p != "" {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Size() <= maxRedactRead {
+			if b, err := os.ReadFile(p); err == nil {
+				redact.Add(stderr, string(b))
+			}
+		}
+	}
+}
+
+// maxRedactRead bounds the token file registerSource reads.
+const maxRedactRead = 64 << 10
