@@ -14,6 +14,8 @@ import (
 	"github.com/adrg/xdg"
 	"github.com/gofrs/flock"
 	"github.com/zalando/go-keyring"
+
+	"github.com/kubemint/kubemint/internal/atomicfile"
 )
 
 // Mode selects where entries are stored.
@@ -502,40 +504,12 @@ func (s *Store) RemoveTemps() error {
 // the one that is there (see checkDir).
 func (s *Store) ensureDir() error { return s.checkDir(true) }
 
-// writeFileAtomic writes data to a temporary file in the same directory and
-// renames it over path, so that readers see the old or the new content,
-// never a torn one, even if the process is killed mid-write.
-func writeFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("writing cache entry: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = os.Remove(f.Name())
-		}
-	}()
-	// CreateTemp makes the file 0600 already; say so for platforms and
-	// umasks that differ.
-	if err := f.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
-		_ = f.Close()
-		return fmt.Errorf("writing cache entry: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("writing cache entry: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("writing cache entry: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing cache entry: %w", err)
-	}
-	if err := rename(f.Name(), path); err != nil {
-		return fmt.Errorf("writing cache entry: %w", err)
-	}
-	return nil
+// writeFileAtomic replaces a private file of the cache atomically and
+// without fsync: a cache file that a machine crash loses is a miss (see
+// package atomicfile for the policy). The temporary file is created
+// exclusively (O_EXCL, so never through a planted link) and 0600.
+func writeFileAtomic(path string, data []byte) error {
+	return atomicfile.Write(path, data, 0o600)
 }
 
 // DefaultDir is kubemint's directory under the XDG cache home
