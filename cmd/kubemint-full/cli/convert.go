@@ -72,23 +72,25 @@ func runConvert(stdout io.Writer, file, sourceContext string, write bool, now ti
 	if abs == clientcmd.RecommendedHomeFile {
 		sourceFile = ""
 	}
-	var execErr error
+	// kubemint's path is looked up only when a user is converted: a dry
+	// run with nothing to convert needs no installed binary.
+	var command string
+	var pathErr error
 	conversions, err := kubeconfig.Convert(cfg, sourceContext, func(a kubeconfig.Account) *clientcmdapi.ExecConfig {
+		if command == "" && pathErr == nil {
+			command, pathErr = kubeconfig.KubemintPath()
+		}
 		args := []string{"token", "--service-account=" + a.String(), "--source-context=" + sourceContext}
 		if sourceFile != "" {
 			args = append(args, "--source-kubeconfig="+sourceFile)
 		}
-		e, err := kubemintExec(args)
-		if err != nil {
-			execErr = err
-		}
-		return e
+		return kubeconfig.Exec(command, args)
 	})
 	if err != nil {
 		return err
 	}
-	if execErr != nil {
-		return execErr
+	if pathErr != nil {
+		return pathErr
 	}
 	if len(conversions) == 0 {
 		fmt.Fprintf(stdout, "No user in %s holds a static service-account token: nothing to convert.\n", abs)
