@@ -16,6 +16,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kubemint/kubemint/hint"
 )
 
 // DefaultTimeout bounds each request to the API server when the
@@ -64,15 +66,16 @@ func LoadSource(path, contextName string) (*Source, error) {
 	if contextName == "" {
 		contextName = raw.CurrentContext
 		if contextName == "" {
-			return nil, fmt.Errorf("no --source-context given and %s has no current-context; %s", where, contextList(raw))
+			return nil, hint.Wrap(fmt.Errorf("no --source-context given and %s has no current-context", where), contextList(raw))
 		}
 	}
 	kctx, ok := raw.Contexts[contextName]
 	if !ok {
-		return nil, fmt.Errorf("context %q not found in %s; %s", contextName, where, contextList(raw))
+		return nil, hint.Wrap(fmt.Errorf("context %q not found in %s", contextName, where), contextList(raw))
 	}
 	if user, ok := raw.AuthInfos[kctx.AuthInfo]; ok && user.Exec != nil && IsKubemintCommand(user.Exec.Command) {
-		return nil, fmt.Errorf("context %q authenticates with kubemint itself (user %q), so it cannot mint kubemint's tokens; set --source-context to a context with credentials of its own (a certificate, a token or another exec plugin)", contextName, kctx.AuthInfo)
+		return nil, hint.Wrap(fmt.Errorf("context %q authenticates with kubemint itself (user %q), so it cannot mint kubemint's tokens", contextName, kctx.AuthInfo),
+			"set --source-context to a context with credentials of its own (a certificate, a token or another exec plugin)")
 	}
 	cfg, err := clientcmd.NewNonInteractiveClientConfig(*raw, contextName, &clientcmd.ConfigOverrides{}, rules).ClientConfig()
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/kubemint/kubemint/hint"
 	"github.com/kubemint/kubemint/internal/atomicfile"
 )
 
@@ -104,7 +105,7 @@ func Convert(cfg *clientcmdapi.Config, sourceContext string, exec func(Account) 
 			names = append(names, n)
 		}
 		slices.Sort(names)
-		return nil, fmt.Errorf("context %q not found; set --source-context to one of: %s", sourceContext, strings.Join(names, ", "))
+		return nil, hint.Wrap(fmt.Errorf("context %q not found", sourceContext), "set --source-context to one of: "+strings.Join(names, ", "))
 	}
 	users := make([]string, 0, len(cfg.AuthInfos))
 	for n := range cfg.AuthInfos {
@@ -122,7 +123,7 @@ func Convert(cfg *clientcmdapi.Config, sourceContext string, exec func(Account) 
 			continue
 		}
 		if n == src.AuthInfo {
-			return nil, fmt.Errorf("the source context %q uses user %q, whose static token is being converted; choose a source context with credentials that stay (an admin certificate or login)", sourceContext, n)
+			return nil, hint.Wrap(fmt.Errorf("the source context %q uses user %q, whose static token is being converted", sourceContext, n), "choose a source context with credentials that stay (an admin certificate or login)")
 		}
 		u.Token = ""
 		u.Exec = exec(a)

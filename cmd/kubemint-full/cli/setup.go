@@ -16,6 +16,7 @@ import (
 	"github.com/kubemint/kubemint/cache"
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
+	"github.com/kubemint/kubemint/hint"
 	"github.com/kubemint/kubemint/kubeconfig"
 )
 
@@ -89,7 +90,7 @@ func (s *setupCmd) validate() error {
 	}
 	s.ns, s.name, _ = o.Account()
 	if s.role != "" && s.clusterRole != "" {
-		return errors.New("--role and --cluster-role cannot be used together; run setup once for each")
+		return hint.Wrap(errors.New("--role and --cluster-role cannot be used together"), "run setup once for each")
 	}
 	if s.clusterWide && s.clusterRole == "" {
 		return errors.New("--cluster-wide needs --cluster-role")
@@ -149,9 +150,11 @@ func (s *setupCmd) run(ctx context.Context) error {
 		}
 		if !exists {
 			if roleNS == "" {
-				return fmt.Errorf("the ClusterRole %q was not found on %s; create it first (kubectl create clusterrole %s --verb=... --resource=...) or name an existing one", b.Role, src.Server, b.Role)
+				return hint.Wrap(fmt.Errorf("the ClusterRole %q was not found on %s", b.Role, src.Server),
+					fmt.Sprintf("create it first (kubectl create clusterrole %s --verb=... --resource=...) or name an existing one", b.Role))
 			}
-			return fmt.Errorf("the Role %s/%s was not found on %s; create it first (kubectl create role %s -n %s --verb=... --resource=...) or use --cluster-role", ns, b.Role, src.Server, b.Role, ns)
+			return hint.Wrap(fmt.Errorf("the Role %s/%s was not found on %s", ns, b.Role, src.Server),
+				fmt.Sprintf("create it first (kubectl create role %s -n %s --verb=... --resource=...) or use --cluster-role", b.Role, ns))
 		}
 		bname, created, err := admin.EnsureBinding(ctx, ns, name, b)
 		if err != nil {
@@ -289,7 +292,7 @@ func (s *setupCmd) writeKubeconfig(src *exchange.Source) (string, string, bool, 
 	file := po.GetDefaultFilename()
 	changed, err := kubeconfig.AddContext(raw, file, c)
 	if foreign := (*kubeconfig.ForeignUserError)(nil); errors.As(err, &foreign) {
-		return "", "", false, fmt.Errorf("%w; choose another --context-name", err)
+		return "", "", false, hint.Wrap(err, "choose another --context-name")
 	}
 	return c.Name, file, changed, err
 }
