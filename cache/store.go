@@ -100,8 +100,14 @@ func (s *Store) lockPath(key string) string  { return filepath.Join(s.Dir, key+"
 func (s *Store) keyringOffPath() string      { return filepath.Join(s.Dir, "keyring-unavailable") }
 
 // Load returns the entry stored under key and where it was found. A missing
-// entry returns an error that wraps os.ErrNotExist (or keyring.ErrNotFound);
-// an unreadable one wraps ErrCorrupt. Either is a miss.
+// entry, in either backend and in mode None, returns an error that wraps
+// os.ErrNotExist; an undecodable one wraps ErrCorrupt; a file that is not
+// private to the user, or a link in its place, wraps ErrInsecure. Each of
+// these is a miss for the caller. A cache directory kubemint does not trust
+// (*UntrustedDirError), an empty Dir (ErrNoCacheDir) and a keyring that
+// fails or does not answer are errors of their own; in Auto mode the last
+// is remembered, so that the Save that follows goes to the file cache
+// without asking the keyring again.
 func (s *Store) Load(key string) (Entry, Backend, error) {
 	if s.Mode == None {
 		return Entry{}, "", os.ErrNotExist
