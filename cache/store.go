@@ -58,8 +58,9 @@ const DefaultKeyringTimeout = time.Second
 // later calls go straight to the file cache instead of paying the probe.
 const keyringOffFor = time.Hour
 
-// Store reads and writes entries. The zero value is not usable; fill Dir and
-// Mode.
+// Store reads and writes entries. The zero value is not usable: Dir is
+// always needed, Mode for Load, Save and Delete (List, Forget and the lock
+// read only Dir).
 type Store struct {
 	// Mode says where entries go.
 	Mode Mode
