@@ -44,7 +44,8 @@ func (c *Client) describe(err error, verb, resource, namespace, name string) err
 		what = resource + " " + namespace + "/" + name
 	}
 	if apierrors.IsForbidden(err) {
-		return fmt.Errorf("%s may not %s %s on %s: %s", c.Label, verbBase(verb), what, c.Server, statusMessage(err))
+		return hint.Wrap(fmt.Errorf("%s may not %s %s on %s: %s", c.Label, verbBase(verb), what, c.Server, statusMessage(err)),
+			"run it again with a --source-context that may (an admin's)")
 	}
 	return fmt.Errorf("%s %s on %s: %w", verb, what, c.Server, err)
 }
