@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -109,7 +110,7 @@ func WriteStandalone(path, clusterName string, cluster *clientcmdapi.Cluster, c 
 			return false, nil
 		}
 	}
-	if err := atomicfile.WriteDurable(path, data, 0o600); err != nil {
+	if err := writeThroughLinks(path, data, 0o600); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -121,6 +122,17 @@ func write(cfg *clientcmdapi.Config, path string, perm os.FileMode) error {
 	data, err := clientcmd.Write(*cfg)
 	if err != nil {
 		return fmt.Errorf("encoding %s: %w", path, err)
+	}
+	return writeThroughLinks(path, data, perm)
+}
+
+// writeThroughLinks replaces the file path leads to, not a symbolic link
+// at path: a ~/.kube/config linked into a dotfiles repository stays a
+// link, as it did with kubectl config. Unlike the cache's files, a
+// kubeconfig is the user's to place where they like.
+func writeThroughLinks(path string, data []byte, perm os.FileMode) error {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
 	}
 	return atomicfile.WriteDurable(path, data, perm)
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -224,6 +225,52 @@ func TestSourceFileFor(t *testing.T) {
 			got, err := SourceFileFor(tc.po, tc.context, tc.standalone)
 			if (err != nil) != tc.wantErr || got != tc.want {
 				t.Errorf("SourceFileFor = %q, %v; want %q (error %v)", got, err, tc.want, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestWritesThroughALink: a kubeconfig that is a symbolic link (into a
+// dotfiles repository) stays one; the file it points at is replaced.
+// Renaming over the link itself, as convert did, turned it into a copy.
+func TestWritesThroughALink(t *testing.T) {
+	for name, write := range map[string]func(t *testing.T, link string) error{
+		"setup": func(t *testing.T, link string) error {
+			_, err := AddContext(loadMerged(t, link), link, setupContext())
+			return err
+		},
+		"convert": func(t *testing.T, link string) error {
+			cfg, err := clientcmd.LoadFromFile(link)
+			if err != nil {
+				return err
+			}
+			cfg.CurrentContext = "converted"
+			_, err = WriteWithBackup(cfg, link, time.Now())
+			return err
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			real := filepath.Join(dir, "dotfiles", "kubeconfig")
+			if err := os.MkdirAll(filepath.Dir(real), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(real, []byte(adminKubeconfig), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			link := filepath.Join(dir, "config")
+			if err := os.Symlink(real, link); err != nil {
+				t.Skipf("no symbolic links here: %v", err)
+			}
+			if err := write(t, link); err != nil {
+				t.Fatal(err)
+			}
+			if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+				t.Fatalf("%s is no longer a link (%v)", link, err)
+			}
+			b, err := os.ReadFile(real)
+			if err != nil || string(b) == adminKubeconfig {
+				t.Errorf("the file the link points at was not updated (%v)", err)
 			}
 		})
 	}
