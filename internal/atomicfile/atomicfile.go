@@ -22,6 +22,11 @@
 //     backup of it. After a machine crash the file holds the old content or
 //     the new, and the new one is not lost once WriteDurable returned.
 //
+// The one kubemint file not written here is the cache's served record
+// (cache.Store.WriteServed): fixed-size, overwritten in place on the hit
+// path, and not fsynced either: a record a machine crash loses reads as
+// Unknown, as after any failed write of it.
+//
 // The package uses only the standard library: the lean front links it
 // through the cache.
 package atomicfile
