@@ -71,7 +71,7 @@ func TestAddContext(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "config")
 			if tc.before != "" {
-				if err := os.WriteFile(path, []byte(tc.before), 0o600); err != nil {
+				if err := os.WriteFile(path, []byte(tc.before), 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}
