@@ -1,10 +1,14 @@
 // Package cache keeps minted credentials between kubemint runs.
 //
 // It owns where a credential lives (the OS keyring through go-keyring, or a
-// private file under the XDG cache directory), how an entry is encoded, when
-// it is fresh, and the cross-process lock that lets one process mint while
-// concurrent callers wait. It knows nothing of Kubernetes: an entry is a
-// token with its issue and expiry times, stored under an opaque key.
+// private file under the XDG cache directory, opened without following
+// links and checked to be the user's alone), how an entry is encoded, when
+// it is fresh, the Info index that status and clean read, the record of
+// what was served, and the cross-process lock that lets one process mint
+// while the others wait for it or, holding a valid token, do not (TryLock).
+// Files are replaced atomically, without fsync (package atomicfile says
+// why). It knows nothing of Kubernetes: an entry is a token with its issue
+// and expiry times, stored under an opaque key.
 //
 // This package is linked into the lean kubemint front binary, which answers
 // cache hits on every kubectl call, so it must stay cheap to initialise: it

@@ -14,6 +14,8 @@ import (
 	"github.com/adrg/xdg"
 	"github.com/gofrs/flock"
 	"github.com/zalando/go-keyring"
+
+	"github.com/kubemint/kubemint/internal/atomicfile"
 )
 
 // Mode selects where entries are stored.
@@ -56,8 +58,9 @@ const DefaultKeyringTimeout = time.Second
 // later calls go straight to the file cache instead of paying the probe.
 const keyringOffFor = time.Hour
 
-// Store reads and writes entries. The zero value is not usable; fill Dir and
-// Mode.
+// Store reads and writes entries. The zero value is not usable: Dir is
+// always needed, Mode for Load, Save and Delete (List, Forget and the lock
+// read only Dir).
 type Store struct {
 	// Mode says where entries go.
 	Mode Mode
@@ -98,8 +101,14 @@ func (s *Store) lockPath(key string) string  { return filepath.Join(s.Dir, key+"
 func (s *Store) keyringOffPath() string      { return filepath.Join(s.Dir, "keyring-unavailable") }
 
 // Load returns the entry stored under key and where it was found. A missing
-// entry returns an error that wraps os.ErrNotExist (or keyring.ErrNotFound);
-// an unreadable one wraps ErrCorrupt. Either is a miss.
+// entry, in either backend and in mode None, returns an error that wraps
+// os.ErrNotExist; an undecodable one wraps ErrCorrupt; a file that is not
+// private to the user, or a link in its place, wraps ErrInsecure. Each of
+// these is a miss for the caller. A cache directory kubemint does not trust
+// (*UntrustedDirError), an empty Dir (ErrNoCacheDir) and a keyring that
+// fails or does not answer are errors of their own; in Auto mode the last
+// is remembered, so that the Save that follows goes to the file cache
+// without asking the keyring again.
 func (s *Store) Load(key string) (Entry, Backend, error) {
 	if s.Mode == None {
 		return Entry{}, "", os.ErrNotExist
@@ -502,40 +511,12 @@ func (s *Store) RemoveTemps() error {
 // the one that is there (see checkDir).
 func (s *Store) ensureDir() error { return s.checkDir(true) }
 
-// writeFileAtomic writes data to a temporary file in the same directory and
-// renames it over path, so that readers see the old or the new content,
-// never a torn one, even if the process is killed mid-write.
-func writeFileAtomic(path string, data []byte) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("writing cache entry: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = os.Remove(f.Name())
-		}
-	}()
-	// CreateTemp makes the file 0600 already; say so for platforms and
-	// umasks that differ.
-	if err := f.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
-		_ = f.Close()
-		return fmt.Errorf("writing cache entry: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("writing cache entry: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		_ = f.Close()
-		return fmt.Errorf("writing cache entry: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("writing cache entry: %w", err)
-	}
-	if err := rename(f.Name(), path); err != nil {
-		return fmt.Errorf("writing cache entry: %w", err)
-	}
-	return nil
+// writeFileAtomic replaces a private file of the cache atomically and
+// without fsync: a cache file that a machine crash loses is a miss (see
+// package atomicfile for the policy). The temporary file is created
+// exclusively (O_EXCL, so never through a planted link) and 0600.
+func writeFileAtomic(path string, data []byte) error {
+	return atomicfile.Write(path, data, 0o600)
 }
 
 // DefaultDir is kubemint's directory under the XDG cache home

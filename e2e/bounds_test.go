@@ -129,9 +129,8 @@ func assertNoLockHeld(t *testing.T, pids []int) {
 // oneLine fails unless stderr is one kubemint error line holding want.
 func oneLine(t *testing.T, r result, want ...string) {
 	t.Helper()
-	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
-	if r.code == 0 || r.stdout != "" || len(lines) != 1 || !strings.HasPrefix(lines[0], "kubemint: error: ") {
-		t.Errorf("exit %d, stdout %q, stderr %q: want exit 1 and one error line", r.code, r.stdout, r.stderr)
+	if _, _, ok := errorAndHints(r.stderr); r.code == 0 || r.stdout != "" || !ok {
+		t.Errorf("exit %d, stdout %q, stderr %q: want exit 1 and one error line (then its hints)", r.code, r.stdout, r.stderr)
 	}
 	for _, s := range want {
 		if !strings.Contains(r.stderr, s) {

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,8 +13,26 @@ import (
 	"github.com/kubemint/kubemint/e2e/controlplane"
 )
 
-// TestErrors: every way a user can get it wrong ends in one line on stderr
-// that names the fix, a non-zero exit and an empty stdout.
+// errorAndHints splits stderr into kubemint's one error line and the
+// "kubemint: hint:" lines after it; ok is false when stderr is anything
+// else (more than one error line, other lines, no error line).
+func errorAndHints(stderr string) (errLine string, hints []string, ok bool) {
+	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
+	if !strings.HasPrefix(lines[0], "kubemint: error: ") {
+		return "", nil, false
+	}
+	for _, l := range lines[1:] {
+		if !strings.HasPrefix(l, "kubemint: hint: ") {
+			return "", nil, false
+		}
+		hints = append(hints, strings.TrimPrefix(l, "kubemint: hint: "))
+	}
+	return lines[0], hints, true
+}
+
+// TestErrors: every way a user can get it wrong ends in one error line on
+// stderr, then the fix on hint lines of their own, a non-zero exit and an
+// empty stdout.
 func TestErrors(t *testing.T) {
 	u := newUserEnv(t)
 	good := u.kubeconfig(t)
@@ -37,27 +56,32 @@ func TestErrors(t *testing.T) {
 		name     string
 		execInfo string
 		args     []string
-		want     []string // substrings of the one stderr line
+		want     []string // substrings of stderr
+		hints    []string // substrings of a hint line each
 	}{
 		{
-			name: "unknown service account",
-			args: []string{"--service-account=ci/ghost", "--source-context=admin", "--source-kubeconfig=" + good},
-			want: []string{"service account ci/ghost not found on " + w.cp.Server, "kubectl create serviceaccount ghost -n ci"},
+			name:  "unknown service account",
+			args:  []string{"--service-account=ci/ghost", "--source-context=admin", "--source-kubeconfig=" + good},
+			want:  []string{"service account ci/ghost not found on " + w.cp.Server},
+			hints: []string{"kubectl create serviceaccount ghost -n ci"},
 		},
 		{
-			name: "source may not mint",
-			args: []string{"--service-account=ci/deployer", "--source-context=nobody", "--source-kubeconfig=" + good},
-			want: []string{`context "nobody" may not mint tokens for ci/deployer`, "create serviceaccounts/token", "--resource=serviceaccounts/token --resource-name=deployer", "--role=kubemint-minter --user=nobody"},
+			name:  "source may not mint",
+			args:  []string{"--service-account=ci/deployer", "--source-context=nobody", "--source-kubeconfig=" + good},
+			want:  []string{`context "nobody" may not mint tokens for ci/deployer`, "create serviceaccounts/token"},
+			hints: []string{"--resource=serviceaccounts/token --resource-name=deployer", "--role=kubemint-minter --user=nobody"},
 		},
 		{
-			name: "source context missing",
-			args: []string{"--service-account=ci/deployer", "--source-context=prod", "--source-kubeconfig=" + good},
-			want: []string{`context "prod" not found in ` + good, "set --source-context to one of: admin, deployer, nobody"},
+			name:  "source context missing",
+			args:  []string{"--service-account=ci/deployer", "--source-context=prod", "--source-kubeconfig=" + good},
+			want:  []string{`context "prod" not found in ` + good},
+			hints: []string{"set --source-context to one of: admin, deployer, nobody"},
 		},
 		{
-			name: "source context is kubemint itself",
-			args: []string{"--service-account=ci/deployer", "--source-context=deployer", "--source-kubeconfig=" + good},
-			want: []string{`context "deployer" authenticates with kubemint itself`, "set --source-context to a context with credentials of its own"},
+			name:  "source context is kubemint itself",
+			args:  []string{"--service-account=ci/deployer", "--source-context=deployer", "--source-kubeconfig=" + good},
+			want:  []string{`context "deployer" authenticates with kubemint itself`},
+			hints: []string{"set --source-context to a context with credentials of its own"},
 		},
 		{
 			name: "API server unreachable",
@@ -65,9 +89,10 @@ func TestErrors(t *testing.T) {
 			want: []string{"cannot reach the API server " + deadServer, "connection refused"},
 		},
 		{
-			name: "TLS failure",
-			args: []string{"--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig=" + wrongCA},
-			want: []string{"TLS verification of the API server " + w.cp.Server + " failed", "certificate-authority-data"},
+			name:  "TLS failure",
+			args:  []string{"--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig=" + wrongCA},
+			want:  []string{"TLS verification of the API server " + w.cp.Server + " failed"},
+			hints: []string{"certificate-authority-data"},
 		},
 		{
 			name: "kubeconfig does not parse",
@@ -121,14 +146,24 @@ func TestErrors(t *testing.T) {
 			if r.stdout != "" {
 				t.Errorf("stdout = %q, want empty", r.stdout)
 			}
-			line := strings.TrimSuffix(r.stderr, "\n")
-			t.Log(line)
-			if strings.Contains(line, "\n") || !strings.HasPrefix(line, "kubemint: error: ") {
-				t.Errorf("stderr is not one kubemint error line:\n%s", r.stderr)
+			t.Log(r.stderr)
+			line, hints, ok := errorAndHints(r.stderr)
+			if !ok {
+				t.Errorf("stderr is not one kubemint error line and its hints:\n%s", r.stderr)
 			}
 			for _, want := range tt.want {
-				if !strings.Contains(line, want) {
-					t.Errorf("stderr lacks %q:\n%s", want, line)
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+				}
+			}
+			for _, want := range tt.hints {
+				if !slices.ContainsFunc(hints, func(h string) bool { return strings.Contains(h, want) }) {
+					t.Errorf("no hint line says %q:\n%s", want, r.stderr)
+				}
+			}
+			for _, want := range tt.hints {
+				if strings.Contains(line, want) {
+					t.Errorf("the error line carries the fix %q; it belongs on a hint line:\n%s", want, line)
 				}
 			}
 			if strings.Contains(r.stderr, "eyJ") {

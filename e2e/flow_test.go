@@ -278,8 +278,8 @@ metadata: {name: bot-binding, namespace: refused}
 	if r.code != 1 || r.stdout != "" {
 		t.Errorf("the next call: exit %d, %d bytes on stdout; want exit 1 and nothing served", r.code, len(r.stdout))
 	}
-	if line := strings.TrimSuffix(r.stderr, "\n"); strings.Contains(line, "\n") || !strings.Contains(line, "may not mint tokens for refused/bot") {
-		t.Errorf("the next call: stderr is not one line naming the fix:\n%s", r.stderr)
+	if line, hints, ok := errorAndHints(r.stderr); !ok || !strings.Contains(line, "may not mint tokens for refused/bot") || len(hints) == 0 {
+		t.Errorf("the next call: stderr is not one error line and the hints naming the fix:\n%s", r.stderr)
 	}
 
 	// The right restored: kubectl works again.

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/kubemint/kubemint/procs"
+
+	"github.com/kubemint/kubemint/hint"
 )
 
 // settle is how long a call whose context has ended may take to return
@@ -78,9 +80,9 @@ func (s *Source) plugin() string {
 // hung is the error of a call that outlived its bound.
 func (s *Source) hung(timeout time.Duration) error {
 	if p := s.plugin(); p != "" {
-		return fmt.Errorf("%s did not answer within %s and was stopped; run it by hand to see why it hangs, or raise --request-timeout if it needs longer (a login in a browser)", p, timeout)
+		return hint.Wrap(fmt.Errorf("%s did not answer within %s and was stopped", p, timeout), "run it by hand to see why it hangs", "or raise --request-timeout if it needs longer (a login in a browser)")
 	}
-	return fmt.Errorf("minting with %s did not finish within %s; raise --request-timeout, or check the API server %s", s.Label, timeout, s.Server)
+	return hint.Wrap(fmt.Errorf("minting with %s did not finish within %s", s.Label, timeout), "raise --request-timeout, or check the API server "+s.Server)
 }
 
 // errInterrupted is the error of a call that a signal ended.

@@ -37,8 +37,12 @@ type Client struct {
 	clientCert bool
 }
 
-// NewClient returns a client for cfg. logf, when set, receives one line
-// per request at -v=6.
+// NewClient returns a client for cfg. Every request passes three
+// wrappers: an answer larger than BodyLimit is refused
+// (*BodyTooLargeError), the Date header of each answer is kept (to place
+// a token's expiry on this machine's clock, see localExpiry), and logf, when set,
+// receives one line per request (method, URL, status, time) at -v=6. label
+// names the identity in errors.
 func NewClient(cfg *rest.Config, label string, logf Logf) (*Client, error) {
 	scheme := runtime.NewScheme()
 	scheme.AddKnownTypes(corev1.SchemeGroupVersion, &corev1.Namespace{}, &corev1.ServiceAccount{}, &corev1.Secret{})

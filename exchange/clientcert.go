@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"k8s.io/client-go/rest"
+
+	"github.com/kubemint/kubemint/hint"
 )
 
 // checkClientCert loads the client certificate and key of a source
@@ -22,16 +24,16 @@ func checkClientCert(cfg *rest.Config, contextName, user string) error {
 	var err error
 	if len(certPEM) == 0 && cfg.CertFile != "" {
 		if certPEM, err = ReadBounded(cfg.CertFile, "client-certificate", CAFileLimit); err != nil {
-			return fmt.Errorf("%s: %v; fix client-certificate in the kubeconfig", what, err)
+			return hint.Wrap(fmt.Errorf("%s: %v", what, err), "fix client-certificate in the kubeconfig")
 		}
 	}
 	if len(keyPEM) == 0 && cfg.KeyFile != "" {
 		if keyPEM, err = ReadBounded(cfg.KeyFile, "client-key", CAFileLimit); err != nil {
-			return fmt.Errorf("%s: %v; fix client-key in the kubeconfig", what, err)
+			return hint.Wrap(fmt.Errorf("%s: %v", what, err), "fix client-key in the kubeconfig")
 		}
 	}
 	if _, err := tls.X509KeyPair(certPEM, keyPEM); err != nil {
-		return fmt.Errorf("%s cannot be used: %v; fix client-certificate and client-key (or their -data forms) in the kubeconfig", what, err)
+		return hint.Wrap(fmt.Errorf("%s cannot be used: %v", what, err), "fix client-certificate and client-key (or their -data forms) in the kubeconfig")
 	}
 	return nil
 }

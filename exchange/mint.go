@@ -16,6 +16,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kubemint/kubemint/hint"
 )
 
 // Request says which token to mint.
@@ -159,7 +161,7 @@ func (c *Client) explain(err error, req Request) error {
 		// sent: the plugin, not the server, is at fault. Its own stderr
 		// went to ours, above this line.
 		_, why, _ := strings.Cut(err.Error(), "getting credentials: ")
-		return fmt.Errorf("%s failed: %s; run it by hand to see why, or set --source-context to a context with credentials of its own", c.plugin, why)
+		return hint.Wrap(fmt.Errorf("%s failed: %s", c.plugin, why), "run it by hand to see why", "or set --source-context to a context with credentials of its own")
 	}
 	var tooLarge *BodyTooLargeError
 	if errors.As(err, &tooLarge) {
@@ -168,34 +170,35 @@ func (c *Client) explain(err error, req Request) error {
 	switch {
 	case apierrors.IsNotFound(err):
 		if d := apiDetails(err); d != nil && d.Kind != "" && d.Kind != "serviceaccounts" {
-			return fmt.Errorf("minting a token for %s on %s: %s not found; create the %s or fix --bound-object-name", account, c.Server, boundRef(req), req.BoundKind)
+			return hint.Wrap(fmt.Errorf("minting a token for %s on %s: %s not found", account, c.Server, boundRef(req)), fmt.Sprintf("create the %s or fix --bound-object-name", req.BoundKind))
 		}
-		return fmt.Errorf("service account %s not found on %s; create it with: kubectl create serviceaccount %s -n %s (or run kubemint setup)", account, c.Server, req.Name, req.Namespace)
+		return hint.Wrap(fmt.Errorf("service account %s not found on %s", account, c.Server),
+			fmt.Sprintf("create it with: kubectl create serviceaccount %s -n %s (or run kubemint setup)", req.Name, req.Namespace))
 	case apierrors.IsForbidden(err):
 		role, binding := MintGrant(req.Namespace, req.Name, deniedUser(statusMessage(err)))
-		return fmt.Errorf("%s may not mint tokens for %s on %s: it needs RBAC permission to create serviceaccounts/token for %q in namespace %q; grant it with: %s, then %s",
-			c.Label, account, c.Server, req.Name, req.Namespace, role, binding)
+		return hint.Wrap(fmt.Errorf("%s may not mint tokens for %s on %s: it needs RBAC permission to create serviceaccounts/token for %q in namespace %q",
+			c.Label, account, c.Server, req.Name, req.Namespace), "grant it with: "+role, "then: "+binding)
 	case apierrors.IsUnauthorized(err) && c.refusedHint != "":
-		return fmt.Errorf("the API server %s rejected the credentials of %s (401 Unauthorized): %s", c.Server, c.Label, c.refusedHint)
+		return hint.Wrap(fmt.Errorf("the API server %s rejected the credentials of %s (401 Unauthorized)", c.Server, c.Label), c.refusedHint)
 	case apierrors.IsUnauthorized(err):
-		return fmt.Errorf("the API server %s rejected the credentials of %s (401 Unauthorized); renew them, or choose another source", c.Server, c.Label)
+		return hint.Wrap(fmt.Errorf("the API server %s rejected the credentials of %s (401 Unauthorized)", c.Server, c.Label), "renew them, or choose another source")
 	case apierrors.IsBadRequest(err) || apierrors.IsInvalid(err):
-		return fmt.Errorf("the API server %s refused the token request for %s: %s; check --duration, --audience and the --bound-object flags", c.Server, account, statusMessage(err))
+		return hint.Wrap(fmt.Errorf("the API server %s refused the token request for %s: %s", c.Server, account, statusMessage(err)), "check --duration, --audience and the --bound-object flags")
 	}
 	var x509Err x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	var certInvalid x509.CertificateInvalidError
 	if c.clientCert && strings.Contains(err.Error(), "remote error: tls:") {
 		// An alert from the server: it refused our certificate, not we its.
-		return fmt.Errorf("the API server %s refused the client certificate of %s during the TLS handshake (%s); fix client-certificate and client-key of that context's user", c.Server, c.Label, tlsReason(err))
+		return hint.Wrap(fmt.Errorf("the API server %s refused the client certificate of %s during the TLS handshake (%s)", c.Server, c.Label, tlsReason(err)), "fix client-certificate and client-key of that context's user")
 	}
 	if errors.As(err, &x509Err) || errors.As(err, &hostErr) || errors.As(err, &certInvalid) || strings.Contains(err.Error(), "x509:") || strings.Contains(err.Error(), "tls:") {
-		return fmt.Errorf("TLS verification of the API server %s failed (%s): %s; fix the cluster's certificate-authority-data or server address in the kubeconfig", c.Server, c.Label, tlsReason(err))
+		return hint.Wrap(fmt.Errorf("TLS verification of the API server %s failed (%s): %s", c.Server, c.Label, tlsReason(err)), "fix the cluster's certificate-authority-data or server address in the kubeconfig")
 	}
 	var urlErr *url.Error
 	var netErr net.Error
 	if errors.As(err, &urlErr) || errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("cannot reach the API server %s (%s): %s; check that it is running and that the kubeconfig's server address is right", c.Server, c.Label, netReason(err))
+		return hint.Wrap(fmt.Errorf("cannot reach the API server %s (%s): %s", c.Server, c.Label, netReason(err)), "check that it is running and that the kubeconfig's server address is right")
 	}
 	if se, ok := err.(apierrors.APIStatus); ok {
 		return fmt.Errorf("the API server %s refused the token request for %s: %s", c.Server, account, se.Status().Message)

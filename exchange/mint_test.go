@@ -11,6 +11,8 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/kubemint/kubemint/hint"
 )
 
 // The real API server produces most of these in the end-to-end tests; this
@@ -20,43 +22,44 @@ func TestExplain(t *testing.T) {
 	req := Request{Namespace: "ci", Name: "deployer"}
 	sa := schema.GroupResource{Resource: "serviceaccounts"}
 	tests := map[string]struct {
-		err  error
-		req  Request
-		want []string
+		err   error
+		req   Request
+		want  []string // in the error line
+		hints []string // in a hint line, each
 	}{
 		"account not found": {
 			err:  apierrors.NewNotFound(sa, "deployer"),
-			want: []string{"service account ci/deployer not found on https://k8s.example:6443", "kubectl create serviceaccount deployer -n ci"},
+			want: []string{"service account ci/deployer not found on https://k8s.example:6443"}, hints: []string{"kubectl create serviceaccount deployer -n ci"},
 		},
 		"bound secret not found": {
 			err:  apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, "gone"),
 			req:  Request{Namespace: "ci", Name: "deployer", BoundKind: "Secret", BoundName: "gone"},
-			want: []string{"Secret ci/gone not found", "fix --bound-object-name"},
+			want: []string{"Secret ci/gone not found"}, hints: []string{"fix --bound-object-name"},
 		},
 		"bound secret named like the account": {
 			err:  apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, "deployer"),
 			req:  Request{Namespace: "ci", Name: "deployer", BoundKind: "Secret", BoundName: "deployer"},
-			want: []string{"Secret ci/deployer not found", "fix --bound-object-name"},
+			want: []string{"Secret ci/deployer not found"}, hints: []string{"fix --bound-object-name"},
 		},
 		"forbidden user": {
 			err:  apierrors.NewForbidden(sa, "deployer", errors.New(`User "alice" cannot create resource "serviceaccounts/token" in API group "" in the namespace "ci"`)),
-			want: []string{`context "admin" may not mint tokens for ci/deployer`, "--role=kubemint-minter --user=alice"},
+			want: []string{`context "admin" may not mint tokens for ci/deployer`}, hints: []string{"--resource-name=deployer", "--role=kubemint-minter --user=alice"},
 		},
 		"forbidden service account": {
-			err:  apierrors.NewForbidden(sa, "deployer", errors.New(`User "system:serviceaccount:ops:bot" cannot create resource`)),
-			want: []string{"--serviceaccount=ops:bot"},
+			err:   apierrors.NewForbidden(sa, "deployer", errors.New(`User "system:serviceaccount:ops:bot" cannot create resource`)),
+			hints: []string{"--serviceaccount=ops:bot"},
 		},
 		"forbidden, no user named": {
-			err:  apierrors.NewForbidden(sa, "deployer", errors.New("denied")),
-			want: []string{"--user=USER"},
+			err:   apierrors.NewForbidden(sa, "deployer", errors.New("denied")),
+			hints: []string{"--user=USER"},
 		},
 		"unauthorized": {
 			err:  apierrors.NewUnauthorized("expired"),
-			want: []string{"rejected the credentials of context \"admin\" (401 Unauthorized)", "choose another source"},
+			want: []string{"rejected the credentials of context \"admin\" (401 Unauthorized)"}, hints: []string{"choose another source"},
 		},
 		"bad request": {
 			err:  apierrors.NewBadRequest("audience not allowed"),
-			want: []string{"refused the token request for ci/deployer: audience not allowed", "--audience"},
+			want: []string{"refused the token request for ci/deployer: audience not allowed"}, hints: []string{"--audience"},
 		},
 		"connection refused": {
 			err:  &url.Error{Op: "Post", URL: "https://k8s.example:6443/api", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}},
@@ -64,7 +67,7 @@ func TestExplain(t *testing.T) {
 		},
 		"unknown authority": {
 			err:  &url.Error{Op: "Post", URL: "https://k8s.example:6443/api", Err: x509.UnknownAuthorityError{}},
-			want: []string{"TLS verification of the API server https://k8s.example:6443 failed", "certificate-authority-data"},
+			want: []string{"TLS verification of the API server https://k8s.example:6443 failed"}, hints: []string{"certificate-authority-data"},
 		},
 		"server error": {
 			err:  apierrors.NewInternalError(errors.New("etcd is down")),
@@ -77,14 +80,21 @@ func TestExplain(t *testing.T) {
 			if tt.req.Name != "" {
 				r = tt.req
 			}
-			got := c.explain(tt.err, r).Error()
+			err := c.explain(tt.err, r)
+			got := err.Error()
 			for _, w := range tt.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("%q lacks %q", got, w)
 				}
 			}
-			if strings.Contains(got, "\n") {
-				t.Errorf("%q is more than one line", got)
+			if strings.Contains(got, "\n") || strings.Contains(got, "; ") {
+				t.Errorf("%q is more than one line, or carries its fix in the error line", got)
+			}
+			hints := strings.Join(hint.Hints(err), "\n")
+			for _, w := range tt.hints {
+				if !strings.Contains(hints, w) {
+					t.Errorf("hints %q lack %q", hints, w)
+				}
 			}
 		})
 	}

@@ -11,6 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
+
+	"github.com/kubemint/kubemint/hint"
 )
 
 // ManagedBy labels what kubemint creates, so a person can tell it apart.
@@ -42,7 +44,8 @@ func (c *Client) describe(err error, verb, resource, namespace, name string) err
 		what = resource + " " + namespace + "/" + name
 	}
 	if apierrors.IsForbidden(err) {
-		return fmt.Errorf("%s may not %s %s on %s: %s", c.Label, verbBase(verb), what, c.Server, statusMessage(err))
+		return hint.Wrap(fmt.Errorf("%s may not %s %s on %s: %s", c.Label, verbBase(verb), what, c.Server, statusMessage(err)),
+			"run it again with a --source-context that may (an admin's)")
 	}
 	return fmt.Errorf("%s %s on %s: %w", verb, what, c.Server, err)
 }
@@ -138,7 +141,7 @@ func (c *Client) EnsureBinding(ctx context.Context, ns, account string, b Bindin
 		return name, false, err
 	}
 	if got != ref || !slices.Contains(subjects, subject) {
-		return name, false, fmt.Errorf("binding %q exists but binds %s %q to other subjects than %s/%s; delete it or choose another role", name, got.Kind, got.Name, ns, account)
+		return name, false, hint.Wrap(fmt.Errorf("binding %q exists but binds %s %q to other subjects than %s/%s", name, got.Kind, got.Name, ns, account), "delete it or choose another role")
 	}
 	return name, created, nil
 }

@@ -1,9 +1,12 @@
 // Package exchange talks to the Kubernetes API server for kubemint.
 //
-// It owns the source side of a mint: loading the kubeconfig context whose
-// credentials are used (with whatever authentication client-go supports for
-// it), minting a token for a service account through the TokenRequest API,
-// and turning the API server's answers into errors that name the fix.
+// It owns the source side of a mint: loading the credentials that mint (a
+// kubeconfig context with whatever authentication client-go supports for
+// it, the pod's own service account, or a token file), bounding a mint in
+// time (Source.Bounded), minting a token for a service account through the
+// TokenRequest API, setup's objects and reviews, and turning the API
+// server's answers into errors that name the fix (with hints, package
+// hint).
 package exchange
 
 import (
@@ -16,13 +19,17 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kubemint/kubemint/hint"
 )
 
 // DefaultTimeout bounds each request to the API server when the
 // kubeconfig sets no timeout of its own.
 const DefaultTimeout = 20 * time.Second
 
-// Source is a kubeconfig context loaded for minting.
+// Source is the identity that mints: a kubeconfig context (LoadSource), the
+// pod's service account (InCluster), a token file (TokenFile), or the
+// account's own token renewing itself (SelfSource).
 type Source struct {
 	// Context is the name of the kubeconfig context, or what the source is
 	// when it is not a context ("in-cluster", a token file).
@@ -43,7 +50,12 @@ type Source struct {
 
 // LoadSource loads contextName (the current context when empty) from the
 // kubeconfig at path, or from the default client-go locations ($KUBECONFIG,
-// then ~/.kube/config) when path is empty.
+// then ~/.kube/config) when path is empty. Before client-go parses them,
+// each file is checked to be a regular file of bounded size. It refuses a
+// context whose user runs kubemint itself (a loop), checks the user's
+// client certificate and key, reads a certificate-authority file bounded,
+// and sets kubemint's user agent and, when the kubeconfig sets none,
+// DefaultTimeout.
 func LoadSource(path, contextName string) (*Source, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	where := "the kubeconfig ($KUBECONFIG or ~/.kube/config)"
@@ -67,15 +79,16 @@ func LoadSource(path, contextName string) (*Source, error) {
 	if contextName == "" {
 		contextName = raw.CurrentContext
 		if contextName == "" {
-			return nil, fmt.Errorf("no --source-context given and %s has no current-context; %s", where, contextList(raw))
+			return nil, hint.Wrap(fmt.Errorf("no --source-context given and %s has no current-context", where), contextList(raw))
 		}
 	}
 	kctx, ok := raw.Contexts[contextName]
 	if !ok {
-		return nil, fmt.Errorf("context %q not found in %s; %s", contextName, where, contextList(raw))
+		return nil, hint.Wrap(fmt.Errorf("context %q not found in %s", contextName, where), contextList(raw))
 	}
 	if user, ok := raw.AuthInfos[kctx.AuthInfo]; ok && user.Exec != nil && IsKubemintCommand(user.Exec.Command) {
-		return nil, fmt.Errorf("context %q authenticates with kubemint itself (user %q), so it cannot mint kubemint's tokens; set --source-context to a context with credentials of its own (a certificate, a token or another exec plugin)", contextName, kctx.AuthInfo)
+		return nil, hint.Wrap(fmt.Errorf("context %q authenticates with kubemint itself (user %q), so it cannot mint kubemint's tokens", contextName, kctx.AuthInfo),
+			"set --source-context to a context with credentials of its own (a certificate, a token or another exec plugin)")
 	}
 	cfg, err := clientcmd.NewNonInteractiveClientConfig(*raw, contextName, &clientcmd.ConfigOverrides{}, rules).ClientConfig()
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 
 	"k8s.io/client-go/rest"
+
+	"github.com/kubemint/kubemint/hint"
 )
 
 // ServiceAccountDir is where the kubelet mounts a pod's service-account
@@ -29,7 +31,7 @@ func InCluster() (*Source, error) {
 	}
 	host, port := os.Getenv("KUBERNETES_SERVICE_HOST"), os.Getenv("KUBERNETES_SERVICE_PORT")
 	if host == "" || port == "" {
-		return nil, errors.New("--source-in-cluster needs KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT, which the kubelet sets in every pod; outside a pod, use --source-context or --source-token-file")
+		return nil, hint.Wrap(errors.New("--source-in-cluster needs KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT, which the kubelet sets in every pod"), "outside a pod, use --source-context or --source-token-file")
 	}
 	tokenFile := filepath.Join(dir, "token")
 	token, err := ReadTokenFile(tokenFile, "the pod's service-account token")
@@ -57,7 +59,7 @@ func TokenFile(path, server string, ca []byte) (*Source, error) {
 		return nil, err
 	}
 	if server == "" {
-		return nil, errors.New("the API server for --source-token-file is unknown: set provideClusterInfo: true in the exec entry, or pass --source-server (and --source-certificate-authority)")
+		return nil, hint.Wrap(errors.New("the API server for --source-token-file is unknown"), "set provideClusterInfo: true in the exec entry, or pass --source-server (and --source-certificate-authority)")
 	}
 	cfg := bearerConfig(server, ca)
 	cfg.BearerToken = token

@@ -1,8 +1,11 @@
-// Package kubeconfig rewrites kubeconfig files for kubemint: it finds users
-// that embed a static service-account token (the Secret-based tokens of
-// Kubernetes before 1.24, or a token pasted from kubectl create token),
-// turns them into kubemint exec entries, and writes the result atomically
-// with a backup of the original beside it.
+// Package kubeconfig edits kubeconfig files for kubemint. It builds the
+// exec entry that runs kubemint (Exec, KubemintPath, SourceFileFor), adds
+// setup's user and context to a kubeconfig or writes a standalone one
+// (AddContext, WriteStandalone), and for convert finds users that embed a
+// static service-account token (the Secret-based tokens of Kubernetes
+// before 1.24, or a token pasted from kubectl create token) and turns them
+// into exec entries (Convert, WriteWithBackup). Every write is atomic and
+// durable (package atomicfile).
 package kubeconfig
 
 import (
@@ -11,13 +14,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
-	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kubemint/kubemint/hint"
+	"github.com/kubemint/kubemint/internal/atomicfile"
 )
 
 // Account is the service account a token was issued for.
@@ -101,7 +105,7 @@ func Convert(cfg *clientcmdapi.Config, sourceContext string, exec func(Account) 
 			names = append(names, n)
 		}
 		slices.Sort(names)
-		return nil, fmt.Errorf("context %q not found; set --source-context to one of: %s", sourceContext, strings.Join(names, ", "))
+		return nil, hint.Wrap(fmt.Errorf("context %q not found", sourceContext), "set --source-context to one of: "+strings.Join(names, ", "))
 	}
 	users := make([]string, 0, len(cfg.AuthInfos))
 	for n := range cfg.AuthInfos {
@@ -119,7 +123,7 @@ func Convert(cfg *clientcmdapi.Config, sourceContext string, exec func(Account) 
 			continue
 		}
 		if n == src.AuthInfo {
-			return nil, fmt.Errorf("the source context %q uses user %q, whose static token is being converted; choose a source context with credentials that stay (an admin certificate or login)", sourceContext, n)
+			return nil, hint.Wrap(fmt.Errorf("the source context %q uses user %q, whose static token is being converted", sourceContext, n), "choose a source context with credentials that stay (an admin certificate or login)")
 		}
 		u.Token = ""
 		u.Exec = exec(a)
@@ -129,7 +133,9 @@ func Convert(cfg *clientcmdapi.Config, sourceContext string, exec func(Account) 
 }
 
 // WriteWithBackup copies the file at path to a backup beside it (same
-// name, a suffix with the time), then replaces path with cfg atomically. It
+// name, a suffix with the time), then replaces path with cfg atomically.
+// Both writes are durable (fsynced, see package atomicfile): after a crash
+// the user has the original or the converted file, and the backup. It
 // returns the backup's path.
 func WriteWithBackup(cfg *clientcmdapi.Config, path string, now time.Time) (string, error) {
 	orig, err := os.ReadFile(path)
@@ -141,30 +147,10 @@ func WriteWithBackup(cfg *clientcmdapi.Config, path string, now time.Time) (stri
 		return "", err
 	}
 	backup := path + ".kubemint-backup-" + now.UTC().Format("20060102T150405Z")
-	if err := os.WriteFile(backup, orig, 0o600); err != nil {
+	if err := atomicfile.WriteDurable(backup, orig, 0o600); err != nil {
 		return "", fmt.Errorf("writing the backup: %w", err)
 	}
-	data, err := clientcmd.Write(*cfg)
-	if err != nil {
-		return "", err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Chmod(fi.Mode().Perm() & 0o600); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Close(); err != nil {
-		return "", err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := write(cfg, path, fi.Mode().Perm()&0o600); err != nil {
 		return "", err
 	}
 	return backup, nil

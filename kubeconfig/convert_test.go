@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kubemint/kubemint/hint"
 )
 
 // jwt crafts an unsigned JWT with the given claims JSON.
@@ -122,8 +125,9 @@ func TestConvertRefusesToConvertTheSource(t *testing.T) {
 	if _, err := Convert(testConfig(), "ci", execFor); err == nil || !strings.Contains(err.Error(), `the source context "ci" uses user "ci-bot"`) {
 		t.Errorf("Convert = %v", err)
 	}
-	if _, err := Convert(testConfig(), "nope", execFor); err == nil || !strings.Contains(err.Error(), "one of: admin, ci") {
-		t.Errorf("Convert = %v", err)
+	_, err := Convert(testConfig(), "nope", execFor)
+	if err == nil || err.Error() != `context "nope" not found` || !slices.Contains(hint.Hints(err), "set --source-context to one of: admin, ci") {
+		t.Errorf("Convert = %v, hints %q", err, hint.Hints(err))
 	}
 }
 

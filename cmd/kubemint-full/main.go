@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/kubemint/kubemint/cmd/kubemint-full/cli"
+	"github.com/kubemint/kubemint/hint"
 	"github.com/kubemint/kubemint/internal/nodump"
 	"github.com/kubemint/kubemint/redact"
 )
@@ -48,7 +48,7 @@ func main() {
 	err := cli.NewRootCmd(version, os.Stdin, os.Stdout, stderr).ExecuteContext(ctx)
 	stop()
 	if err != nil {
-		fmt.Fprintf(stderr, "kubemint: error: %v\n", err)
+		hint.Print(stderr, "kubemint", err)
 		_ = stderr.Flush()
 		os.Exit(1)
 	}

@@ -9,11 +9,11 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"time"
 
 	"github.com/kubemint/kubemint/credential"
+	"github.com/kubemint/kubemint/hint"
 	"github.com/kubemint/kubemint/internal/nodump"
 	"github.com/kubemint/kubemint/redact"
 )
@@ -26,7 +26,7 @@ func main() {
 	stderr := redact.New(os.Stderr)
 	served, err := credential.ServeCached(os.Args[1:], os.Getenv("KUBERNETES_EXEC_INFO"), os.Stdout, stderr, time.Now())
 	if err != nil {
-		fmt.Fprintf(stderr, "kubemint: error: %v\n", err)
+		hint.Print(stderr, "kubemint", err)
 		os.Exit(1)
 	}
 	if served {
@@ -35,8 +35,7 @@ func main() {
 	// kubemint-full writes to the same stderr through a redactor of its own.
 	_ = stderr.Flush()
 	if err := handOff(os.Args[1:]); err != nil {
-		fmt.Fprintf(stderr, "kubemint: error: %v\n", err)
-		fmt.Fprintf(stderr, "kubemint: hint: reinstall kubemint so that kubemint-full sits beside kubemint (see install.sh)\n")
+		hint.Print(stderr, "kubemint", hint.Wrap(err, "reinstall kubemint so that kubemint-full sits beside kubemint (see install.sh)"))
 		os.Exit(1)
 	}
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/kubemint/kubemint/kubeconfig"
 )
 
-func newConvertCmd(stdout io.Writer) *cobra.Command {
+func newConvertCmd(stdout, stderr io.Writer) *cobra.Command {
 	var file, sourceContext string
 	var write bool
 	var verbosity int
@@ -43,7 +43,7 @@ Exit status: 0 after a dry run or a conversion; 1 with one line on stderr.`,
 			if sourceContext == "" {
 				return errors.New("--source-context is required: the context whose credentials will mint the new tokens")
 			}
-			return runConvert(stdout, file, sourceContext, write, time.Now())
+			return runConvert(stdout, credential.NewLogf(stderr, verbosity), file, sourceContext, write, time.Now())
 		},
 	}
 	f := cmd.Flags()
@@ -54,7 +54,7 @@ Exit status: 0 after a dry run or a conversion; 1 with one line on stderr.`,
 	return cmd
 }
 
-func runConvert(stdout io.Writer, file, sourceContext string, write bool, now time.Time) error {
+func runConvert(stdout io.Writer, logf func(int, string, ...any), file, sourceContext string, write bool, now time.Time) error {
 	if file == "" {
 		file = clientcmd.NewDefaultPathOptions().GetDefaultFilename()
 	}
@@ -66,29 +66,32 @@ func runConvert(stdout io.Writer, file, sourceContext string, write bool, now ti
 	if err != nil {
 		return fmt.Errorf("loading %s: %w", abs, err)
 	}
+	logf(4, "loaded %s: %d users, %d contexts", abs, len(cfg.AuthInfos), len(cfg.Contexts))
 	// The exec entry names this file as the source unless it is the one
 	// kubemint reads by default anyway.
 	sourceFile := abs
 	if abs == clientcmd.RecommendedHomeFile {
 		sourceFile = ""
 	}
-	var execErr error
+	// kubemint's path is looked up only when a user is converted: a dry
+	// run with nothing to convert needs no installed binary.
+	var command string
+	var pathErr error
 	conversions, err := kubeconfig.Convert(cfg, sourceContext, func(a kubeconfig.Account) *clientcmdapi.ExecConfig {
+		if command == "" && pathErr == nil {
+			command, pathErr = kubeconfig.KubemintPath()
+		}
 		args := []string{"token", "--service-account=" + a.String(), "--source-context=" + sourceContext}
 		if sourceFile != "" {
 			args = append(args, "--source-kubeconfig="+sourceFile)
 		}
-		e, err := kubemintExec(args)
-		if err != nil {
-			execErr = err
-		}
-		return e
+		return kubeconfig.Exec(command, args)
 	})
 	if err != nil {
 		return err
 	}
-	if execErr != nil {
-		return execErr
+	if pathErr != nil {
+		return pathErr
 	}
 	if len(conversions) == 0 {
 		fmt.Fprintf(stdout, "No user in %s holds a static service-account token: nothing to convert.\n", abs)
@@ -109,6 +112,7 @@ func runConvert(stdout io.Writer, file, sourceContext string, write bool, now ti
 	if err != nil {
 		return fmt.Errorf("converting %s: %w", abs, err)
 	}
+	logf(4, "wrote %s and its backup %s, both flushed to disk", abs, backup)
 	fmt.Fprintf(stdout, "Converted %d user(s) in %s; the original is in %s.\n", len(conversions), abs, backup)
 	fmt.Fprintln(stdout, "The old tokens still work until revoked: delete their Secrets, or recreate the service accounts, once this kubeconfig works.")
 	return nil

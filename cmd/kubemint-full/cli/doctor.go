@@ -18,6 +18,7 @@ import (
 	"github.com/kubemint/kubemint/cache"
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
+	"github.com/kubemint/kubemint/hint"
 )
 
 // probeAudience is the audience of the token doctor mints to learn the
@@ -53,6 +54,15 @@ func (d *doctor) fail(fix, format string, args ...any) {
 	}
 }
 
+// failErr reports err, prefixed, with each hint it carries as a fix.
+func (d *doctor) failErr(err error, prefix string) {
+	d.failed = true
+	fmt.Fprintf(d.w, "FAIL  %s%v\n", prefix, err)
+	for _, h := range hint.Hints(err) {
+		fmt.Fprintf(d.w, "      fix: %s\n", h)
+	}
+}
+
 func newDoctorCmd(stdout, stderr io.Writer) *cobra.Command {
 	var o credential.Options
 	cmd := &cobra.Command{
@@ -80,7 +90,7 @@ Exit status: 0 when nothing failed (warnings allowed); 1 otherwise.`,
 			d := &doctor{w: stdout}
 			d.run(cmd.Context(), &o, stderr)
 			if d.failed {
-				return errors.New("doctor found problems; see the fixes above")
+				return hint.Wrap(errors.New("doctor found problems"), "see the fixes above")
 			}
 			return nil
 		},
@@ -100,18 +110,18 @@ func (d *doctor) run(ctx context.Context, o *credential.Options, stderr io.Write
 
 	src, err := exchange.LoadSource(o.SourceKubeconfig, o.SourceContext)
 	if err != nil {
-		d.fail("", "source context: %v", err)
+		d.failErr(err, "source context: ")
 		return
 	}
 	c, err := exchange.NewClient(src.Config, src.Label, logf)
 	if err != nil {
-		d.fail("", "source context %q: %v", src.Context, err)
+		d.failErr(err, fmt.Sprintf("source context %q: ", src.Context))
 		return
 	}
 	start := time.Now()
 	rtt, serverTime, err := c.Ping(ctx)
 	if err != nil {
-		d.fail("", "%v", err)
+		d.failErr(err, "")
 		return
 	}
 	d.ok("context %q reaches %s in %v", src.Context, src.Server, rtt.Round(time.Millisecond))
@@ -130,7 +140,7 @@ func (d *doctor) run(ctx context.Context, o *credential.Options, stderr io.Write
 	allowed, reason, err := c.CanMint(ctx, ns, name)
 	switch {
 	case err != nil:
-		d.fail("", "%v", err)
+		d.failErr(err, "")
 		return
 	case !allowed:
 		who, user := "the user of context "+src.Context, ""
@@ -145,7 +155,7 @@ func (d *doctor) run(ctx context.Context, o *credential.Options, stderr io.Write
 	d.ok("context %q may create serviceaccounts/token for %s", src.Context, o.ServiceAccount)
 	tok, err := c.Mint(ctx, exchange.Request{Namespace: ns, Name: name, Audiences: []string{probeAudience}, Duration: 365 * 24 * time.Hour})
 	if err != nil {
-		d.fail("", "%v", err)
+		d.failErr(err, "")
 		return
 	}
 	granted := tok.Expiry.Sub(tok.Issued).Round(time.Minute)

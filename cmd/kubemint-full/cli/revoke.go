@@ -11,6 +11,7 @@ import (
 	"github.com/kubemint/kubemint/cache"
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
+	"github.com/kubemint/kubemint/hint"
 )
 
 func newRevokeCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -64,11 +65,13 @@ func runRevoke(ctx context.Context, o *credential.Options, stdout, stderr io.Wri
 	}
 	// The local cache holds tokens that are now dead (or soon will be).
 	var forgot bytes.Buffer
-	if err := runClean(&forgot, cache.DefaultDir(), o.ServiceAccount); err != nil {
+	if err := runClean(&forgot, logf, cache.DefaultDir(), o.ServiceAccount); err != nil {
 		return err
 	}
 	if !deleted {
-		return fmt.Errorf("%s was not set up with --revocable: its tokens are bound to no Secret, so nothing revokes them in one step (cached tokens here were forgotten); to kill them now delete and recreate the service account (kubectl -n %s delete serviceaccount %s, then kubemint setup again), or let them expire; run kubemint setup --revocable so that future tokens can be revoked", o.ServiceAccount, ns, name)
+		return hint.Wrap(fmt.Errorf("%s was not set up with --revocable: its tokens are bound to no Secret, so nothing revokes them in one step (cached tokens here were forgotten)", o.ServiceAccount),
+			fmt.Sprintf("to kill them now, delete and recreate the service account (kubectl -n %s delete serviceaccount %s, then kubemint setup again), or let them expire", ns, name),
+			"run kubemint setup --revocable so that future tokens can be revoked")
 	}
 	fmt.Fprintf(stdout, "Deleted Secret %s/%s on %s: every token bound to it stops working within about 10 seconds.\n", ns, secretName(name), src.Server)
 	fmt.Fprint(stdout, forgot.String())

@@ -28,8 +28,9 @@ users[].user.exec entry runs "kubemint token"; kubemint answers from its cache
 (the OS keyring, or a private file) and mints a new token just before the old
 one expires.
 
-Every command prints errors as one line on stderr, "kubemint: error: ...",
-naming what failed and how to fix it, and exits 1. See docs/troubleshooting.md.`,
+Every command prints an error as one line on stderr, "kubemint: error: ...",
+naming what failed, then each way to fix it on a line of its own,
+"kubemint: hint: ...", and exits 1. See docs/troubleshooting.md.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -39,11 +40,11 @@ naming what failed and how to fix it, and exits 1. See docs/troubleshooting.md.`
 	root.AddCommand(
 		newTokenCmd(stdout, stderr),
 		newSetupCmd(stdout, stderr),
-		newStatusCmd(stdout),
-		newCleanCmd(stdout),
+		newStatusCmd(stdout, stderr),
+		newCleanCmd(stdout, stderr),
 		newRevokeCmd(stdout, stderr),
 		newDoctorCmd(stdout, stderr),
-		newConvertCmd(stdout),
+		newConvertCmd(stdout, stderr),
 		newVersionCmd(version, stdout),
 	)
 	return root

@@ -1,15 +1,10 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"reflect"
-	"runtime"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,12 +14,10 @@ import (
 	"github.com/kubemint/kubemint/cache"
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
+	"github.com/kubemint/kubemint/hint"
+	"github.com/kubemint/kubemint/kubeconfig"
 	"github.com/kubemint/kubemint/resolve"
 )
-
-const installHint = `kubemint mints short-lived service-account tokens for this context.
-Install it (./install.sh in the kubemint source puts kubemint and kubemint-full
-in ~/.local/bin), then make sure exec.command in this kubeconfig points at it.`
 
 type setupCmd struct {
 	account          string
@@ -96,7 +89,7 @@ func (s *setupCmd) validate() error {
 	}
 	s.ns, s.name, _ = o.Account()
 	if s.role != "" && s.clusterRole != "" {
-		return errors.New("--role and --cluster-role cannot be used together; run setup once for each")
+		return hint.Wrap(errors.New("--role and --cluster-role cannot be used together"), "run setup once for each")
 	}
 	if s.clusterWide && s.clusterRole == "" {
 		return errors.New("--cluster-wide needs --cluster-role")
@@ -156,9 +149,11 @@ func (s *setupCmd) run(ctx context.Context) error {
 		}
 		if !exists {
 			if roleNS == "" {
-				return fmt.Errorf("the ClusterRole %q was not found on %s; create it first (kubectl create clusterrole %s --verb=... --resource=...) or name an existing one", b.Role, src.Server, b.Role)
+				return hint.Wrap(fmt.Errorf("the ClusterRole %q was not found on %s", b.Role, src.Server),
+					fmt.Sprintf("create it first (kubectl create clusterrole %s --verb=... --resource=...) or name an existing one", b.Role))
 			}
-			return fmt.Errorf("the Role %s/%s was not found on %s; create it first (kubectl create role %s -n %s --verb=... --resource=...) or use --cluster-role", ns, b.Role, src.Server, b.Role, ns)
+			return hint.Wrap(fmt.Errorf("the Role %s/%s was not found on %s", ns, b.Role, src.Server),
+				fmt.Sprintf("create it first (kubectl create role %s -n %s --verb=... --resource=...) or use --cluster-role", b.Role, ns))
 		}
 		bname, created, err := admin.EnsureBinding(ctx, ns, name, b)
 		if err != nil {
@@ -256,8 +251,9 @@ func (s *setupCmd) tokenArgs(sourceContext, sourceFile string) []string {
 }
 
 // writeKubeconfig adds the exec user and context to the source kubeconfig,
-// or writes a standalone one with --kubeconfig-out. It reports the context
-// name, the file and whether anything changed.
+// or writes a standalone one with --kubeconfig-out (package kubeconfig
+// does the editing). It reports the context name, the file and whether
+// anything changed.
 func (s *setupCmd) writeKubeconfig(src *exchange.Source) (string, string, bool, error) {
 	po := clientcmd.NewDefaultPathOptions()
 	if s.sourceKubeconfig != "" {
@@ -267,148 +263,37 @@ func (s *setupCmd) writeKubeconfig(src *exchange.Source) (string, string, bool, 
 	if err != nil {
 		return "", "", false, err
 	}
-	kctx := raw.Contexts[src.Context]
-	clusterName := kctx.Cluster
-	contextName := s.contextName
-	if contextName == "" {
-		contextName = s.ns + "-" + s.name + "@" + clusterName
+	clusterName := raw.Contexts[src.Context].Cluster
+	c := kubeconfig.Context{Name: s.contextName, Cluster: clusterName, Namespace: s.ns}
+	if c.Name == "" {
+		c.Name = s.ns + "-" + s.name + "@" + clusterName
 	}
-	sourceFile, err := sourceFileFor(po, src.Context, s.kubeconfigOut != "")
+	sourceFile, err := kubeconfig.SourceFileFor(po, src.Context, s.kubeconfigOut != "")
 	if err != nil {
 		return "", "", false, err
 	}
-	user := clientcmdapi.NewAuthInfo()
-	if user.Exec, err = kubemintExec(s.tokenArgs(src.Context, sourceFile)); err != nil {
+	command, err := kubeconfig.KubemintPath()
+	if err != nil {
 		return "", "", false, err
 	}
-	kc := clientcmdapi.NewContext()
-	kc.Cluster, kc.AuthInfo, kc.Namespace = clusterName, contextName, s.ns
+	c.Exec = kubeconfig.Exec(command, s.tokenArgs(src.Context, sourceFile))
 
 	if s.kubeconfigOut != "" {
-		out := clientcmdapi.NewConfig()
 		cluster := clientcmdapi.NewCluster()
 		cluster.Server = src.Server
 		cluster.CertificateAuthorityData = src.CAData
-		if c := raw.Clusters[clusterName]; c != nil {
-			cluster.TLSServerName, cluster.ProxyURL = c.TLSServerName, c.ProxyURL
+		if old := raw.Clusters[clusterName]; old != nil {
+			cluster.TLSServerName, cluster.ProxyURL = old.TLSServerName, old.ProxyURL
 		}
-		out.Clusters[clusterName] = cluster
-		out.AuthInfos[contextName] = user
-		out.Contexts[contextName] = kc
-		out.CurrentContext = contextName
-		changed := true
-		if old, err := clientcmd.LoadFromFile(s.kubeconfigOut); err == nil && sameConfig(old, out) {
-			changed = false
-		}
-		if changed {
-			if err := clientcmd.WriteToFile(*out, s.kubeconfigOut); err != nil {
-				return "", "", false, fmt.Errorf("writing %s: %w", s.kubeconfigOut, err)
-			}
-		}
-		return contextName, s.kubeconfigOut, changed, nil
+		changed, err := kubeconfig.WriteStandalone(s.kubeconfigOut, clusterName, cluster, c)
+		return c.Name, s.kubeconfigOut, changed, err
 	}
-
 	file := po.GetDefaultFilename()
-	if u, c := raw.AuthInfos[contextName], raw.Contexts[contextName]; u != nil && c != nil && sameExec(u, user) && c.Cluster == kc.Cluster && c.AuthInfo == kc.AuthInfo && c.Namespace == kc.Namespace {
-		return contextName, file, false, nil
+	changed, err := kubeconfig.AddContext(raw, file, c)
+	if foreign := (*kubeconfig.ForeignUserError)(nil); errors.As(err, &foreign) {
+		return "", "", false, hint.Wrap(err, "choose another --context-name")
 	}
-	if u := raw.AuthInfos[contextName]; u != nil && u.Exec == nil {
-		return "", "", false, fmt.Errorf("the kubeconfig already has a user %q that is not a kubemint entry; choose another --context-name", contextName)
-	}
-	raw.AuthInfos[contextName] = user
-	raw.Contexts[contextName] = kc
-	if err := clientcmd.ModifyConfig(po, *raw, false); err != nil {
-		return "", "", false, fmt.Errorf("writing the kubeconfig: %w", err)
-	}
-	return contextName, file, true, nil
-}
-
-// kubemintExec is the exec entry that runs kubemint with args, as setup
-// and convert write it: kubemint's absolute path, cluster info provided so
-// that a cache hit needs no kubeconfig, never interactive, and a hint for
-// a user who does not have kubemint.
-func kubemintExec(args []string) (*clientcmdapi.ExecConfig, error) {
-	command, err := kubemintPath()
-	if err != nil {
-		return nil, err
-	}
-	return &clientcmdapi.ExecConfig{
-		APIVersion:         credential.APIVersionV1,
-		Command:            command,
-		Args:               args,
-		InstallHint:        installHint,
-		ProvideClusterInfo: true,
-		InteractiveMode:    clientcmdapi.NeverExecInteractiveMode,
-	}, nil
-}
-
-// sameExec compares the parts of two exec users that setup writes.
-func sameExec(a, b *clientcmdapi.AuthInfo) bool {
-	if a.Exec == nil || b.Exec == nil {
-		return false
-	}
-	x, y := *a.Exec, *b.Exec
-	x.Config, y.Config = nil, nil
-	x.StdinUnavailable, y.StdinUnavailable = false, false
-	x.StdinUnavailableMessage, y.StdinUnavailableMessage = "", ""
-	x.PluginPolicy, y.PluginPolicy = clientcmdapi.PluginPolicy{}, clientcmdapi.PluginPolicy{}
-	return reflect.DeepEqual(x, y)
-}
-
-// sameConfig compares two kubeconfigs by their serialised form.
-func sameConfig(a, b *clientcmdapi.Config) bool {
-	x, err1 := clientcmd.Write(*a)
-	y, err2 := clientcmd.Write(*b)
-	return err1 == nil && err2 == nil && bytes.Equal(x, y)
-}
-
-// kubemintPath is the absolute path of the kubemint front binary beside
-// this one: IDEs and GUI tools do not inherit a shell's PATH.
-func kubemintPath() (string, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return "", err
-	}
-	if real, err := filepath.EvalSymlinks(self); err == nil {
-		self = real
-	}
-	name := "kubemint"
-	if runtime.GOOS == "windows" {
-		name += ".exe"
-	}
-	p := filepath.Join(filepath.Dir(self), name)
-	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("kubemint is not installed beside %s; install both binaries with ./install.sh", self)
-	}
-	return p, nil
-}
-
-// sourceFileFor is the file the exec entry must name with
-// --source-kubeconfig: none when the source context lives in
-// ~/.kube/config and the entry is written beside it; otherwise the
-// absolute path of the file that defines the context.
-func sourceFileFor(po *clientcmd.PathOptions, context string, standalone bool) (string, error) {
-	var candidates []string
-	if po.IsExplicitFile() {
-		candidates = []string{po.GetExplicitFile()}
-	} else {
-		candidates = po.GetLoadingPrecedence()
-	}
-	for _, f := range candidates {
-		cfg, err := clientcmd.LoadFromFile(f)
-		if err != nil || cfg.Contexts[context] == nil {
-			continue
-		}
-		abs, err := filepath.Abs(f)
-		if err != nil {
-			return "", err
-		}
-		if !standalone && !po.IsExplicitFile() && abs == clientcmd.RecommendedHomeFile {
-			return "", nil
-		}
-		return abs, nil
-	}
-	return "", fmt.Errorf("context %q is in no kubeconfig file kubemint can name; pass --source-kubeconfig", context)
+	return c.Name, file, changed, err
 }
 
 // mint runs the token flow for the new context once, through the cache,

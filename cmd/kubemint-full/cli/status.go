@@ -31,7 +31,7 @@ type statusEntry struct {
 	Key            string    `json:"key"`
 }
 
-func newStatusCmd(stdout io.Writer) *cobra.Command {
+func newStatusCmd(stdout, stderr io.Writer) *cobra.Command {
 	var output string
 	var verbosity int
 	cmd := &cobra.Command{
@@ -49,7 +49,7 @@ Exit status: 0; 1 with one line on stderr if the cache cannot be read.`,
 			if output != "" && output != "json" && output != "yaml" {
 				return fmt.Errorf("unable to match a printer suitable for the output format %q, allowed formats are: json,yaml", output)
 			}
-			return runStatus(stdout, cache.DefaultDir(), output, time.Now())
+			return runStatus(stdout, credential.NewLogf(stderr, verbosity), cache.DefaultDir(), output, time.Now())
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "Output format: json or yaml. Default: a table.")
@@ -57,8 +57,10 @@ Exit status: 0; 1 with one line on stderr if the cache cannot be read.`,
 	return cmd
 }
 
-func runStatus(stdout io.Writer, dir, output string, now time.Time) error {
-	infos, err := (&cache.Store{Dir: dir}).List()
+// logf receives the cache's messages (-v), its warnings about the cache
+// directory at every level.
+func runStatus(stdout io.Writer, logf func(int, string, ...any), dir, output string, now time.Time) error {
+	infos, err := (&cache.Store{Dir: dir, Logf: logf}).List()
 	if err != nil {
 		return fmt.Errorf("reading the cache index in %s: %w", dir, err)
 	}
@@ -122,7 +124,7 @@ func relative(t, now time.Time) string {
 	return duration.HumanDuration(now.Sub(t)) + " ago"
 }
 
-func newCleanCmd(stdout io.Writer) *cobra.Command {
+func newCleanCmd(stdout, stderr io.Writer) *cobra.Command {
 	var account string
 	var verbosity int
 	cmd := &cobra.Command{
@@ -144,7 +146,7 @@ Exit status: 0 when every matching entry was forgotten; 1 otherwise.`,
 					return err
 				}
 			}
-			return runClean(stdout, cache.DefaultDir(), account)
+			return runClean(stdout, credential.NewLogf(stderr, verbosity), cache.DefaultDir(), account)
 		},
 	}
 	cmd.Flags().StringVar(&account, "service-account", "", "Forget only this service account's credentials, as NAMESPACE/NAME.")
@@ -152,8 +154,8 @@ Exit status: 0 when every matching entry was forgotten; 1 otherwise.`,
 	return cmd
 }
 
-func runClean(stdout io.Writer, dir, account string) error {
-	store := &cache.Store{Dir: dir}
+func runClean(stdout io.Writer, logf func(int, string, ...any), dir, account string) error {
+	store := &cache.Store{Dir: dir, Logf: logf}
 	infos, err := store.List()
 	if err != nil {
 		return fmt.Errorf("reading the cache index in %s: %w", dir, err)
@@ -168,6 +170,7 @@ func runClean(stdout io.Writer, dir, account string) error {
 			errs = append(errs, err.Error())
 			continue
 		}
+		logf(4, "forgot the %s entry %s of %s on %s", in.Backend, in.Key, in.Labels[resolve.LabelAccount], in.Labels[resolve.LabelServer])
 		n++
 	}
 	if account == "" {

@@ -1,0 +1,103 @@
+package kubeconfig
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kubemint/kubemint/credential"
+)
+
+// InstallHint is what kubectl prints, from the exec entry, to a user who
+// runs the context without kubemint installed.
+const InstallHint = `kubemint mints short-lived service-account tokens for this context.
+Install it (./install.sh in the kubemint source puts kubemint and kubemint-full
+in ~/.local/bin), then make sure exec.command in this kubeconfig points at it.`
+
+// Exec is the exec entry that runs command (kubemint's absolute path) with
+// args, as setup and convert write it: cluster info provided so that a
+// cache hit needs no kubeconfig, never interactive, and a hint for a user
+// who does not have kubemint.
+func Exec(command string, args []string) *clientcmdapi.ExecConfig {
+	return &clientcmdapi.ExecConfig{
+		APIVersion:         credential.APIVersionV1,
+		Command:            command,
+		Args:               args,
+		InstallHint:        InstallHint,
+		ProvideClusterInfo: true,
+		InteractiveMode:    clientcmdapi.NeverExecInteractiveMode,
+	}
+}
+
+// KubemintPath is the absolute path of the kubemint front binary beside
+// the running one: exec entries name it absolutely, as IDEs and GUI tools
+// do not inherit a shell's PATH.
+func KubemintPath() (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	return kubemintBeside(self)
+}
+
+func kubemintBeside(self string) (string, error) {
+	if real, err := filepath.EvalSymlinks(self); err == nil {
+		self = real
+	}
+	name := "kubemint"
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	p := filepath.Join(filepath.Dir(self), name)
+	if _, err := os.Stat(p); err != nil {
+		return "", fmt.Errorf("kubemint is not installed beside %s; install both binaries with ./install.sh", self)
+	}
+	return p, nil
+}
+
+// sameExec compares the parts of two exec users that kubemint writes; the
+// fields it never sets (and client-go's defaults for them) do not count.
+func sameExec(a, b *clientcmdapi.AuthInfo) bool {
+	if a.Exec == nil || b.Exec == nil {
+		return false
+	}
+	x, y := *a.Exec, *b.Exec
+	x.Config, y.Config = nil, nil
+	x.StdinUnavailable, y.StdinUnavailable = false, false
+	x.StdinUnavailableMessage, y.StdinUnavailableMessage = "", ""
+	x.PluginPolicy, y.PluginPolicy = clientcmdapi.PluginPolicy{}, clientcmdapi.PluginPolicy{}
+	return reflect.DeepEqual(x, y)
+}
+
+// SourceFileFor is the file an exec entry must name with
+// --source-kubeconfig so that it finds context: none when the context
+// lives in ~/.kube/config and the entry is written beside it (standalone
+// false); otherwise the absolute path of the first file that defines it.
+func SourceFileFor(po *clientcmd.PathOptions, context string, standalone bool) (string, error) {
+	var candidates []string
+	if po.IsExplicitFile() {
+		candidates = []string{po.GetExplicitFile()}
+	} else {
+		candidates = po.GetLoadingPrecedence()
+	}
+	for _, f := range candidates {
+		cfg, err := clientcmd.LoadFromFile(f)
+		if err != nil || cfg.Contexts[context] == nil {
+			continue
+		}
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			return "", err
+		}
+		if !standalone && !po.IsExplicitFile() && abs == clientcmd.RecommendedHomeFile {
+			return "", nil
+		}
+		return abs, nil
+	}
+	return "", fmt.Errorf("context %q is in no kubeconfig file kubemint can name; pass --source-kubeconfig", context)
+}

@@ -1,0 +1,277 @@
+package kubeconfig
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+const adminKubeconfig = `apiVersion: v1
+kind: Config
+clusters:
+- name: dev
+  cluster: {server: "https://127.0.0.1:6443"}
+users:
+- name: admin
+  user: {token: admin-token}
+contexts:
+- name: admin
+  context: {cluster: dev, user: admin}
+current-context: admin
+`
+
+func setupContext(args ...string) Context {
+	return Context{Name: "ci-deployer@dev", Cluster: "dev", Namespace: "ci",
+		Exec: Exec("/opt/kubemint", append([]string{"token", "--service-account=ci/deployer"}, args...))}
+}
+
+// loadMerged loads path as kubectl would, with LocationOfOrigin set.
+func loadMerged(t *testing.T, path string) *clientcmdapi.Config {
+	t.Helper()
+	rules := &clientcmd.ClientConfigLoadingRules{Precedence: []string{path}}
+	cfg, err := rules.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func TestAddContext(t *testing.T) {
+	tests := map[string]struct {
+		before      string // "" for no file
+		prepare     func(t *testing.T, path string)
+		add         Context
+		wantChanged bool
+		wantErr     bool
+	}{
+		"new file":     {add: setupContext(), wantChanged: true},
+		"beside admin": {before: adminKubeconfig, add: setupContext(), wantChanged: true},
+		"existing context updated": {
+			before:  adminKubeconfig,
+			prepare: func(t *testing.T, path string) { mustAdd(t, path, setupContext()) },
+			add:     setupContext("--duration=2h"), wantChanged: true,
+		},
+		"unchanged: no write": {
+			before:  adminKubeconfig,
+			prepare: func(t *testing.T, path string) { mustAdd(t, path, setupContext()) },
+			add:     setupContext(),
+		},
+		"foreign user of that name": {
+			before:  adminKubeconfig,
+			add:     Context{Name: "admin", Cluster: "dev", Exec: Exec("/opt/kubemint", []string{"token"})},
+			wantErr: true,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "config")
+			if tc.before != "" {
+				if err := os.WriteFile(path, []byte(tc.before), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.prepare != nil {
+				tc.prepare(t, path)
+			}
+			before, _ := os.Stat(path)
+			changed, err := AddContext(loadMerged(t, path), path, tc.add)
+			var foreign *ForeignUserError
+			if tc.wantErr != errors.As(err, &foreign) || (!tc.wantErr && err != nil) {
+				t.Fatalf("AddContext error = %v, want a ForeignUserError: %v", err, tc.wantErr)
+			}
+			if changed != tc.wantChanged {
+				t.Errorf("changed = %v, want %v", changed, tc.wantChanged)
+			}
+			after, statErr := os.Stat(path)
+			if !tc.wantChanged {
+				if before != nil && (statErr != nil || !os.SameFile(before, after)) {
+					t.Errorf("the file was rewritten although nothing changed")
+				}
+				return
+			}
+			cfg := loadMerged(t, path)
+			u, c := cfg.AuthInfos[tc.add.Name], cfg.Contexts[tc.add.Name]
+			if u == nil || c == nil || !sameExec(u, &clientcmdapi.AuthInfo{Exec: tc.add.Exec}) {
+				t.Fatalf("the file does not hold the new user and context: %+v %+v", u, c)
+			}
+			if c.Cluster != tc.add.Cluster || c.AuthInfo != tc.add.Name || c.Namespace != tc.add.Namespace {
+				t.Errorf("context = %+v", c)
+			}
+			if tc.before != "" && (cfg.AuthInfos["admin"] == nil || cfg.AuthInfos["admin"].Token != "admin-token" || cfg.CurrentContext != "admin") {
+				t.Errorf("the rest of the kubeconfig was not kept: %+v", cfg)
+			}
+			if after.Mode().Perm() != 0o600 {
+				t.Errorf("mode %v, want 0600", after.Mode().Perm())
+			}
+		})
+	}
+}
+
+func mustAdd(t *testing.T, path string, c Context) {
+	t.Helper()
+	if _, err := AddContext(loadMerged(t, path), path, c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAddContextEditsTheFileThatDefinesIt: with two files in $KUBECONFIG,
+// an existing context is replaced where it lives, not shadowed by a copy
+// in the default file.
+func TestAddContextEditsTheFileThatDefinesIt(t *testing.T) {
+	dir := t.TempDir()
+	first, second := filepath.Join(dir, "first"), filepath.Join(dir, "second")
+	if err := os.WriteFile(first, []byte(adminKubeconfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, second, setupContext())
+	rules := &clientcmd.ClientConfigLoadingRules{Precedence: []string{first, second}}
+	merged, err := rules.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := AddContext(merged, first, setupContext("--duration=2h")); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, _ := clientcmd.LoadFromFile(first); cfg.AuthInfos["ci-deployer@dev"] != nil {
+		t.Errorf("the user was copied into %s", first)
+	}
+	cfg, _ := clientcmd.LoadFromFile(second)
+	if u := cfg.AuthInfos["ci-deployer@dev"]; u == nil || len(u.Exec.Args) != 3 {
+		t.Errorf("the user in %s was not updated: %+v", second, u)
+	}
+}
+
+func TestWriteStandalone(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "oncall.kubeconfig")
+	cluster := clientcmdapi.NewCluster()
+	cluster.Server, cluster.CertificateAuthorityData = "https://127.0.0.1:6443", []byte("ca")
+	for i, tc := range []struct {
+		add         Context
+		wantChanged bool
+	}{
+		{setupContext(), true},               // new file
+		{setupContext(), false},              // unchanged: no write
+		{setupContext("--self-renew"), true}, // the entry changed
+	} {
+		before, _ := os.Stat(path)
+		changed, err := WriteStandalone(path, "dev", cluster, tc.add)
+		if err != nil || changed != tc.wantChanged {
+			t.Fatalf("step %d: WriteStandalone = %v, %v; want %v", i, changed, err, tc.wantChanged)
+		}
+		after, _ := os.Stat(path)
+		if !changed && !os.SameFile(before, after) {
+			t.Errorf("step %d: the file was rewritten although nothing changed", i)
+		}
+		cfg, err := clientcmd.LoadFromFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.CurrentContext != tc.add.Name || len(cfg.Clusters) != 1 || len(cfg.AuthInfos) != 1 || !sameExec(cfg.AuthInfos[tc.add.Name], &clientcmdapi.AuthInfo{Exec: tc.add.Exec}) {
+			t.Errorf("step %d: standalone kubeconfig = %+v", i, cfg)
+		}
+		if string(cfg.Clusters["dev"].CertificateAuthorityData) != "ca" || after.Mode().Perm() != 0o600 {
+			t.Errorf("step %d: cluster %+v, mode %v", i, cfg.Clusters["dev"], after.Mode().Perm())
+		}
+	}
+}
+
+func TestKubemintBeside(t *testing.T) {
+	dir := t.TempDir()
+	full := filepath.Join(dir, "kubemint-full")
+	for _, f := range []string{full, filepath.Join(dir, "kubemint")} {
+		if err := os.WriteFile(f, nil, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p, err := kubemintBeside(full); err != nil || p != filepath.Join(dir, "kubemint") {
+		t.Errorf("kubemintBeside = %q, %v", p, err)
+	}
+	if _, err := kubemintBeside(filepath.Join(t.TempDir(), "kubemint-full")); err == nil {
+		t.Error("kubemintBeside found a kubemint that is not there")
+	}
+}
+
+func TestSourceFileFor(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	if err := os.WriteFile(a, []byte(adminKubeconfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(b, []byte("apiVersion: v1\nkind: Config\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KUBECONFIG", b+string(filepath.ListSeparator)+a)
+	explicit := clientcmd.NewDefaultPathOptions()
+	explicit.LoadingRules.ExplicitPath = a
+	tests := map[string]struct {
+		po         *clientcmd.PathOptions
+		context    string
+		standalone bool
+		want       string
+		wantErr    bool
+	}{
+		"explicit file":                    {po: explicit, context: "admin", want: a},
+		"first file of KUBECONFIG with it": {po: clientcmd.NewDefaultPathOptions(), context: "admin", want: a},
+		"standalone":                       {po: clientcmd.NewDefaultPathOptions(), context: "admin", standalone: true, want: a},
+		"in no file":                       {po: clientcmd.NewDefaultPathOptions(), context: "nope", wantErr: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := SourceFileFor(tc.po, tc.context, tc.standalone)
+			if (err != nil) != tc.wantErr || got != tc.want {
+				t.Errorf("SourceFileFor = %q, %v; want %q (error %v)", got, err, tc.want, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestWritesThroughALink: a kubeconfig that is a symbolic link (into a
+// dotfiles repository) stays one; the file it points at is replaced.
+// Renaming over the link itself, as convert did, turned it into a copy.
+func TestWritesThroughALink(t *testing.T) {
+	for name, write := range map[string]func(t *testing.T, link string) error{
+		"setup": func(t *testing.T, link string) error {
+			_, err := AddContext(loadMerged(t, link), link, setupContext())
+			return err
+		},
+		"convert": func(t *testing.T, link string) error {
+			cfg, err := clientcmd.LoadFromFile(link)
+			if err != nil {
+				return err
+			}
+			cfg.CurrentContext = "converted"
+			_, err = WriteWithBackup(cfg, link, time.Now())
+			return err
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			real := filepath.Join(dir, "dotfiles", "kubeconfig")
+			if err := os.MkdirAll(filepath.Dir(real), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(real, []byte(adminKubeconfig), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			link := filepath.Join(dir, "config")
+			if err := os.Symlink(real, link); err != nil {
+				t.Skipf("no symbolic links here: %v", err)
+			}
+			if err := write(t, link); err != nil {
+				t.Fatal(err)
+			}
+			if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+				t.Fatalf("%s is no longer a link (%v)", link, err)
+			}
+			b, err := os.ReadFile(real)
+			if err != nil || string(b) == adminKubeconfig {
+				t.Errorf("the file the link points at was not updated (%v)", err)
+			}
+		})
+	}
+}
