@@ -53,8 +53,12 @@ test: test-unit test-e2e
 test-unit:
 	CGO_ENABLED=1 $(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)
 
+# make deps ran, so every optional environment (Wine, each Secret Service,
+# kubectl.exe) is required: a missing one fails instead of being skipped.
+# -v, because go test hides a passing package's output, and the e2e run ends
+# with a line naming the optional environments it skipped (none, here).
 test-e2e: tools deps
-	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout=30m ./e2e
+	CGO_ENABLED=1 KUBEMINT_E2E_REQUIRE_OPTIONAL=1 $(GO) test -race -count=1 -timeout=30m -v ./e2e
 
 FUZZTIME ?= 10s
 
