@@ -89,7 +89,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzLeanAndFullReadTheSameExecInfo -fuzztime=$(FUZZTIME) ./cmd/kubemint-full/cli
 	$(GO) test -run='^$$' -fuzz=FuzzAccountOf -fuzztime=$(FUZZTIME) ./kubeconfig
 
-## bench: cache-hit cost against a static hello-world, cold mint against kubectl create token
+## bench: hits (file, keyring) against a static hello-world, a miss through the file cache against kubectl create token, peers where on PATH; issue 10's targets as PASS/MISS
 bench: tools build
 	$(GO) run ./bench -bin $(BIN) -tools $(TOOLS_BIN)
 
