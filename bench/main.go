@@ -266,7 +266,7 @@ type keyringResult struct {
 // keyringSection measures keyring hits inside a D-Bus session of its own
 // with an unlocked gnome-keyring, by running this program again there.
 func keyringSection(binDir, tmp, kubeconfig, execInfo, hello string, runs int) error {
-	for _, b := range []string{"dbus-run-session", "gnome-keyring-daemon"} {
+	for _, b := range []string{"dbus-run-session", "dbus-send", "gnome-keyring-daemon"} {
 		if _, err := exec.LookPath(b); err != nil {
 			return fmt.Errorf("%s not installed", b)
 		}
@@ -276,7 +276,17 @@ func keyringSection(binDir, tmp, kubeconfig, execInfo, hello string, runs int) e
 		return err
 	}
 	resultFile := filepath.Join(tmp, "keyring-result.json")
-	script := `echo -n bench | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec "$@"`
+	// The daemon registers its bus name after --unlock returns: wait for it,
+	// or the first call has D-Bus start a second daemon that races the
+	// first over the keyring file.
+	script := `echo -n bench | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+for i in $(seq 100); do
+	dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+		org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q "boolean true" && exec "$@"
+	sleep 0.05
+done
+echo "gnome-keyring-daemon did not take org.freedesktop.secrets within 5 s" >&2
+exit 1`
 	c := exec.Command("dbus-run-session", "--", "sh", "-c", script, "sh", self, "-bin", binDir, "-keyring-phase", kubeconfig, "-hello", hello, "-result", resultFile, "-runs", strconv.Itoa(runs))
 	c.Env = cleanEnv("XDG_CACHE_HOME="+filepath.Join(tmp, "keyring-cache"), "XDG_DATA_HOME="+filepath.Join(tmp, "keyring-data"), "KUBERNETES_EXEC_INFO="+execInfo)
 	var stderr bytes.Buffer
