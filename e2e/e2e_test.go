@@ -12,7 +12,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,7 +93,54 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "e2e: %v\n", err)
 		return 1
 	}
-	return m.Run()
+	code := m.Run()
+	// Last before go test's own verdict: what this run did not test.
+	fmt.Println(optionalSummary())
+	return code
+}
+
+// Optional environments are the tools outside Go that make deps installs
+// (Wine with mingw-w64, each Secret Service) or make tools builds
+// (kubectl.exe). One rule for all of them: where they must be there — in CI
+// (CI=true) or under make test, which ran make deps and sets
+// KUBEMINT_E2E_REQUIRE_OPTIONAL=1 — a missing one fails its test; on a
+// developer's machine it is skipped, naming the fix, and the run's summary
+// line lists it.
+var optional struct {
+	sync.Mutex
+	skipped []string
+}
+
+func optionalRequired() bool {
+	ci, _ := strconv.ParseBool(os.Getenv("CI"))
+	return ci || os.Getenv("KUBEMINT_E2E_REQUIRE_OPTIONAL") == "1"
+}
+
+// missingOptional fails t, or skips it and records the skip, because the
+// optional environment name is missing: why says what is missing, fix how
+// to get it.
+func missingOptional(t *testing.T, name, why, fix string) {
+	t.Helper()
+	if optionalRequired() {
+		t.Fatalf("%s: %s: %s (optional environments are required in CI and under make test)", name, why, fix)
+	}
+	optional.Lock()
+	if entry := name + " (" + why + ")"; !slices.Contains(optional.skipped, entry) {
+		optional.skipped = append(optional.skipped, entry)
+	}
+	optional.Unlock()
+	t.Skipf("%s: %s, so skipped: %s", name, why, fix)
+}
+
+// optionalSummary is the line that ends the e2e run: the optional
+// environments it skipped, or none.
+func optionalSummary() string {
+	optional.Lock()
+	defer optional.Unlock()
+	if len(optional.skipped) == 0 {
+		return "e2e: optional environments skipped: none"
+	}
+	return "e2e: optional environments skipped: " + strings.Join(optional.skipped, ", ")
 }
 
 // seed makes what the namespace-level flow of the seed guides makes by

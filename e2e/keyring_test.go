@@ -118,20 +118,14 @@ secret-tool search --all service kubemint > "$OUT/search-after-clean" 2>&1 || tr
 func TestKeyringSecretService(t *testing.T) {
 	for _, bin := range []string{"dbus-run-session", "dbus-send", "secret-tool"} {
 		if _, err := exec.LookPath(bin); err != nil {
-			if testing.Short() {
-				t.Skipf("%s not installed", bin)
-			}
-			t.Fatalf("%s not found: install the Debian packages dbus libsecret-tools (make deps does)", bin)
+			missingOptional(t, "D-Bus", bin+" not installed", "make deps installs the Debian packages dbus libsecret-tools")
 		}
 	}
 	for _, ss := range secretServices {
 		t.Run(ss.name, func(t *testing.T) {
 			for _, bin := range ss.commands {
 				if _, err := exec.LookPath(bin); err != nil {
-					if testing.Short() {
-						t.Skipf("%s not installed", bin)
-					}
-					t.Fatalf("%s not found: install the Debian package %s (make deps does)", bin, ss.packages)
+					missingOptional(t, ss.name, bin+" not installed", "make deps installs the Debian package "+ss.packages)
 				}
 			}
 			u := newUserEnv(t)

@@ -206,7 +206,7 @@ func TestCorruptEntryIsReminted(t *testing.T) {
 func TestKubectlPlugin(t *testing.T) {
 	u := newUserEnv(t)
 	dir := t.TempDir()
-	r := u.run(t, []string{"BINDIR=" + dir}, "sh", "../install.sh")
+	r := u.run(t, append(callersGoEnv(t), "BINDIR="+dir), "sh", "../install.sh")
 	if r.code != 0 {
 		t.Fatalf("install.sh: exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
@@ -232,4 +232,26 @@ func TestClusterMismatchIsReported(t *testing.T) {
 	if !strings.Contains(r.stderr, "warning: the exec entry's cluster is "+other+` but context "admin" mints on `+w.cp.Server) {
 		t.Errorf("-v=1 does not report the mismatch:\n%s", r.stderr)
 	}
+}
+
+// callersGoEnv is the caller's Go setup (its go env file, module and build
+// caches) for an install.sh run under the user's HOME: without it go would
+// look for them under that empty HOME, download every module again and
+// rebuild everything, which took minutes.
+func callersGoEnv(t *testing.T) []string {
+	t.Helper()
+	names := []string{"GOENV", "GOMODCACHE", "GOCACHE", "GOPATH"}
+	out, err := exec.Command("go", append([]string{"env"}, names...)...).Output()
+	if err != nil {
+		t.Fatalf("go env: %v", err)
+	}
+	values := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	if len(values) != len(names) {
+		t.Fatalf("go env printed %q, want %d lines", out, len(names))
+	}
+	var env []string
+	for i, n := range names {
+		env = append(env, n+"="+values[i])
+	}
+	return env
 }

@@ -27,11 +27,12 @@ type wineEnv struct {
 func newWineEnv(t *testing.T) *wineEnv {
 	t.Helper()
 	if _, err := exec.LookPath("wine"); err != nil {
-		t.Skip("wine is not installed, so the Windows builds are only cross-built here (make deps installs wine64 and mingw-w64)")
+		missingOptional(t, "wine", "not installed", "the Windows builds are only cross-built here; make deps installs wine64 and mingw-w64")
 	}
+	// mingw-w64 builds the bcryptprimitives.dll that Go needs and Wine 8 lacks.
 	gcc, err := exec.LookPath("x86_64-w64-mingw32-gcc")
 	if err != nil {
-		t.Skip("x86_64-w64-mingw32-gcc is not installed; it builds the bcryptprimitives.dll that Go needs and Wine 8 lacks (make deps installs it)")
+		missingOptional(t, "wine", "x86_64-w64-mingw32-gcc not installed", "make deps installs gcc-mingw-w64-x86-64-win32")
 	}
 	dir := t.TempDir()
 	prefix := filepath.Join(dir, "prefix")
@@ -292,7 +293,7 @@ func TestWindowsUnderWine(t *testing.T) {
 
 	t.Run("kubectl.exe through the exec entry", func(t *testing.T) {
 		if we.kubectl == "" {
-			t.Skip("kubectl.exe is not in e2e/bin: run make tools")
+			missingOptional(t, "kubectl.exe", "not in e2e/bin", "make tools builds it")
 		}
 		u := newUserEnv(t)
 		kc := we.winKubeconfig(t, u.kubeconfig(t, "--service-account=ci/deployer", "--source-context=admin", "--cache=file"))
