@@ -49,3 +49,20 @@ func makeDirPrivate(dir string, fi os.FileInfo) (string, error) {
 	}
 	return was + "; made it drwx------", nil
 }
+
+// checkOwned refuses what another user owns, or what has another name
+// (a hard link to a file of the user's elsewhere) where fi's platform
+// reports owners (Unix).
+func checkOwned(path string, fi os.FileInfo) error {
+	uid, links, ok := fileOwner(fi)
+	if !ok {
+		return nil
+	}
+	if euid := effectiveUID(); uid != euid {
+		return fmt.Errorf("%w: %s is owned by uid %d, not you (uid %d)", ErrInsecure, path, uid, euid)
+	}
+	if links > 1 && !fi.IsDir() {
+		return fmt.Errorf("%w: %s has %d hard links", ErrInsecure, path, links)
+	}
+	return nil
+}

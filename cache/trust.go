@@ -72,23 +72,6 @@ func openPrivate(path string, flag int, perm os.FileMode) (*os.File, os.FileInfo
 	return f, fi, nil
 }
 
-// checkOwned refuses what another user owns, or what has another name
-// (a hard link to a file of the user's elsewhere) where fi's platform
-// reports owners (Unix).
-func checkOwned(path string, fi os.FileInfo) error {
-	uid, links, ok := fileOwner(fi)
-	if !ok {
-		return nil
-	}
-	if euid := effectiveUID(); uid != euid {
-		return fmt.Errorf("%w: %s is owned by uid %d, not you (uid %d)", ErrInsecure, path, uid, euid)
-	}
-	if links > 1 && !fi.IsDir() {
-		return fmt.Errorf("%w: %s has %d hard links", ErrInsecure, path, links)
-	}
-	return nil
-}
-
 // untrustedDir says why the cache directory, as Lstat found it, is not
 // one kubemint uses ("" when it is).
 func untrustedDir(fi os.FileInfo) string {
