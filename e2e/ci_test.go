@@ -312,20 +312,19 @@ func noLongLivedSecret(t *testing.T, kubeconfig string) {
 	}
 }
 
-// oneErrorLine checks that stderr is one `kubemint: error:` line holding
-// every one of want.
+// oneErrorLine checks that stderr is one `kubemint: error:` line, then
+// only `kubemint: hint:` lines, and that they hold every one of want.
 func oneErrorLine(t *testing.T, r result, want ...string) {
 	t.Helper()
 	if r.code == 0 || r.stdout != "" {
 		t.Fatalf("exit %d, stdout %q; want a failure with nothing on stdout", r.code, r.stdout)
 	}
-	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
-	if len(lines) != 1 || !strings.HasPrefix(lines[0], "kubemint: error: ") {
-		t.Fatalf("stderr is not one error line:\n%s", r.stderr)
+	if _, _, ok := errorAndHints(strings.TrimSpace(r.stderr)); !ok {
+		t.Fatalf("stderr is not one error line and its hints:\n%s", r.stderr)
 	}
 	for _, s := range want {
-		if !strings.Contains(lines[0], s) {
-			t.Errorf("the error line lacks %q:\n%s", s, lines[0])
+		if !strings.Contains(r.stderr, s) {
+			t.Errorf("the error and its hints lack %q:\n%s", s, r.stderr)
 		}
 	}
 }
