@@ -18,6 +18,7 @@ import (
 
 	"github.com/kubemint/kubemint/cmd/kubemint-full/cli"
 	"github.com/kubemint/kubemint/internal/nodump"
+	"github.com/kubemint/kubemint/internal/product"
 	"github.com/kubemint/kubemint/redact"
 )
 
@@ -42,10 +43,21 @@ func main() {
 	stderr := redact.New(os.Stderr)
 	rest.SetDefaultWarningHandler(rest.NewWarningWriter(stderr, rest.WarningWriterOptions{}))
 
+	v := product.Version(version)
+	if err := sameRelease(v); err != nil {
+		fmt.Fprintf(stderr, "kubemint: error: %v\n", err)
+		self, _ := os.Executable()
+		for _, h := range product.Hints(product.Resolve(self), version) {
+			fmt.Fprintf(stderr, "kubemint: hint: %s\n", h)
+		}
+		_ = stderr.Flush()
+		os.Exit(1)
+	}
+
 	// Ctrl-C or a SIGTERM ends a mint at once, the source's exec plugin
 	// included (exchange.Source.Bounded), and the exit releases the lock.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := cli.NewRootCmd(version, os.Stdin, os.Stdout, stderr).ExecuteContext(ctx)
+	err := cli.NewRootCmd(v, os.Stdin, os.Stdout, stderr).ExecuteContext(ctx)
 	stop()
 	if err != nil {
 		fmt.Fprintf(stderr, "kubemint: error: %v\n", err)
@@ -53,4 +65,18 @@ func main() {
 		os.Exit(1)
 	}
 	_ = stderr.Flush()
+}
+
+// sameRelease refuses to run under a kubemint front of another version:
+// the front serves cache hits in its release's format, and this binary
+// would mint and write entries in its own. Run directly (no front), it
+// runs. The variable is dropped so that the exec plugins a mint runs do not
+// inherit it.
+func sameRelease(v string) error {
+	front, ok := os.LookupEnv(product.VersionEnv)
+	_ = os.Unsetenv(product.VersionEnv)
+	if !ok || front == v {
+		return nil
+	}
+	return fmt.Errorf("kubemint %s found kubemint-full %s: the two binaries must come from one release (they share the cache)", front, v)
 }
