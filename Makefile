@@ -10,7 +10,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 # Static binaries: cgo's dynamic linking would cost every kubectl call ~1 ms.
 export CGO_ENABLED ?= 0
 
-.PHONY: all build tools deps print-deb-packages test test-unit test-e2e fuzz bench demo install docs docs-check lint cross clean
+.PHONY: all build tools deps print-deb-packages test test-unit test-e2e fuzz bench demo install docs docs-check lint cross clean dist dist-fresh release-tools
 
 all: build
 
@@ -53,8 +53,8 @@ test: test-unit test-e2e
 test-unit:
 	CGO_ENABLED=1 $(GO) test -race -count=1 $$($(GO) list ./... | grep -v /e2e)
 
-test-e2e: tools deps
-	CGO_ENABLED=1 $(GO) test -race -count=1 -timeout=30m ./e2e
+test-e2e: tools deps dist-fresh release-tools
+	KUBEMINT_DIST_REQUIRED=1 CGO_ENABLED=1 $(GO) test -race -count=1 -timeout=30m ./e2e
 
 FUZZTIME ?= 10s
 
@@ -99,5 +99,26 @@ cross:
 		GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/$$os-$$arch/ ./cmd/kubemint ./cmd/kubemint-full || exit 1; \
 	done; done
 
+## dist: the release with GoReleaser (pinned in tools/go.mod), snapshot mode: tar.gz/zip archives with both binaries, LICENSE, README and completions, .deb and .rpm, an SBOM per archive, checksums.txt and the krew manifest dist/krew/mint.yaml; reproducible (see docs/install.md)
+RELEASE_BIN := tools/bin
+dist: $(RELEASE_BIN)/goreleaser $(RELEASE_BIN)/cyclonedx-gomod
+	PATH="$(CURDIR)/$(RELEASE_BIN):$$PATH" $(RELEASE_BIN)/goreleaser release --snapshot --clean
+	cd tools && $(GO) run ./krewmanifest -dist ../dist
+
+# dist-fresh: make dist unless dist/ was built from HEAD (the e2e install tests use it).
+dist-fresh:
+	@grep -q '"commit":"'"$$(git rev-parse HEAD)"'"' dist/metadata.json 2>/dev/null || $(MAKE) dist
+
+# release-tools: krew and its manifest validator, for the e2e install tests.
+release-tools: $(RELEASE_BIN)/krew $(RELEASE_BIN)/validate-krew-manifest
+
+$(RELEASE_BIN)/goreleaser $(RELEASE_BIN)/cyclonedx-gomod: tools/go.mod tools/go.sum
+	cd tools && $(GO) build -trimpath -o bin/ github.com/goreleaser/goreleaser/v2 github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod
+	touch $(RELEASE_BIN)/goreleaser $(RELEASE_BIN)/cyclonedx-gomod
+
+$(RELEASE_BIN)/krew $(RELEASE_BIN)/validate-krew-manifest: tools/krew/go.mod tools/krew/go.sum
+	cd tools/krew && $(GO) build -trimpath -o ../bin/ sigs.k8s.io/krew/cmd/krew sigs.k8s.io/krew/cmd/validate-krew-manifest
+	touch $(RELEASE_BIN)/krew $(RELEASE_BIN)/validate-krew-manifest
+
 clean:
-	rm -rf $(BIN) dist
+	rm -rf $(BIN) dist dist-extra
