@@ -101,8 +101,11 @@ cross:
 
 ## dist: the release with GoReleaser (pinned in tools/go.mod), snapshot mode: tar.gz/zip archives with both binaries, LICENSE, README and completions, .deb and .rpm, an SBOM per archive, checksums.txt and the krew manifest dist/krew/mint.yaml; reproducible (see docs/install.md)
 RELEASE_BIN := tools/bin
+# GoReleaser reads the commit (its time is every file's mtime) only when it
+# can also read a remote URL: a clone without a remote gets the project's.
+DIST_GIT_ENV := $(if $(shell git remote 2>/dev/null),,GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.origin.url GIT_CONFIG_VALUE_0=https://github.com/kubemint/kubemint.git)
 dist: $(RELEASE_BIN)/goreleaser $(RELEASE_BIN)/cyclonedx-gomod
-	PATH="$(CURDIR)/$(RELEASE_BIN):$$PATH" $(RELEASE_BIN)/goreleaser release --snapshot --clean
+	$(DIST_GIT_ENV) PATH="$(CURDIR)/$(RELEASE_BIN):$$PATH" $(RELEASE_BIN)/goreleaser release --snapshot --clean
 	cd tools && $(GO) run ./krewmanifest -dist ../dist
 
 # dist-fresh: make dist unless dist/ was built from HEAD (the e2e install tests use it).
