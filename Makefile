@@ -10,7 +10,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 # Static binaries: cgo's dynamic linking would cost every kubectl call ~1 ms.
 export CGO_ENABLED ?= 0
 
-.PHONY: all build tools deps print-deb-packages test test-unit test-e2e fuzz bench demo install docs docs-check lint cross clean dist dist-fresh release-tools
+.PHONY: all build tools deps print-deb-packages test test-unit test-e2e fuzz bench demo install docs docs-check lint cross clean dist dist-fresh dist-reproducible release-tools
 
 all: build
 
@@ -107,6 +107,13 @@ DIST_GIT_ENV := $(if $(shell git remote 2>/dev/null),,GIT_CONFIG_COUNT=1 GIT_CON
 dist: $(RELEASE_BIN)/goreleaser $(RELEASE_BIN)/cyclonedx-gomod
 	$(DIST_GIT_ENV) PATH="$(CURDIR)/$(RELEASE_BIN):$$PATH" $(RELEASE_BIN)/goreleaser release --snapshot --clean
 	cd tools && $(GO) run ./krewmanifest -dist ../dist
+
+## dist-reproducible: make dist again and check that every archive, package, SBOM and checksums.txt is byte-identical
+dist-reproducible:
+	@test -f dist/checksums.txt || $(MAKE) dist
+	cp dist/checksums.txt dist-extra/checksums.first
+	$(MAKE) dist
+	cmp dist-extra/checksums.first dist/checksums.txt && echo "dist is reproducible: $$(wc -l < dist/checksums.txt) files byte-identical"
 
 # dist-fresh: make dist unless dist/ was built from HEAD (the e2e install tests use it).
 dist-fresh:
