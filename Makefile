@@ -109,8 +109,7 @@ dist: $(RELEASE_BIN)/goreleaser $(RELEASE_BIN)/cyclonedx-gomod
 	cd tools && $(GO) run ./krewmanifest -dist ../dist
 
 ## dist-reproducible: make dist again and check that every archive, package, SBOM and checksums.txt is byte-identical
-dist-reproducible:
-	@test -f dist/checksums.txt || $(MAKE) dist
+dist-reproducible: dist-fresh
 	cp dist/checksums.txt dist-extra/checksums.first
 	$(MAKE) dist
 	cmp dist-extra/checksums.first dist/checksums.txt && echo "dist is reproducible: $$(wc -l < dist/checksums.txt) files byte-identical"

@@ -419,3 +419,47 @@ func TestFrontAlone(t *testing.T) {
 		t.Errorf("doctor does not pass a complete install:\n%s", r.stdout)
 	}
 }
+
+// TestReleaseIsComplete: make dist built, for each of the six targets, an
+// archive holding both binaries, LICENSE, README.md and the completions,
+// an SBOM for it, and a checksums.txt line for each; .deb and .rpm for
+// linux; the krew manifest.
+func TestReleaseIsComplete(t *testing.T) {
+	sums, err := os.ReadFile(filepath.Join(distDir(t), "checksums.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, goos := range []string{"linux", "darwin", "windows"} {
+		for _, arch := range []string{"amd64", "arm64"} {
+			ext, exe := ".tar.gz", ""
+			if goos == "windows" {
+				ext, exe = ".zip", ".exe"
+			}
+			archive := distFile(t, "kubemint_*_"+goos+"_"+arch+ext)
+			var list []byte
+			if ext == ".zip" {
+				list, err = exec.Command("unzip", "-Z1", archive).Output()
+			} else {
+				list, err = exec.Command("tar", "-tzf", archive).Output()
+			}
+			if err != nil {
+				t.Fatalf("listing %s: %v", archive, err)
+			}
+			files := strings.Fields(string(list))
+			for _, want := range []string{"kubemint" + exe, "kubemint-full" + exe, "LICENSE", "README.md",
+				"completions/kubemint.bash", "completions/_kubemint", "completions/kubemint.fish"} {
+				if !contains(files, want) {
+					t.Errorf("%s lacks %s: %v", filepath.Base(archive), want, files)
+				}
+			}
+			for _, name := range []string{filepath.Base(archive), filepath.Base(archive) + ".cdx.json"} {
+				if !strings.Contains(string(sums), "  "+name+"\n") {
+					t.Errorf("checksums.txt has no line for %s", name)
+				}
+			}
+		}
+	}
+	for _, p := range []string{"kubemint_*_amd64.deb", "kubemint_*_arm64.deb", "kubemint-*.x86_64.rpm", "kubemint-*.aarch64.rpm", "krew/mint.yaml"} {
+		distFile(t, p)
+	}
+}
