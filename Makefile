@@ -10,7 +10,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 # Static binaries: cgo's dynamic linking would cost every kubectl call ~1 ms.
 export CGO_ENABLED ?= 0
 
-.PHONY: all build tools deps print-deb-packages test test-unit test-e2e cover fuzz bench demo install docs docs-check lint cross clean
+.PHONY: all build tools deps print-deb-packages test test-unit test-e2e cover fuzz bench demo install docs docs-check lint cross clean dist dist-fresh dist-reproducible release-tools
 
 all: build
 
@@ -57,8 +57,9 @@ test-unit:
 # kubectl.exe) is required: a missing one fails instead of being skipped.
 # -v, because go test hides a passing package's output, and the e2e run ends
 # with a line naming the optional environments it skipped (none, here).
-test-e2e: tools deps
-	CGO_ENABLED=1 KUBEMINT_E2E_REQUIRE_OPTIONAL=1 $(GO) test -race -count=1 -timeout=30m -v ./e2e
+# The install tests (deb, krew, go install) need the release in dist/.
+test-e2e: tools deps dist-fresh release-tools
+	KUBEMINT_DIST_REQUIRED=1 CGO_ENABLED=1 KUBEMINT_E2E_REQUIRE_OPTIONAL=1 $(GO) test -race -count=1 -timeout=30m -v ./e2e
 
 # The token flow: its statement coverage by unit tests is what `make cover`
 # reports package by package (issue 10's target: 85% together).
@@ -123,5 +124,35 @@ cross:
 		GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/$$os-$$arch/ ./cmd/kubemint ./cmd/kubemint-full || exit 1; \
 	done; done
 
+## dist: the release with GoReleaser (pinned in tools/go.mod), snapshot mode: tar.gz/zip archives with both binaries, LICENSE, README and completions, .deb and .rpm, an SBOM per archive, checksums.txt and the krew manifest dist/krew/mint.yaml; reproducible (see docs/install.md)
+RELEASE_BIN := tools/bin
+# GoReleaser reads the commit (its time is every file's mtime) only when it
+# can also read a remote URL: a clone without a remote gets the project's.
+DIST_GIT_ENV := $(if $(shell git remote 2>/dev/null),,GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.origin.url GIT_CONFIG_VALUE_0=https://github.com/kubemint/kubemint.git)
+dist: $(RELEASE_BIN)/goreleaser $(RELEASE_BIN)/cyclonedx-gomod
+	$(DIST_GIT_ENV) PATH="$(CURDIR)/$(RELEASE_BIN):$$PATH" $(RELEASE_BIN)/goreleaser release --snapshot --clean
+	cd tools && $(GO) run ./krewmanifest -dist ../dist
+
+## dist-reproducible: make dist again and check that every archive, package, SBOM and checksums.txt is byte-identical
+dist-reproducible: dist-fresh
+	cp dist/checksums.txt dist-extra/checksums.first
+	$(MAKE) dist
+	cmp dist-extra/checksums.first dist/checksums.txt && echo "dist is reproducible: $$(wc -l < dist/checksums.txt) files byte-identical"
+
+# dist-fresh: make dist unless dist/ was built from HEAD (the e2e install tests use it).
+dist-fresh:
+	@grep -q '"commit":"'"$$(git rev-parse HEAD)"'"' dist/metadata.json 2>/dev/null || $(MAKE) dist
+
+# release-tools: krew and its manifest validator, for the e2e install tests.
+release-tools: $(RELEASE_BIN)/krew $(RELEASE_BIN)/validate-krew-manifest
+
+$(RELEASE_BIN)/goreleaser $(RELEASE_BIN)/cyclonedx-gomod: tools/go.mod tools/go.sum
+	cd tools && $(GO) build -trimpath -o bin/ github.com/goreleaser/goreleaser/v2 github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod
+	touch $(RELEASE_BIN)/goreleaser $(RELEASE_BIN)/cyclonedx-gomod
+
+$(RELEASE_BIN)/krew $(RELEASE_BIN)/validate-krew-manifest: tools/krew/go.mod tools/krew/go.sum
+	cd tools/krew && $(GO) build -trimpath -o ../bin/ sigs.k8s.io/krew/cmd/krew sigs.k8s.io/krew/cmd/validate-krew-manifest
+	touch $(RELEASE_BIN)/krew $(RELEASE_BIN)/validate-krew-manifest
+
 clean:
-	rm -rf $(BIN) dist
+	rm -rf $(BIN) dist dist-extra

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/kubemint/kubemint/cmd/kubemint-full/cli"
 	"github.com/kubemint/kubemint/hint"
 	"github.com/kubemint/kubemint/internal/nodump"
+	"github.com/kubemint/kubemint/internal/product"
 	"github.com/kubemint/kubemint/redact"
 )
 
@@ -42,10 +44,18 @@ func main() {
 	stderr := redact.New(os.Stderr)
 	rest.SetDefaultWarningHandler(rest.NewWarningWriter(stderr, rest.WarningWriterOptions{}))
 
+	v := product.Version(version)
+	if err := sameRelease(v); err != nil {
+		self, _ := os.Executable()
+		hint.Print(stderr, "kubemint", hint.Wrap(err, product.Hints(product.Resolve(self), version)...))
+		_ = stderr.Flush()
+		os.Exit(1)
+	}
+
 	// Ctrl-C or a SIGTERM ends a mint at once, the source's exec plugin
 	// included (exchange.Source.Bounded), and the exit releases the lock.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := cli.NewRootCmd(version, os.Stdin, os.Stdout, stderr).ExecuteContext(ctx)
+	err := cli.NewRootCmd(v, os.Stdin, os.Stdout, stderr).ExecuteContext(ctx)
 	stop()
 	if err != nil {
 		hint.Print(stderr, "kubemint", err)
@@ -53,4 +63,18 @@ func main() {
 		os.Exit(1)
 	}
 	_ = stderr.Flush()
+}
+
+// sameRelease refuses to run under a kubemint front of another version:
+// the front serves cache hits in its release's format, and this binary
+// would mint and write entries in its own. Run directly (no front), it
+// runs. The variable is dropped so that the exec plugins a mint runs do not
+// inherit it.
+func sameRelease(v string) error {
+	front, ok := os.LookupEnv(product.VersionEnv)
+	_ = os.Unsetenv(product.VersionEnv)
+	if !ok || front == v {
+		return nil
+	}
+	return fmt.Errorf("kubemint %s found kubemint-full %s: the two binaries must come from one release (they share the cache)", front, v)
 }

@@ -5,43 +5,35 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
+
+	"github.com/kubemint/kubemint/internal/product"
 )
 
-// fullName is the binary that holds every command; it is built from
-// ./cmd/kubemint-full and installed beside this one.
-const fullName = "kubemint-full"
-
 // findFull looks for kubemint-full beside this executable (symlinks such as
-// kubectl-mint resolved), then on PATH.
+// kubectl-mint resolved), then on PATH (see product.FindFull).
 func findFull() (string, error) {
-	name := fullName
-	if runtime.GOOS == "windows" {
-		name += ".exe"
-	}
-	if self, err := os.Executable(); err == nil {
-		if real, err := filepath.EvalSymlinks(self); err == nil {
-			self = real
-		}
-		p := filepath.Join(filepath.Dir(self), name)
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	p, err := exec.LookPath(fullName)
+	self, err := os.Executable()
 	if err != nil {
-		return "", fmt.Errorf("%s is not installed beside kubemint nor on PATH", fullName)
+		self = os.Args[0]
+	}
+	p, err := product.FindFull(self)
+	if err != nil {
+		return "", fmt.Errorf("%w: kubemint needs it for every command but version and a cached token", err)
 	}
 	return p, nil
 }
 
-// handOff runs kubemint-full with args. On Unix it replaces this process, so
-// kubectl sees one process with one exit status; elsewhere it runs it as a
-// child and exits with its status.
-func handOff(args []string) error {
+// handOff runs kubemint-full with args, telling it this front's version
+// (product.VersionEnv) so that it refuses to run under a front of another
+// release. On Unix it replaces this process, so kubectl sees one process
+// with one exit status; elsewhere it runs it as a child and exits with its
+// status.
+func handOff(args []string, version string) error {
 	full, err := findFull()
 	if err != nil {
+		return err
+	}
+	if err := os.Setenv(product.VersionEnv, version); err != nil {
 		return err
 	}
 	argv := append([]string{"kubemint"}, args...)

@@ -9,14 +9,22 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
+	"strings"
 	"time"
 
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/hint"
 	"github.com/kubemint/kubemint/internal/nodump"
+	"github.com/kubemint/kubemint/internal/product"
 	"github.com/kubemint/kubemint/redact"
 )
+
+// version is set at build time with -ldflags "-X main.version=...", to
+// the same value as kubemint-full's: they are one product.
+var version = "dev"
 
 func main() {
 	// Before any token is read: no core dump, no ptrace by the user's
@@ -32,10 +40,58 @@ func main() {
 	if served {
 		return
 	}
+	os.Exit(notServed(os.Args[1:], stderr))
+}
+
+// notServed runs what the cache did not answer: `version` here (it must
+// work even when kubemint-full is missing), everything else in
+// kubemint-full. It returns the exit status when it does not exec.
+func notServed(args []string, stderr *redact.Writer) int {
+	v := product.Version(version)
+	if len(args) == 1 && args[0] == "version" {
+		fmt.Fprint(os.Stdout, product.VersionLine(v))
+		checkFull(stderr)
+		_ = stderr.Flush()
+		return 0
+	}
 	// kubemint-full writes to the same stderr through a redactor of its own.
 	_ = stderr.Flush()
-	if err := handOff(os.Args[1:]); err != nil {
-		hint.Print(stderr, "kubemint", hint.Wrap(err, "reinstall kubemint so that kubemint-full sits beside kubemint (see install.sh)"))
-		os.Exit(1)
+	if err := handOff(args, v); err != nil {
+		fmt.Fprintf(stderr, "kubemint: error: %v\n", err)
+		hints(stderr)
+		_ = stderr.Flush()
+		return 1
+	}
+	return 0
+}
+
+// checkFull warns, under `kubemint version`, that the kubemint-full this
+// front would run is missing or of another version, with the fix.
+func checkFull(stderr *redact.Writer) {
+	full, err := findFull()
+	if err != nil {
+		fmt.Fprintf(stderr, "kubemint: warning: %v\n", err)
+		hints(stderr)
+		return
+	}
+	// Not under a front's version: this asks kubemint-full its own.
+	_ = os.Unsetenv(product.VersionEnv)
+	out, err := exec.Command(full, "version").Output()
+	if err != nil {
+		fmt.Fprintf(stderr, "kubemint: warning: %s version failed: %v\n", full, err)
+		hints(stderr)
+		return
+	}
+	if got, want := string(out), product.VersionLine(product.Version(version)); got != want {
+		fmt.Fprintf(stderr, "kubemint: warning: %s is another build (%s): kubemint refuses to run it\n", full, strings.TrimSpace(got))
+		hints(stderr)
+	}
+}
+
+// hints says how to get the kubemint-full that goes with this front.
+func hints(stderr *redact.Writer) {
+	self, _ := os.Executable()
+	for _, h := range product.Hints(product.Resolve(self), version) {
+		fmt.Fprintf(stderr, "kubemint: hint: %s\n", h)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
 	"github.com/kubemint/kubemint/hint"
+	"github.com/kubemint/kubemint/internal/product"
 )
 
 // probeAudience is the audience of the token doctor mints to learn the
@@ -204,8 +205,59 @@ func (d *doctor) kubeconfig(path string) {
 			d.fail(fix, "user %q runs %q, which is not there: %v", n, u.Exec.Command, err)
 		} else {
 			d.ok("user %q runs %s", n, p)
+			if exchange.IsKubemintCommand(u.Exec.Command) {
+				d.full(n, p)
+			}
 		}
 	}
+}
+
+// full checks that the kubemint an exec entry runs finds its kubemint-full
+// and that both come from one release: a front alone serves only cached
+// tokens, and a kubemint-full of another release refuses to run under it.
+// Both are asked `version`, which the front answers itself.
+func (d *doctor) full(user, front string) {
+	hint := func() string {
+		return strings.Join(product.Hints(product.Resolve(front), "release"), "; ")
+	}
+	full, err := product.FindFull(front)
+	if err != nil {
+		d.fail(hint(), "user %q runs %s, which cannot mint: %v", user, front, err)
+		return
+	}
+	fv, err := versionOf(full)
+	if err != nil {
+		d.fail(hint(), "user %q: %v", user, err)
+		return
+	}
+	kv, err := versionOf(front)
+	if err != nil {
+		d.fail(hint(), "user %q: %v", user, err)
+		return
+	}
+	if fv != kv {
+		d.fail(hint(), "user %q runs %s (%s) with %s (%s): not one release, so it refuses to mint", user, front, kv, full, fv)
+		return
+	}
+	d.ok("user %q runs %s with %s (%s)", user, front, full, kv)
+}
+
+// versionOf runs `bin version` and returns its line, without the front's
+// version in the environment (this asks each binary its own).
+func versionOf(bin string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "version")
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, product.VersionEnv+"=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("%s version: %v", bin, err)
+	}
+	return strings.TrimSpace(string(out)), nil
 }
 
 // resolveCommand finds an exec entry's command as client-go does: a bare
