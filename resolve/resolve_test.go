@@ -198,6 +198,32 @@ func TestDueRemints(t *testing.T) {
 	}
 }
 
+// TestWindowBeforeTheRefreshPoint: a call within 5 minutes of the refresh
+// point mints, so the answer has more than 5 minutes left (the Python
+// client asks again for anything less); if that mint fails, the cached
+// token is served until its refresh point as before.
+func TestWindowBeforeTheRefreshPoint(t *testing.T) {
+	h := newHarness(t)
+	h.must()
+	h.pid++
+	h.advance(43*time.Minute - time.Second)
+	if c := h.must(); c.Token != "tok-1" {
+		t.Fatalf("before the window: served %s, want the cached tok-1", c.Token)
+	}
+	h.pid++
+	h.advance(2 * time.Second)
+	c := h.must()
+	if c.Token != "tok-2" || c.RefreshAt.Sub(h.now) <= cache.ClientMargin {
+		t.Fatalf("in the window: served %s until %v (%v left), want a new token with more than 5m left", c.Token, c.RefreshAt, c.RefreshAt.Sub(h.now))
+	}
+	h.pid++
+	h.advance(43*time.Minute + time.Second)
+	h.mintErr = errors.New("connection refused")
+	if c, err := h.resolve(); err != nil || c.Token != "tok-2" || !c.RefreshAt.Equal(refreshAt(t0.Add(43*time.Minute+time.Second))) {
+		t.Errorf("in the window, mint failing: %+v, %v; want tok-2 until its refresh point", c, err)
+	}
+}
+
 func TestRefused(t *testing.T) {
 	tests := map[string]struct {
 		mintErr   error
