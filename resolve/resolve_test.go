@@ -656,3 +656,41 @@ func TestDefaultDeps(t *testing.T) {
 		t.Errorf("WhoAmI against nothing: %v", err)
 	}
 }
+
+// TestFailedMintRemembered: kubectl re-runs a failing plugin several times
+// for one command; the retries fail at once with the same message instead
+// of waiting for the same server again. Another client, or the same one
+// after FailMemory, tries again; a success forgets the failure. The
+// remembered line holds no token.
+func TestFailedMintRemembered(t *testing.T) {
+	h := newHarness(t)
+	jwt := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+	h.mintErr = errors.New("Post https://source.example:6443: timeout (server said " + jwt + ")")
+	_, first := h.resolve()
+	if first == nil {
+		t.Fatal("the mint failed but Resolve did not")
+	}
+	h.advance(time.Second)
+	_, again := h.resolve()
+	// The same line as stderr shows it: redacted.
+	if again == nil || again.Error() != strings.ReplaceAll(first.Error(), jwt, redact.Mask) || h.mints != 1 {
+		t.Fatalf("a retry within %v: %v after %d mints; want the same error, no new mint", FailMemory, again, h.mints)
+	}
+	if b, _ := os.ReadFile(filepath.Join(h.dir, h.key()+".failed")); strings.Contains(string(b), jwt) || !strings.Contains(string(b), "timeout") {
+		t.Errorf("remembered failure %q: want the error, redacted", b)
+	}
+	h.pid++
+	if _, err := h.resolve(); err == nil || h.mints != 2 {
+		t.Errorf("another client: %v after %d mints; want a new attempt", err, h.mints)
+	}
+	h.advance(FailMemory)
+	if _, err := h.resolve(); err == nil || h.mints != 3 {
+		t.Errorf("after %v: %v after %d mints; want a new attempt", FailMemory, err, h.mints)
+	}
+	h.mintErr = nil
+	h.pid++
+	h.must()
+	if _, err := os.Stat(filepath.Join(h.dir, h.key()+".failed")); !os.IsNotExist(err) {
+		t.Errorf("a success left the failure behind: %v", err)
+	}
+}
