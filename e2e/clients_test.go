@@ -1,0 +1,151 @@
+//go:build unix
+
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kubemint/kubemint/cache"
+)
+
+// countingKubemint puts a kubemint on PATH, ahead of the real one, that
+// logs each run to a file and execs the real one, and returns the PATH
+// setting and the log.
+func countingKubemint(t *testing.T) (pathEnv string, runs func() int) {
+	t.Helper()
+	dir := t.TempDir()
+	log := filepath.Join(dir, "runs.log")
+	script := "#!/bin/sh\necho run >> '" + log + "'\nexec '" + filepath.Join(w.binDir, "kubemint") + "' \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(dir, "kubemint"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return "PATH=" + dir + string(os.PathListSeparator) + w.binDir + string(os.PathListSeparator) + os.Getenv("PATH"), func() int {
+		b, _ := os.ReadFile(log)
+		n := strings.Count(string(b), "run\n")
+		_ = os.Remove(log)
+		return n
+	}
+}
+
+// pythonClient is a program of the official Python client
+// (python3-kubernetes): it loads the kubeconfig's current context, whose
+// exec entry runs kubemint, and lists the pods of ci N times.
+const pythonClient = `
+import sys
+from kubernetes import client, config
+config.load_kube_config(config_file=sys.argv[1])
+v1 = client.CoreV1Api()
+for i in range(int(sys.argv[2])):
+    v1.list_namespaced_pod("ci")
+print("ok")
+`
+
+// python is Debian's python3, which has python3-kubernetes (make deps).
+func python(t *testing.T) string {
+	t.Helper()
+	const py = "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import kubernetes").Run(); err != nil {
+		t.Skipf("the Python Kubernetes client is not installed (apt-get install python3-kubernetes, or make deps): %v", err)
+	}
+	return py
+}
+
+// TestPythonClientRunsKubemintOnce: the Python client counts a credential
+// that expires within 5 minutes as expired and runs the plugin again before
+// every request. kubemint re-mints when called within 5 minutes of its
+// refresh point, so 100 requests made in that window run it once (they ran
+// it 101 times). The exec entry is one for clients that send no cluster in
+// KUBERNETES_EXEC_INFO: its source names the API server.
+func TestPythonClientRunsKubemintOnce(t *testing.T) {
+	py := python(t)
+	u := newUserEnv(t)
+	kc := filepath.Join(u.home, "kubeconfig")
+	u.kubeconfig(t, "--service-account=ci/deployer", "--source-kubeconfig="+kc, "--source-context=admin")
+	script := filepath.Join(t.TempDir(), "client.py")
+	if err := os.WriteFile(script, []byte(pythonClient), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pathEnv, runs := countingKubemint(t)
+	client := func(n string) {
+		t.Helper()
+		r := u.run(t, []string{pathEnv}, py, script, kc, n)
+		if r.code != 0 || !strings.Contains(r.stdout, "ok") {
+			t.Fatalf("the Python client: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+		}
+	}
+
+	// A fresh token: minted once, then the client keeps it.
+	client("100")
+	if n := runs(); n != 1 {
+		t.Errorf("100 requests with a new token ran kubemint %d times, want 1", n)
+	}
+
+	// The cached token, an hour long, 3 minutes before its refresh point
+	// (45 minutes old, as the Python client would find it then).
+	entries := u.cacheEntries()
+	if len(entries) != 1 {
+		t.Fatalf("cache entries: %v", entries)
+	}
+	key := strings.TrimSuffix(filepath.Base(entries[0]), ".json")
+	b, err := os.ReadFile(entries[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := cache.Decode(key, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().Truncate(time.Second)
+	e.Issued, e.ChainStart, e.Expiry = now.Add(-45*time.Minute), now.Add(-45*time.Minute), now.Add(15*time.Minute)
+	if err := os.WriteFile(entries[0], e.Encode(key), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := tokenRequests(t)
+	client("100")
+	n := runs()
+	t.Logf("100 requests, starting 3 minutes before the refresh point: %d kubemint runs, %v TokenRequests", n, tokenRequests(t)-before)
+	if n > 2 {
+		t.Errorf("100 requests starting 3 minutes before the refresh point ran kubemint %d times, want at most 2", n)
+	}
+}
+
+// TestKubectlRetriesFailAtOnce: kubectl runs a failing plugin several
+// times for one command. Against a source server that accepts and never
+// answers, each run waited --request-timeout (5 runs of 10 s for one
+// `kubectl get`); the failed mint is now remembered for a few seconds for
+// that kubectl, so the command takes about one --request-timeout and shows
+// the same error each time. The next command tries again.
+func TestKubectlRetriesFailAtOnce(t *testing.T) {
+	u := newUserEnv(t)
+	hung := writeKubeconfig(t, filepath.Join(t.TempDir(), "hung"), silentServer(t), w.cp.CAFile)
+	const timeout = 3 * time.Second
+	kc := u.kubeconfig(t, "--service-account=ci/deployer", "--source-kubeconfig="+hung, "--source-context=admin", "--request-timeout="+timeout.String())
+	pathEnv, runs := countingKubemint(t)
+	get := func() (result, time.Duration) {
+		start := time.Now()
+		r := u.run(t, []string{pathEnv, "KUBECONFIG=" + kc}, w.kubectl, "get", "pods", "-n", "ci")
+		return r, time.Since(start)
+	}
+	for i := range 2 {
+		r, took := get()
+		n := runs()
+		t.Logf("command %d: kubectl get failed in %v after %d kubemint runs", i+1, took.Round(100*time.Millisecond), n)
+		if r.code == 0 {
+			t.Fatalf("kubectl get with a hung source succeeded: %s", r.stdout)
+		}
+		if took >= 2*timeout {
+			t.Errorf("command %d: kubectl get took %v, want about one --request-timeout (%v)\nstderr: %s", i+1, took, timeout, r.stderr)
+		}
+		if n < 2 {
+			t.Errorf("command %d: kubemint ran %d times; kubectl retries a failing plugin, want the retries counted", i+1, n)
+		}
+		if took < timeout {
+			t.Errorf("command %d took %v: it did not try the mint (a failure remembered from the last command?)", i+1, took)
+		}
+	}
+}
