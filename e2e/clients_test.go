@@ -149,3 +149,26 @@ func TestKubectlRetriesFailAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestRevokedRunnerAndSecondRevoke: after kubemint revoke, the runner's
+// mint says its tokens are revoked and how new ones are issued (it said
+// "create the Secret"), and a second revoke says the account may already
+// be revoked (it said only "not set up with --revocable").
+func TestRevokedRunnerAndSecondRevoke(t *testing.T) {
+	podReaderClusterRole(t)
+	u := newUserEnv(t)
+	u.adminKubeconfig(t)
+	u.mustKubemint(t, "setup", "--service-account=rev2/bot", "--source-context=admin", "--cluster-role=e2e-pod-reader", "--revocable", "--context-name=bot2")
+	if r := u.kubectl(t, "--context=bot2", "get", "pods"); r.code != 0 {
+		t.Fatalf("before revoke: %s", r.stderr)
+	}
+	u.mustKubemint(t, "revoke", "--service-account=rev2/bot", "--source-context=admin")
+	r := u.kubectl(t, "--context=bot2", "get", "pods")
+	if r.code == 0 || !strings.Contains(r.stderr, "the tokens of rev2/bot are revoked: Secret rev2/bot-kubemint") || !strings.Contains(r.stderr, "--revocable again") || strings.Contains(r.stderr, "create the Secret") {
+		t.Errorf("the revoked runner: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	r = u.kubemint(t, "", "revoke", "--service-account=rev2/bot", "--source-context=admin")
+	if r.code == 0 || !strings.Contains(r.stderr, "rev2/bot is already revoked") {
+		t.Errorf("a second revoke: exit %d, stderr %q", r.code, r.stderr)
+	}
+}

@@ -168,6 +168,9 @@ func (c *Client) explain(err error, req Request) error {
 	switch {
 	case apierrors.IsNotFound(err):
 		if d := apiDetails(err); d != nil && d.Kind != "" && d.Kind != "serviceaccounts" {
+			if revocableSecret(req) {
+				return fmt.Errorf("the tokens of %s are revoked: %s, which they are bound to, was deleted (by kubemint revoke); to issue new tokens an admin runs kubemint setup --service-account=%s --revocable again", account, boundRef(req), account)
+			}
 			return fmt.Errorf("minting a token for %s on %s: %s not found; create the %s or fix --bound-object-name", account, c.Server, boundRef(req), req.BoundKind)
 		}
 		return fmt.Errorf("service account %s not found on %s; create it with: kubectl create serviceaccount %s -n %s (or run kubemint setup)", account, c.Server, req.Name, req.Namespace)
@@ -267,4 +270,11 @@ func tlsReason(err error) string {
 		return urlErr.Err.Error()
 	}
 	return err.Error()
+}
+
+// revocableSecret reports whether req binds to the Secret that kubemint
+// setup --revocable creates (NAME-kubemint) and kubemint revoke deletes:
+// its absence means revoked, not misconfigured.
+func revocableSecret(req Request) bool {
+	return req.BoundKind == "Secret" && req.BoundName == req.Name+"-kubemint"
 }
