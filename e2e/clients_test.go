@@ -172,3 +172,44 @@ func TestRevokedRunnerAndSecondRevoke(t *testing.T) {
 		t.Errorf("a second revoke: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
+
+// TestConvertWithSourceKubeconfig: a runner's kubeconfig holding only a
+// pasted token is converted with a source context from another kubeconfig
+// (the admin's), which the exec entry then names.
+func TestConvertWithSourceKubeconfig(t *testing.T) {
+	u := newUserEnv(t)
+	adminKC := u.adminKubeconfig(t)
+	tok, stderr, err := admin("", "create", "token", "deployer", "-n", "ci", "--duration=10m")
+	if err != nil {
+		t.Fatalf("kubectl create token: %v: %s", err, stderr)
+	}
+	runner := filepath.Join(t.TempDir(), "runner.kubeconfig")
+	cfg := "apiVersion: v1\nkind: Config\nclusters:\n- name: prod\n  cluster: {server: \"" + w.cp.Server + "\", certificate-authority: \"" + w.cp.CAFile + "\"}\n" +
+		"users:\n- name: ci-bot\n  user: {token: \"" + strings.TrimSpace(tok) + "\"}\n" +
+		"contexts:\n- name: ci\n  context: {cluster: prod, user: ci-bot, namespace: ci}\ncurrent-context: ci\n"
+	if err := os.WriteFile(runner, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := u.kubemint(t, "", "convert", "--kubeconfig="+runner, "--source-kubeconfig="+runner, "--source-context=admin"); r.code == 0 || !strings.Contains(r.stderr, `context "admin" not found`) {
+		t.Errorf("the source context looked for in the runner's file: exit %d, stderr %q", r.code, r.stderr)
+	}
+	other := filepath.Join(t.TempDir(), "other")
+	if err := os.WriteFile(other, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := u.kubemint(t, "", "convert", "--kubeconfig="+runner, "--source-kubeconfig="+other, "--source-context=admin"); r.code == 0 || !strings.Contains(r.stderr, `context "admin" not found in `+other) {
+		t.Errorf("a source context missing from --source-kubeconfig: exit %d, stderr %q", r.code, r.stderr)
+	}
+	r := u.mustKubemint(t, "convert", "--kubeconfig="+runner, "--source-kubeconfig="+adminKC, "--source-context=admin", "--write")
+	if !strings.Contains(r.stdout, "Converted 1 user(s)") {
+		t.Fatalf("convert output:\n%s", r.stdout)
+	}
+	// adminKC is ~/.kube/config, which kubemint reads by default: the
+	// entry needs no --source-kubeconfig.
+	if b, _ := os.ReadFile(runner); !strings.Contains(string(b), "--source-context=admin") || strings.Contains(string(b), strings.TrimSpace(tok)) {
+		t.Errorf("the converted kubeconfig:\n%s", b)
+	}
+	if got := whoami(t, u, "--kubeconfig="+runner); got != "system:serviceaccount:ci:deployer" {
+		t.Errorf("whoami through the converted runner's kubeconfig = %q", got)
+	}
+}
