@@ -213,3 +213,39 @@ func TestConvertWithSourceKubeconfig(t *testing.T) {
 		t.Errorf("whoami through the converted runner's kubeconfig = %q", got)
 	}
 }
+
+// TestStatusSourceContextAndFilter: status shows the source context of
+// each entry and lists only what --service-account and --source-context
+// select.
+func TestStatusSourceContextAndFilter(t *testing.T) {
+	u := newUserEnv(t)
+	kc := u.kubeconfig(t)
+	info := execInfo(t, "client.authentication.k8s.io/v1")
+	for _, aud := range []string{"a", "b"} {
+		if r := u.kubemint(t, info, "token", "--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig="+kc, "--audience="+aud); r.code != 0 {
+			t.Fatalf("mint: %s", r.stderr)
+		}
+	}
+	table := u.mustKubemint(t, "status")
+	if lines := strings.Split(strings.TrimSpace(table.stdout), "\n"); len(lines) != 3 || !strings.Contains(lines[0], "SOURCE CONTEXT") || !strings.Contains(lines[1], " admin ") {
+		t.Errorf("status:\n%s", table.stdout)
+	}
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--source-context=admin"}, 2},
+		{[]string{"--service-account=ci/deployer", "--source-context=admin"}, 2},
+		{[]string{"--source-context=other"}, 0},
+		{[]string{"--service-account=ci/other"}, 0},
+	} {
+		r := u.mustKubemint(t, append([]string{"status"}, tc.args...)...)
+		got := strings.Count(r.stdout, "ci/deployer")
+		if got != tc.want || tc.want == 0 && !strings.Contains(r.stdout, "No matching cached credentials") {
+			t.Errorf("status %v: %d entries, want %d:\n%s", tc.args, got, tc.want, r.stdout)
+		}
+	}
+	if r := u.kubemint(t, "", "status", "--service-account=nonamespace"); r.code == 0 {
+		t.Errorf("status --service-account=nonamespace succeeded: %s", r.stdout)
+	}
+}

@@ -599,6 +599,9 @@ func (f *flow) info(backend cache.Backend, e cache.Entry) cache.Info {
 	if f.o.BoundObjectKind != "" {
 		labels[LabelBound] = f.o.BoundObjectKind + "/" + f.o.BoundObjectName
 	}
+	if f.o.SourceContext != "" {
+		labels[LabelSourceContext] = f.o.SourceContext
+	}
 	return cache.Info{Key: f.key, Labels: labels, Backend: backend, Issued: e.Issued, Expiry: e.Expiry, RefreshAt: e.RefreshAt(f.o.RefreshBefore)}
 }
 
@@ -608,4 +611,7 @@ const (
 	LabelServer   = "server"
 	LabelAudience = "audiences"
 	LabelBound    = "boundObject"
+	// LabelSourceContext is --source-context, when the entry names one
+	// (kubectl does not tell a plugin its own context).
+	LabelSourceContext = "sourceContext"
 )
