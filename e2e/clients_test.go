@@ -6,9 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/kubemint/kubemint/cache"
 )
@@ -247,5 +250,58 @@ func TestStatusSourceContextAndFilter(t *testing.T) {
 	}
 	if r := u.kubemint(t, "", "status", "--service-account=nonamespace"); r.code == 0 {
 		t.Errorf("status --service-account=nonamespace succeeded: %s", r.stdout)
+	}
+}
+
+// TestReadmeEntryIsWhatSetupWrites: the exec entry and context README.md
+// shows are what kubemint setup writes, field for field (another account
+// and cluster name, kubemint's path here).
+func TestReadmeEntryIsWhatSetupWrites(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(readme), "you can also write by hand:\n\n```yaml\n")
+	block, _, ok2 := strings.Cut(block, "```")
+	if !ok || !ok2 {
+		t.Fatal("README.md has no entry block after \"you can also write by hand:\"")
+	}
+	block = strings.NewReplacer("ci/deployer", "readme/deployer", "ci-deployer@prod", "readme-deployer@local", "cluster: prod", "cluster: local",
+		"namespace: ci", "namespace: readme", "/home/me/.local/bin/kubemint", filepath.Join(w.binDir, "kubemint")).Replace(block)
+	var want struct {
+		Contexts []any `json:"contexts"`
+		Users    []any `json:"users"`
+	}
+	if err := yaml.Unmarshal([]byte(block), &want); err != nil {
+		t.Fatalf("README.md's block: %v", err)
+	}
+
+	u := newUserEnv(t)
+	kc := u.adminKubeconfig(t)
+	u.mustKubemint(t, "setup", "--service-account=readme/deployer", "--source-context=admin", "--cluster-role=view")
+	b, err := os.ReadFile(kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Contexts []map[string]any `json:"contexts"`
+		Users    []map[string]any `json:"users"`
+	}
+	if err := yaml.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	pick := func(items []map[string]any) []any {
+		for _, it := range items {
+			if it["name"] == "readme-deployer@local" {
+				return []any{it}
+			}
+		}
+		return nil
+	}
+	if g := pick(got.Contexts); !reflect.DeepEqual(g, want.Contexts) {
+		t.Errorf("setup wrote the context\n%v\nREADME.md shows\n%v", g, want.Contexts)
+	}
+	if g := pick(got.Users); !reflect.DeepEqual(g, want.Users) {
+		t.Errorf("setup wrote the user\n%v\nREADME.md shows\n%v", g, want.Users)
 	}
 }
