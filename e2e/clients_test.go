@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -303,5 +304,71 @@ func TestReadmeEntryIsWhatSetupWrites(t *testing.T) {
 	}
 	if g := pick(got.Users); !reflect.DeepEqual(g, want.Users) {
 		t.Errorf("setup wrote the user\n%v\nREADME.md shows\n%v", g, want.Users)
+	}
+}
+
+// jsClient is a program of the official JavaScript client
+// (@kubernetes/client-node): it loads the kubeconfig, whose current
+// context's exec entry runs kubemint, and lists the pods of ci N times.
+const jsClient = `
+import * as k8s from '@kubernetes/client-node';
+const kc = new k8s.KubeConfig();
+kc.loadFromFile(process.argv[2]);
+const api = kc.makeApiClient(k8s.CoreV1Api);
+for (let i = 0; i < parseInt(process.argv[3]); i++) {
+  await api.listNamespacedPod({ namespace: 'ci' });
+}
+console.log('ok');
+`
+
+// clientNode installs @kubernetes/client-node with npm, once per machine
+// (kept in the temporary directory), and returns the directory to run a
+// script from; it skips the test when node or npm cannot. 2.0.1 needs
+// node 22.19 or later (its undici 8 does); on an older node, 1.4.0.
+func clientNode(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("node", "-p", "process.versions.node.split('.')[0]").Output()
+	if err != nil {
+		t.Skip("node is not installed: the JavaScript client is not tested")
+	}
+	version := "2.0.1"
+	if major, _ := strconv.Atoi(strings.TrimSpace(string(out))); major < 22 {
+		version = "1.4.0"
+	}
+	dir := filepath.Join(os.TempDir(), "kubemint-e2e-client-node-"+version)
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@kubernetes", "client-node", "package.json")); err == nil {
+		return dir
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("npm", "install", "--no-audit", "--no-fund", "--prefix", dir, "@kubernetes/client-node@"+version)
+	if r := runCmd(t, cmd, 3*time.Minute); r.code != 0 {
+		t.Skipf("npm could not install @kubernetes/client-node %s (offline?): the JavaScript client is not tested: %s", version, r.stderr)
+	}
+	t.Logf("installed @kubernetes/client-node %s", version)
+	return dir
+}
+
+// TestJavaScriptClient: the JavaScript client, which sends no cluster in
+// KUBERNETES_EXEC_INFO, works with an exec entry whose source names the
+// server, and runs kubemint once for 100 requests (it keeps a credential
+// until its expirationTimestamp).
+func TestJavaScriptClient(t *testing.T) {
+	dir := clientNode(t)
+	u := newUserEnv(t)
+	kc := filepath.Join(u.home, "kubeconfig")
+	u.kubeconfig(t, "--service-account=ci/deployer", "--source-kubeconfig="+kc, "--source-context=admin")
+	script := filepath.Join(dir, "client.mjs")
+	if err := os.WriteFile(script, []byte(jsClient), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pathEnv, runs := countingKubemint(t)
+	r := u.run(t, []string{pathEnv}, "node", script, kc, "100")
+	if r.code != 0 || !strings.Contains(r.stdout, "ok") {
+		t.Fatalf("the JavaScript client: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+	if n := runs(); n != 1 {
+		t.Errorf("100 requests ran kubemint %d times, want 1", n)
 	}
 }
