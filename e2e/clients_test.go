@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -147,6 +148,15 @@ func TestKubectlRetriesFailAtOnce(t *testing.T) {
 		}
 		if n < 2 {
 			t.Errorf("command %d: kubemint ran %d times; kubectl retries a failing plugin, want the retries counted", i+1, n)
+		}
+		var lines []string
+		for _, l := range strings.Split(r.stderr, "\n") {
+			if strings.HasPrefix(l, "kubemint: error: ") {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) < 2 || slices.ContainsFunc(lines, func(l string) bool { return l != lines[0] }) {
+			t.Errorf("command %d: kubemint's error lines differ, want the same line on every retry:\n%s", i+1, strings.Join(lines, "\n"))
 		}
 		if took < timeout {
 			t.Errorf("command %d took %v: it did not try the mint (a failure remembered from the last command?)", i+1, took)
