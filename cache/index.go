@@ -84,7 +84,7 @@ func (s *Store) Forget(info Info) error {
 	// Temporary files of this entry too: a writer killed before its
 	// rename left a live token in one.
 	temps, _ := filepath.Glob(filepath.Join(s.Dir, "."+info.Key+".*.tmp*"))
-	paths := append([]string{s.entryPath(info.Key), s.servedPath(info.Key)}, temps...)
+	paths := append([]string{s.entryPath(info.Key), s.servedPath(info.Key), s.failedPath(info.Key)}, temps...)
 	switch err := backend.Delete(info.Key); {
 	case errors.Is(err, ErrNoSessionBus):
 		errs = append(errs, fmt.Errorf("%w; run kubemint clean where the keyring is reachable (the desktop session that stored it)", err))

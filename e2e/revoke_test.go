@@ -61,7 +61,7 @@ func TestRevokeWithoutRevocable(t *testing.T) {
 	u := newUserEnv(t)
 	u.adminKubeconfig(t)
 	r := u.kubemint(t, "", "revoke", "--service-account=ci/deployer", "--source-context=admin")
-	if r.code == 0 || !strings.Contains(r.stderr, "ci/deployer was not set up with --revocable") || !strings.Contains(r.stderr, "delete and recreate the service account") {
+	if r.code == 0 || !strings.Contains(r.stderr, "ci/deployer is already revoked") || !strings.Contains(r.stderr, "was not set up with --revocable") || !strings.Contains(r.stderr, "delete and recreate the service account") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 }

@@ -170,6 +170,10 @@ func (c *Client) explain(err error, req Request) error {
 	switch {
 	case apierrors.IsNotFound(err):
 		if d := apiDetails(err); d != nil && d.Kind != "" && d.Kind != "serviceaccounts" {
+			if revocableSecret(req) {
+				return hint.Wrap(fmt.Errorf("the tokens of %s are revoked: %s, which they are bound to, was deleted (by kubemint revoke)", account, boundRef(req)),
+					fmt.Sprintf("to issue new tokens, an admin runs kubemint setup --service-account=%s --revocable again", account))
+			}
 			return hint.Wrap(fmt.Errorf("minting a token for %s on %s: %s not found", account, c.Server, boundRef(req)), fmt.Sprintf("create the %s or fix --bound-object-name", req.BoundKind))
 		}
 		return hint.Wrap(fmt.Errorf("service account %s not found on %s", account, c.Server),
@@ -270,4 +274,11 @@ func tlsReason(err error) string {
 		return urlErr.Err.Error()
 	}
 	return err.Error()
+}
+
+// revocableSecret reports whether req binds to the Secret that kubemint
+// setup --revocable creates (NAME-kubemint) and kubemint revoke deletes:
+// its absence means revoked, not misconfigured.
+func revocableSecret(req Request) bool {
+	return req.BoundKind == "Secret" && req.BoundName == req.Name+"-kubemint"
 }

@@ -96,9 +96,14 @@ type Conversion struct {
 
 // Convert rewrites, in cfg, every user that holds a static service-account
 // token into the exec entry that exec returns for its account. The user of
-// sourceContext is left alone: it mints the tokens.
+// sourceContext is left alone: it mints the tokens. An empty sourceContext
+// says the source lives in another kubeconfig (convert
+// --source-kubeconfig): every such user is converted.
 func Convert(cfg *clientcmdapi.Config, sourceContext string, exec func(Account) *clientcmdapi.ExecConfig) ([]Conversion, error) {
 	src, ok := cfg.Contexts[sourceContext]
+	if sourceContext == "" {
+		src, ok = &clientcmdapi.Context{}, true
+	}
 	if !ok {
 		names := make([]string, 0, len(cfg.Contexts))
 		for n := range cfg.Contexts {
@@ -122,7 +127,7 @@ func Convert(cfg *clientcmdapi.Config, sourceContext string, exec func(Account) 
 		if err != nil {
 			continue
 		}
-		if n == src.AuthInfo {
+		if sourceContext != "" && n == src.AuthInfo {
 			return nil, hint.Wrap(fmt.Errorf("the source context %q uses user %q, whose static token is being converted", sourceContext, n), "choose a source context with credentials that stay (an admin certificate or login)")
 		}
 		u.Token = ""

@@ -170,7 +170,50 @@ func Resolve(ctx context.Context, req Request, d Deps) (Credential, error) {
 		d:       d,
 		logf:    logf,
 	}
-	return f.run(ctx, src)
+	return f.answer(ctx, src)
+}
+
+// FailMemory is how long a failed mint is remembered for its entry and
+// client: long enough to cover the retries kubectl makes of a failing
+// plugin within one command (each would wait for the same server again:
+// 5 runs of 10 s for one `kubectl get`), short enough that a client that
+// lives on (a controller, a Python program) soon tries again. Another
+// client (the user's next kubectl command) tries again at once.
+const FailMemory = 5 * time.Second
+
+// answer is run, with failed mints remembered for FailMemory: a call from
+// the same client that finds a recent failure fails at once with the same
+// message.
+func (f *flow) answer(ctx context.Context, src *exchange.Source) (Credential, error) {
+	if err := f.recallFailure(); err != nil {
+		return Credential{}, err
+	}
+	c, err := f.run(ctx, src)
+	if err != nil && f.store.Mode != cache.None && !errors.Is(err, context.Canceled) {
+		msg := redact.Wrap(f.d.Stderr).String(err.Error())
+		if rerr := f.store.RememberFailure(f.key, cache.Failure{PID: f.d.ParentPID(), At: f.d.Now(), Message: msg}); rerr != nil {
+			f.logf(4, "could not remember the failed mint: %v", rerr)
+		}
+	}
+	return c, err
+}
+
+// recallFailure returns the error of a mint of this entry for this client
+// that failed less than FailMemory ago, else nil.
+func (f *flow) recallFailure() error {
+	if f.store.Mode == cache.None {
+		return nil
+	}
+	failed, ok := f.store.RecallFailure(f.key)
+	if !ok || failed.PID != f.d.ParentPID() {
+		return nil
+	}
+	ago := f.d.Now().Sub(failed.At)
+	if ago < 0 || ago >= FailMemory {
+		return nil
+	}
+	f.logf(1, "the last mint of %s failed %v ago; failing at once with its error (kubemint tries again %v after a failure)", f.o.ServiceAccount, ago.Round(time.Millisecond), FailMemory)
+	return errors.New(failed.Message)
 }
 
 // run takes the lock, looks up the cache, and mints when it must. src is
@@ -223,8 +266,14 @@ func (f *flow) lookup(ctx context.Context) cached {
 	}
 	f.secret(e.Token)
 	c := cached{entry: &e, backend: backend}
-	if !e.Fresh(f.d.Now(), f.o.RefreshBefore) {
-		f.logf(4, "the cached token for %s is due for a re-mint", f.o.ServiceAccount)
+	if now := f.d.Now(); !e.Servable(now, f.o.RefreshBefore) {
+		if e.Fresh(now, f.o.RefreshBefore) {
+			// A client that wants 5 minutes left (Python's) would run
+			// kubemint on every request until the refresh point.
+			f.logf(4, "the cached token for %s is within %v of its refresh point; minting a new one now", f.o.ServiceAccount, e.RefreshAt(f.o.RefreshBefore).Sub(e.HandOffAt(f.o.RefreshBefore)))
+		} else {
+			f.logf(4, "the cached token for %s is due for a re-mint", f.o.ServiceAccount)
+		}
 		return c
 	}
 	if f.refused(ctx, e.Token) {
@@ -268,6 +317,11 @@ func (f *flow) mintAndSave(ctx context.Context, src *exchange.Source, c cached) 
 	// every later cache hit then name the same refresh point.
 	entry := cache.Entry{Token: tok.Token, Issued: tok.Issued.Truncate(time.Second), Expiry: tok.Expiry.Truncate(time.Second), ChainStart: chainStart.Truncate(time.Second)}
 	f.logf(4, "minted a token for %s, valid until %s", f.o.ServiceAccount, tok.Expiry.Format(time.RFC3339))
+	if f.store.Mode != cache.None {
+		if err := f.store.ForgetFailure(f.key); err != nil {
+			f.logf(1, "%v", err)
+		}
+	}
 	if err := f.save(entry); err != nil {
 		return Credential{}, err
 	}
@@ -545,6 +599,9 @@ func (f *flow) info(backend cache.Backend, e cache.Entry) cache.Info {
 	if f.o.BoundObjectKind != "" {
 		labels[LabelBound] = f.o.BoundObjectKind + "/" + f.o.BoundObjectName
 	}
+	if f.o.SourceContext != "" {
+		labels[LabelSourceContext] = f.o.SourceContext
+	}
 	return cache.Info{Key: f.key, Labels: labels, Backend: backend, Issued: e.Issued, Expiry: e.Expiry, RefreshAt: e.RefreshAt(f.o.RefreshBefore)}
 }
 
@@ -554,4 +611,7 @@ const (
 	LabelServer   = "server"
 	LabelAudience = "audiences"
 	LabelBound    = "boundObject"
+	// LabelSourceContext is --source-context, when the entry names one
+	// (kubectl does not tell a plugin its own context).
+	LabelSourceContext = "sourceContext"
 )

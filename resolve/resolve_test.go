@@ -198,6 +198,32 @@ func TestDueRemints(t *testing.T) {
 	}
 }
 
+// TestWindowBeforeTheRefreshPoint: a call within 5 minutes of the refresh
+// point mints, so the answer has more than 5 minutes left (the Python
+// client asks again for anything less); if that mint fails, the cached
+// token is served until its refresh point as before.
+func TestWindowBeforeTheRefreshPoint(t *testing.T) {
+	h := newHarness(t)
+	h.must()
+	h.pid++
+	h.advance(43*time.Minute - time.Second)
+	if c := h.must(); c.Token != "tok-1" {
+		t.Fatalf("before the window: served %s, want the cached tok-1", c.Token)
+	}
+	h.pid++
+	h.advance(2 * time.Second)
+	c := h.must()
+	if c.Token != "tok-2" || c.RefreshAt.Sub(h.now) <= cache.ClientMargin {
+		t.Fatalf("in the window: served %s until %v (%v left), want a new token with more than 5m left", c.Token, c.RefreshAt, c.RefreshAt.Sub(h.now))
+	}
+	h.pid++
+	h.advance(43*time.Minute + time.Second)
+	h.mintErr = errors.New("connection refused")
+	if c, err := h.resolve(); err != nil || c.Token != "tok-2" || !c.RefreshAt.Equal(refreshAt(t0.Add(43*time.Minute+time.Second))) {
+		t.Errorf("in the window, mint failing: %+v, %v; want tok-2 until its refresh point", c, err)
+	}
+}
+
 func TestRefused(t *testing.T) {
 	tests := map[string]struct {
 		mintErr   error
@@ -628,5 +654,43 @@ func TestDefaultDeps(t *testing.T) {
 	err := d.API.WhoAmI(context.Background(), exchange.SelfSource(account, "https://127.0.0.1:1", nil, "x"), func(int, string, ...any) {})
 	if err == nil || apierrors.IsUnauthorized(err) {
 		t.Errorf("WhoAmI against nothing: %v", err)
+	}
+}
+
+// TestFailedMintRemembered: kubectl re-runs a failing plugin several times
+// for one command; the retries fail at once with the same message instead
+// of waiting for the same server again. Another client, or the same one
+// after FailMemory, tries again; a success forgets the failure. The
+// remembered line holds no token.
+func TestFailedMintRemembered(t *testing.T) {
+	h := newHarness(t)
+	jwt := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+	h.mintErr = errors.New("Post https://source.example:6443: timeout (server said " + jwt + ")")
+	_, first := h.resolve()
+	if first == nil {
+		t.Fatal("the mint failed but Resolve did not")
+	}
+	h.advance(time.Second)
+	_, again := h.resolve()
+	// The same line as stderr shows it: redacted.
+	if again == nil || again.Error() != strings.ReplaceAll(first.Error(), jwt, redact.Mask) || h.mints != 1 {
+		t.Fatalf("a retry within %v: %v after %d mints; want the same error, no new mint", FailMemory, again, h.mints)
+	}
+	if b, _ := os.ReadFile(filepath.Join(h.dir, h.key()+".failed")); strings.Contains(string(b), jwt) || !strings.Contains(string(b), "timeout") {
+		t.Errorf("remembered failure %q: want the error, redacted", b)
+	}
+	h.pid++
+	if _, err := h.resolve(); err == nil || h.mints != 2 {
+		t.Errorf("another client: %v after %d mints; want a new attempt", err, h.mints)
+	}
+	h.advance(FailMemory)
+	if _, err := h.resolve(); err == nil || h.mints != 3 {
+		t.Errorf("after %v: %v after %d mints; want a new attempt", FailMemory, err, h.mints)
+	}
+	h.mintErr = nil
+	h.pid++
+	h.must()
+	if _, err := os.Stat(filepath.Join(h.dir, h.key()+".failed")); !os.IsNotExist(err) {
+		t.Errorf("a success left the failure behind: %v", err)
 	}
 }

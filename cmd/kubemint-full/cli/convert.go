@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -12,11 +14,12 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/kubemint/kubemint/credential"
+	"github.com/kubemint/kubemint/exchange"
 	"github.com/kubemint/kubemint/kubeconfig"
 )
 
 func newConvertCmd(stdout, stderr io.Writer) *cobra.Command {
-	var file, sourceContext string
+	var file, sourceContext, sourceKubeconfig string
 	var write bool
 	var verbosity int
 	cmd := &cobra.Command{
@@ -43,18 +46,19 @@ Exit status: 0 after a dry run or a conversion; 1 with one line on stderr.`,
 			if sourceContext == "" {
 				return errors.New("--source-context is required: the context whose credentials will mint the new tokens")
 			}
-			return runConvert(stdout, credential.NewLogf(stderr, verbosity), file, sourceContext, write, time.Now())
+			return runConvert(stdout, credential.NewLogf(stderr, verbosity), file, sourceContext, sourceKubeconfig, write, time.Now())
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&file, "kubeconfig", "", "Kubeconfig file to convert. Default: the first file of $KUBECONFIG, else ~/.kube/config.")
 	f.StringVar(&sourceContext, "source-context", "", "Context whose credentials mint the tokens (required); it must stay a context with credentials of its own.")
+	f.StringVar(&sourceKubeconfig, "source-kubeconfig", "", "Kubeconfig file that holds --source-context, when it is not the converted file.")
 	f.BoolVar(&write, "write", false, "Apply the changes (default: a dry run that only reports them).")
 	credential.AddVerbosityFlag(f, &verbosity)
 	return cmd
 }
 
-func runConvert(stdout io.Writer, logf func(int, string, ...any), file, sourceContext string, write bool, now time.Time) error {
+func runConvert(stdout io.Writer, logf func(int, string, ...any), file, sourceContext, sourceKubeconfig string, write bool, now time.Time) error {
 	if file == "" {
 		file = clientcmd.NewDefaultPathOptions().GetDefaultFilename()
 	}
@@ -67,17 +71,20 @@ func runConvert(stdout io.Writer, logf func(int, string, ...any), file, sourceCo
 		return fmt.Errorf("loading %s: %w", abs, err)
 	}
 	logf(4, "loaded %s: %d users, %d contexts", abs, len(cfg.AuthInfos), len(cfg.Contexts))
-	// The exec entry names this file as the source unless it is the one
-	// kubemint reads by default anyway.
-	sourceFile := abs
-	if abs == clientcmd.RecommendedHomeFile {
+	// The exec entry names the source's file unless it is the one kubemint
+	// reads by default anyway.
+	sourceFile, inFile, err := convertSource(abs, sourceKubeconfig, sourceContext)
+	if err != nil {
+		return err
+	}
+	if sourceFile == clientcmd.RecommendedHomeFile {
 		sourceFile = ""
 	}
 	// kubemint's path is looked up only when a user is converted: a dry
 	// run with nothing to convert needs no installed binary.
 	var command string
 	var pathErr error
-	conversions, err := kubeconfig.Convert(cfg, sourceContext, func(a kubeconfig.Account) *clientcmdapi.ExecConfig {
+	conversions, err := kubeconfig.Convert(cfg, inFile, func(a kubeconfig.Account) *clientcmdapi.ExecConfig {
 		if command == "" && pathErr == nil {
 			command, pathErr = kubeconfig.KubemintPath()
 		}
@@ -116,4 +123,30 @@ func runConvert(stdout io.Writer, logf func(int, string, ...any), file, sourceCo
 	fmt.Fprintf(stdout, "Converted %d user(s) in %s; the original is in %s.\n", len(conversions), abs, backup)
 	fmt.Fprintln(stdout, "The old tokens still work until revoked: delete their Secrets, or recreate the service accounts, once this kubeconfig works.")
 	return nil
+}
+
+// convertSource resolves the source of a conversion: the kubeconfig file
+// that holds sourceContext (the converted file abs unless
+// --source-kubeconfig names another) and the context name to look for in
+// the converted file ("" when the source lives elsewhere: then no user of
+// the converted file is the source's).
+func convertSource(abs, sourceKubeconfig, sourceContext string) (file, inFile string, err error) {
+	if sourceKubeconfig == "" {
+		return abs, sourceContext, nil
+	}
+	src, err := filepath.Abs(sourceKubeconfig)
+	if err != nil {
+		return "", "", err
+	}
+	if src == abs {
+		return abs, sourceContext, nil
+	}
+	names, err := exchange.ContextNames(src)
+	if err != nil {
+		return "", "", err
+	}
+	if !slices.Contains(names, sourceContext) {
+		return "", "", fmt.Errorf("context %q not found in %s; set --source-context to one of: %s", sourceContext, src, strings.Join(names, ", "))
+	}
+	return src, "", nil
 }

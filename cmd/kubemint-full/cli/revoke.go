@@ -30,7 +30,8 @@ anything that can be deleted: revoke says what the choices are.
 Run kubemint setup --revocable again to issue new tokens.
 
 Exit status: 0 when the Secret was deleted; 1 with one line on stderr when
-there was none (the account was not set up with --revocable) or on an error.`,
+there was none (already revoked, or the account was not set up with
+--revocable) or on an error.`,
 		Example: `  kubemint revoke --service-account=ci/deployer --source-context=admin`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -69,9 +70,11 @@ func runRevoke(ctx context.Context, o *credential.Options, stdout, stderr io.Wri
 		return err
 	}
 	if !deleted {
-		return hint.Wrap(fmt.Errorf("%s was not set up with --revocable: its tokens are bound to no Secret, so nothing revokes them in one step (cached tokens here were forgotten)", o.ServiceAccount),
-			fmt.Sprintf("to kill them now, delete and recreate the service account (kubectl -n %s delete serviceaccount %s, then kubemint setup again), or let them expire", ns, name),
-			"run kubemint setup --revocable so that future tokens can be revoked")
+		// The Secret is gone either way: deleted by an earlier revoke (the
+		// usual case of a second revoke), or never made.
+		return hint.Wrap(fmt.Errorf("no Secret %s/%s on %s: either %s is already revoked (an earlier kubemint revoke deleted the Secret), or it was not set up with --revocable and its tokens are bound to no Secret (cached tokens here were forgotten)", ns, secretName(name), src.Server, o.ServiceAccount),
+			fmt.Sprintf("if already revoked: nothing more to do; kubemint setup --service-account=%s --revocable issues new tokens", o.ServiceAccount),
+			fmt.Sprintf("if never revocable: to kill its tokens now, delete and recreate the service account (kubectl -n %s delete serviceaccount %s, then kubemint setup --revocable), or let them expire", ns, name))
 	}
 	fmt.Fprintf(stdout, "Deleted Secret %s/%s on %s: every token bound to it stops working within about 10 seconds.\n", ns, secretName(name), src.Server)
 	fmt.Fprint(stdout, forgot.String())

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kubemint/kubemint/exchange"
 	"github.com/kubemint/kubemint/redact"
 )
 
@@ -47,7 +48,28 @@ naming what failed, then each way to fix it on a line of its own,
 		newConvertCmd(stdout, stderr),
 		newVersionCmd(version, stdout),
 	)
+	completeSourceContexts(root)
 	return root
+}
+
+// completeSourceContexts completes --source-context with the context names
+// of the kubeconfig the command would read (--source-kubeconfig, else the
+// default), on every command that has the flag: without it a shell offers
+// file names.
+func completeSourceContexts(root *cobra.Command) {
+	for _, cmd := range root.Commands() {
+		if cmd.Flags().Lookup("source-context") == nil {
+			continue
+		}
+		_ = cmd.RegisterFlagCompletionFunc("source-context", func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+			kubeconfig, _ := cmd.Flags().GetString("source-kubeconfig")
+			names, err := exchange.ContextNames(kubeconfig)
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveError | cobra.ShellCompDirectiveNoFileComp
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		})
+	}
 }
 
 func newVersionCmd(version string, stdout io.Writer) *cobra.Command {

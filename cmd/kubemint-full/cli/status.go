@@ -24,6 +24,7 @@ type statusEntry struct {
 	Server         string    `json:"server"`
 	Audiences      []string  `json:"audiences,omitempty"`
 	BoundObject    string    `json:"boundObject,omitempty"`
+	SourceContext  string    `json:"sourceContext,omitempty"`
 	Cache          string    `json:"cache"`
 	Issued         time.Time `json:"issued"`
 	Expires        time.Time `json:"expires"`
@@ -31,35 +32,57 @@ type statusEntry struct {
 	Key            string    `json:"key"`
 }
 
+// statusFilter selects entries: by service account, by source context;
+// empty fields select all.
+type statusFilter struct {
+	account, sourceContext string
+}
+
+func (f statusFilter) keep(e statusEntry) bool {
+	return (f.account == "" || e.ServiceAccount == f.account) && (f.sourceContext == "" || e.SourceContext == f.sourceContext)
+}
+
 func newStatusCmd(stdout, stderr io.Writer) *cobra.Command {
 	var output string
+	var filter statusFilter
 	var verbosity int
 	cmd := &cobra.Command{
-		Use:   "status [-o json|yaml]",
+		Use:   "status [--service-account NAMESPACE/NAME] [--source-context CTX] [-o json|yaml]",
 		Short: "List cached credentials: account, server, where stored, when they expire and are re-minted",
 		Long: `List every credential kubemint has cached: service account, API server,
-audiences, where it is stored, when it expires and when it will be re-minted.
-Never the token itself.
+audiences, the source context that mints it (when the exec entry names one),
+where it is stored, when it expires and when it will be re-minted. Never the
+token itself. --service-account and --source-context list only the matching
+entries.
 
 Exit status: 0; 1 with one line on stderr if the cache cannot be read.`,
 		Example: `  kubemint status
+  kubemint status --service-account=ci/deployer --source-context=admin
   kubemint status -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "" && output != "json" && output != "yaml" {
 				return fmt.Errorf("unable to match a printer suitable for the output format %q, allowed formats are: json,yaml", output)
 			}
-			return runStatus(stdout, credential.NewLogf(stderr, verbosity), cache.DefaultDir(), output, time.Now())
+			if filter.account != "" {
+				o := credential.Options{ServiceAccount: filter.account}
+				if _, _, err := o.Account(); err != nil {
+					return err
+				}
+			}
+			return runStatus(stdout, credential.NewLogf(stderr, verbosity), cache.DefaultDir(), output, filter, time.Now())
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "", "Output format: json or yaml. Default: a table.")
+	cmd.Flags().StringVar(&filter.account, "service-account", "", "List only this service account's credentials, as NAMESPACE/NAME.")
+	cmd.Flags().StringVar(&filter.sourceContext, "source-context", "", "List only the credentials minted with this source context.")
 	credential.AddVerbosityFlag(cmd.Flags(), &verbosity)
 	return cmd
 }
 
 // logf receives the cache's messages (-v), its warnings about the cache
 // directory at every level.
-func runStatus(stdout io.Writer, logf func(int, string, ...any), dir, output string, now time.Time) error {
+func runStatus(stdout io.Writer, logf func(int, string, ...any), dir, output string, filter statusFilter, now time.Time) error {
 	infos, err := (&cache.Store{Dir: dir, Logf: logf}).List()
 	if err != nil {
 		return fmt.Errorf("reading the cache index in %s: %w", dir, err)
@@ -70,6 +93,7 @@ func runStatus(stdout io.Writer, logf func(int, string, ...any), dir, output str
 			ServiceAccount: in.Labels[resolve.LabelAccount],
 			Server:         in.Labels[resolve.LabelServer],
 			BoundObject:    in.Labels[resolve.LabelBound],
+			SourceContext:  in.Labels[resolve.LabelSourceContext],
 			Cache:          string(in.Backend),
 			Issued:         in.Issued.UTC(),
 			Expires:        in.Expiry.UTC(),
@@ -79,7 +103,9 @@ func runStatus(stdout io.Writer, logf func(int, string, ...any), dir, output str
 		if a := in.Labels[resolve.LabelAudience]; a != "" {
 			e.Audiences = strings.Split(a, ",")
 		}
-		entries = append(entries, e)
+		if filter.keep(e) {
+			entries = append(entries, e)
+		}
 	}
 	slices.SortFunc(entries, func(a, b statusEntry) int {
 		return strings.Compare(a.ServiceAccount+" "+a.Server+" "+a.Key, b.ServiceAccount+" "+b.Server+" "+b.Key)
@@ -101,17 +127,25 @@ func runStatus(stdout io.Writer, logf func(int, string, ...any), dir, output str
 		return err
 	}
 	if len(entries) == 0 {
-		_, err := fmt.Fprintf(stdout, "No cached credentials in %s.\n", dir)
+		what := "cached credentials"
+		if filter != (statusFilter{}) {
+			what = "matching cached credentials"
+		}
+		_, err := fmt.Fprintf(stdout, "No %s in %s.\n", what, dir)
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 8, 3, ' ', 0)
-	fmt.Fprintln(tw, "SERVICE ACCOUNT\tSERVER\tAUDIENCES\tCACHE\tEXPIRES\tRE-MINT")
+	fmt.Fprintln(tw, "SERVICE ACCOUNT\tSERVER\tSOURCE CONTEXT\tAUDIENCES\tCACHE\tEXPIRES\tRE-MINT")
 	for _, e := range entries {
 		aud := "<api server>"
 		if len(e.Audiences) > 0 {
 			aud = strings.Join(e.Audiences, ",")
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.ServiceAccount, e.Server, aud, e.Cache, relative(e.Expires, now), relative(e.RefreshAt, now))
+		src := e.SourceContext
+		if src == "" {
+			src = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ServiceAccount, e.Server, src, aud, e.Cache, relative(e.Expires, now), relative(e.RefreshAt, now))
 	}
 	return tw.Flush()
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kubemint/kubemint/credential"
-	"github.com/kubemint/kubemint/exchange"
 	"github.com/kubemint/kubemint/resolve"
 )
 
@@ -65,13 +64,7 @@ func registerCompletions(cmd *cobra.Command, o *credential.Options) {
 	}
 	_ = cmd.RegisterFlagCompletionFunc("cache", fixed("auto", "keyring", "file", "none"))
 	_ = cmd.RegisterFlagCompletionFunc("bound-object-kind", fixed("Pod", "Secret"))
-	_ = cmd.RegisterFlagCompletionFunc("source-context", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-		names, err := exchange.ContextNames(o.SourceKubeconfig)
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveError
-		}
-		return names, cobra.ShellCompDirectiveNoFileComp
-	})
+	// --source-context: see completeSourceContexts, for every command.
 }
 
 // run reads the exec info, resolves the credential and prints it: the

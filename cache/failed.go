@@ -1,0 +1,71 @@
+package cache
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Failure is a failed mint remembered for a few seconds: kubectl runs a
+// failing plugin several times for one command, and each run would wait
+// for the same server again. It holds no secret: the error line, already
+// redacted, when the mint failed, and for which client (the parent
+// process, as in Served).
+type Failure struct {
+	PID     int
+	At      time.Time
+	Message string
+}
+
+// maxFailureSize bounds what RecallFailure reads: a timestamp and one line.
+const maxFailureSize = 8 << 10
+
+func (s *Store) failedPath(key string) string { return filepath.Join(s.Dir, key+".failed") }
+
+// RememberFailure records a failed mint of the entry under key, written as
+// entries are (a private temporary file renamed into place).
+func (s *Store) RememberFailure(key string, f Failure) error {
+	if err := s.ensureDir(); err != nil {
+		return err
+	}
+	msg := strings.ReplaceAll(f.Message, "\n", " ")
+	if len(msg) > maxFailureSize-64 {
+		msg = msg[:maxFailureSize-64]
+	}
+	return writeFileAtomic(s.failedPath(key), []byte(strconv.Itoa(f.PID)+" "+strconv.FormatInt(f.At.UnixNano(), 10)+"\n"+msg+"\n"))
+}
+
+// RecallFailure reads the failure remembered for key. ok is false when
+// there is none, or it cannot be trusted (a link, another user's file, a
+// loose mode) or read: the caller then mints as if there were none.
+func (s *Store) RecallFailure(key string) (f Failure, ok bool) {
+	if s.checkDir(false) != nil {
+		return Failure{}, false
+	}
+	b, err := readPrivate(s.failedPath(key), maxFailureSize)
+	if err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			s.logf(1, "not using the remembered failure of the last mint: %v", err)
+		}
+		return Failure{}, false
+	}
+	head, msg, found := strings.Cut(strings.TrimSuffix(string(b), "\n"), "\n")
+	var pid int
+	var ns int64
+	if _, err := fmt.Sscanf(head, "%d %d", &pid, &ns); err != nil || !found || msg == "" {
+		return Failure{}, false
+	}
+	return Failure{PID: pid, At: time.Unix(0, ns), Message: msg}, true
+}
+
+// ForgetFailure deletes the failure remembered for key: a mint succeeded.
+func (s *Store) ForgetFailure(key string) error {
+	if err := os.Remove(s.failedPath(key)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("removing the remembered failure: %w", err)
+	}
+	return nil
+}
