@@ -319,13 +319,19 @@ func oneErrorLine(t *testing.T, r result, want ...string) {
 	if r.code == 0 || r.stdout != "" {
 		t.Fatalf("exit %d, stdout %q; want a failure with nothing on stdout", r.code, r.stdout)
 	}
+	// One error line, then the fixes as hint lines (package hint).
 	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
-	if len(lines) != 1 || !strings.HasPrefix(lines[0], "kubemint: error: ") {
+	if !strings.HasPrefix(lines[0], "kubemint: error: ") {
 		t.Fatalf("stderr is not one error line:\n%s", r.stderr)
 	}
+	for _, l := range lines[1:] {
+		if !strings.HasPrefix(l, "kubemint: hint: ") {
+			t.Fatalf("stderr is not one error line and hints:\n%s", r.stderr)
+		}
+	}
 	for _, s := range want {
-		if !strings.Contains(lines[0], s) {
-			t.Errorf("the error line lacks %q:\n%s", s, lines[0])
+		if !strings.Contains(r.stderr, s) {
+			t.Errorf("the error lacks %q:\n%s", s, r.stderr)
 		}
 	}
 }
@@ -407,7 +413,7 @@ func TestCIGitHubActionsFailures(t *testing.T) {
 		job := ci.githubJob(t, "repo:octo-org/app:ref:refs/heads/feature")
 		r := u.run(t, append([]string{info}, job...), kubemint, args...)
 		oneErrorLine(t, r, "may not mint tokens for ci/deployer",
-			"kubectl create rolebinding kubemint-minter -n ci --role=kubemint-minter --user=github:repo:octo-org/app:ref:refs/heads/feature")
+			"--role=kubemint-minter-deployer --user=github:repo:octo-org/app:ref:refs/heads/feature", "--minter=user:github:repo:octo-org/app:ref:refs/heads/feature")
 	})
 	t.Run("endpoint hangs", func(t *testing.T) {
 		u := newUserEnv(t)
