@@ -15,7 +15,6 @@ import (
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
 	"github.com/kubemint/kubemint/hint"
-	"github.com/kubemint/kubemint/resolve"
 )
 
 type setupCmd struct {
@@ -303,7 +302,7 @@ func (s *setupCmd) run(ctx context.Context) error {
 
 	// Prove it: mint through the same path kubectl will take, then ask
 	// the API server who the token is and what it may do.
-	token, err := s.mint(ctx, src)
+	token, err := mintAsExec(ctx, src, plan.ctx.Exec.Args, s.verbosity, s.stderr)
 	if err != nil {
 		return fmt.Errorf("the context was written, but minting a token failed: %w", err)
 	}
@@ -361,31 +360,6 @@ func (s *setupCmd) tokenArgs(sourceContext, sourceFile string) []string {
 		args = append(args, "--self-renew")
 	}
 	return args
-}
-
-// mint runs the token flow for the new context once, through the cache,
-// as kubectl will, and returns the token.
-func (s *setupCmd) mint(ctx context.Context, src *exchange.Source) (string, error) {
-	o := credential.Options{
-		ServiceAccount:   s.account,
-		SourceContext:    src.Context,
-		SourceKubeconfig: s.sourceKubeconfig,
-		Duration:         s.duration,
-		Cache:            string(cache.Auto),
-		Verbosity:        s.verbosity,
-		SelfRenew:        s.selfRenew,
-	}
-	if s.revocable {
-		o.BoundObjectKind, o.BoundObjectName = "Secret", secretName(s.name)
-	}
-	// The cluster as client-go will describe it in KUBERNETES_EXEC_INFO,
-	// so that kubectl's first call is a cache hit.
-	cluster := &credential.Cluster{Server: src.Server, CertificateAuthorityData: src.CAData}
-	c, err := resolve.Resolve(ctx, resolve.Request{Options: o, Cluster: cluster}, resolve.DefaultDeps(s.stderr))
-	if err != nil {
-		return "", err
-	}
-	return c.Token, nil
 }
 
 func (s *setupCmd) binding() (exchange.Binding, bool) {
