@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -206,11 +207,16 @@ func (c *Client) Exists(ctx context.Context, resource, ns, name string) (bool, e
 		return false, fmt.Errorf("exchange.Exists: unknown resource %q", resource)
 	}
 	err := rc.Get().NamespaceIfScoped(ns, ns != "").Resource(resource).Name(name).Do(ctx).Into(obj)
-	if apierrors.IsNotFound(err) {
+	switch {
+	case apierrors.IsNotFound(err):
 		return false, nil
-	}
-	if err != nil {
+	case apierrors.IsForbidden(err):
+		return false, ErrMayNotRead
+	case err != nil:
 		return false, c.describe(err, "reading", resource, ns, name)
 	}
 	return true, nil
 }
+
+// ErrMayNotRead is Exists' answer when the client may not read the object.
+var ErrMayNotRead = errors.New("may not read it")

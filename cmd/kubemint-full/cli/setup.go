@@ -201,8 +201,14 @@ func (s *setupCmd) preflight(ctx context.Context, admin *exchange.Client, src *e
 	exists := make([]bool, len(steps))
 	var missing []string
 	for i, st := range steps {
+		where := ""
+		if st.ns != "" {
+			where = " in namespace " + st.ns
+		}
 		ok, err := admin.Exists(ctx, st.resource, st.ns, st.name)
-		if err != nil {
+		if errors.Is(err, exchange.ErrMayNotRead) {
+			missing = append(missing, "get "+st.resource+where)
+		} else if err != nil {
 			return nil, err
 		}
 		exists[i] = ok
@@ -214,10 +220,6 @@ func (s *setupCmd) preflight(ctx context.Context, admin *exchange.Client, src *e
 			return nil, err
 		}
 		if !allowed {
-			where := ""
-			if st.ns != "" {
-				where = " in namespace " + st.ns
-			}
 			missing = append(missing, "create "+st.resource+where)
 		}
 	}
