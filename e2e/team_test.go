@@ -162,6 +162,12 @@ subjects:
 		!strings.Contains(r.stderr, "kubemint: hint: ") {
 		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
 	}
+	if !strings.Contains(r.stderr, "nothing was created") {
+		t.Errorf("setup did not stop before creating: %s", r.stderr)
+	}
+	if _, stderr, err := admin("", "get", "serviceaccount", "app", "-n", "team-w"); err == nil || !strings.Contains(stderr, "NotFound") {
+		t.Errorf("setup created the service account before finding the binding (%v %s)", err, stderr)
+	}
 	subjects, _, _ := admin("", "get", "rolebinding", "kubemint-minter-app-user-carol", "-n", "team-w", "-o", "jsonpath={.subjects[*].name}")
 	if subjects != "dave" {
 		t.Errorf("the binding's subjects became %q; want dave alone", subjects)

@@ -139,11 +139,37 @@ func (c *Client) EnsureMinterRole(ctx context.Context, ns, account string) (bool
 	if err != nil {
 		return false, err
 	}
-	if !reflect.DeepEqual(existing.Rules, obj.Rules) {
-		return false, hint.Wrap(fmt.Errorf("role %s/%s exists with other rules than create on serviceaccounts/token named %s", ns, name, account),
+	return created, verifyMinterRole(existing, ns, account)
+}
+
+func verifyMinterRole(existing *rbacv1.Role, ns, account string) error {
+	name := MinterRole(account)
+	if !reflect.DeepEqual(existing.Rules, minterRule(account)) {
+		return hint.Wrap(fmt.Errorf("role %s/%s exists with other rules than create on serviceaccounts/token named %s", ns, name, account),
 			fmt.Sprintf("look at it (kubectl get role %s -n %s -o yaml); delete it if kubemint may recreate it", name, ns))
 	}
-	return created, nil
+	return nil
+}
+
+// CheckMinter reports, creating nothing, whether EnsureMinterRole and
+// EnsureMinterBinding would refuse what exists (setup's checks before it
+// creates anything). What it may not read, or what is not there, passes.
+func (c *Client) CheckMinter(ctx context.Context, ns, account string, minters []Minter) error {
+	role := &rbacv1.Role{}
+	if err := c.rbac.Get().Namespace(ns).Resource("roles").Name(MinterRole(account)).Do(ctx).Into(role); err == nil {
+		if err := verifyMinterRole(role, ns, account); err != nil {
+			return err
+		}
+	}
+	for _, m := range minters {
+		b := &rbacv1.RoleBinding{}
+		if err := c.rbac.Get().Namespace(ns).Resource("rolebindings").Name(MinterBinding(account, m)).Do(ctx).Into(b); err == nil {
+			if err := verifyMinterBinding(b, ns, account, m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // EnsureMinterBinding binds m to MinterRole(account) in ns unless that
@@ -159,12 +185,18 @@ func (c *Client) EnsureMinterBinding(ctx context.Context, ns, account string, m 
 	if err != nil {
 		return name, false, err
 	}
-	if existing.RoleRef != ref || !sameSubjects(existing.Subjects, subjects) {
-		return name, false, hint.Wrap(fmt.Errorf("rolebinding %s/%s exists and binds %s %q to %s, not only %s: kubemint does not change a binding it would widen",
+	return name, created, verifyMinterBinding(existing, ns, account, m)
+}
+
+func verifyMinterBinding(existing *rbacv1.RoleBinding, ns, account string, m Minter) error {
+	name := MinterBinding(account, m)
+	ref := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: MinterRole(account)}
+	if existing.RoleRef != ref || !sameSubjects(existing.Subjects, []rbacv1.Subject{m.subject()}) {
+		return hint.Wrap(fmt.Errorf("rolebinding %s/%s exists and binds %s %q to %s, not only %s: kubemint does not change a binding it would widen",
 			ns, name, existing.RoleRef.Kind, existing.RoleRef.Name, describeSubjects(existing.Subjects), m),
 			fmt.Sprintf("look at it (kubectl get rolebinding %s -n %s -o yaml); delete it if kubemint may recreate it for %s alone", name, ns, m))
 	}
-	return name, created, nil
+	return nil
 }
 
 // sameSubjects compares subjects, treating an empty APIGroup of a user or

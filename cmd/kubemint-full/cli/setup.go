@@ -198,6 +198,11 @@ func (s *setupCmd) preflight(ctx context.Context, admin *exchange.Client, src *e
 			return nil, err
 		}
 	}
+	if len(s.minters) > 0 {
+		if err := admin.CheckMinter(ctx, s.ns, s.name, s.minters); err != nil {
+			return nil, fmt.Errorf("%w; nothing was created", err)
+		}
+	}
 	exists := make([]bool, len(steps))
 	var missing []string
 	for i, st := range steps {
