@@ -44,7 +44,7 @@ type setupCmd struct {
 func newSetupCmd(stdout, stderr io.Writer) *cobra.Command {
 	s := &setupCmd{stdout: stdout, stderr: stderr, duration: time.Hour}
 	cmd := &cobra.Command{
-		Use:   "setup --service-account NAMESPACE/NAME --source-context CTX [--role NAME | --cluster-role NAME [--cluster-wide]] [--revocable]",
+		Use:   "setup --service-account NAMESPACE/NAME --source-context CTX [--role NAME | --cluster-role NAME [--cluster-wide]] [--revocable] [--minter KIND:NAME]...",
 		Short: "Create a service account, bind its permissions and write a kubeconfig context that uses kubemint",
 		Long: `Do in one command what the vendor guides do by hand: create the namespace and
 service account if missing, bind the permissions asked for (nothing unless
@@ -52,13 +52,35 @@ asked), write a kubeconfig user and context whose exec entry runs
 "kubemint token", then prove it works: mint a token, ask the API server who
 it is and what it may do.
 
+Before it creates anything, setup checks what it can: the role to bind
+exists, the source may create each missing object (SelfSubjectAccessReviews),
+existing minter bindings bind no one else, and the kubeconfig can be written.
+When a check fails it stops with nothing created. --dry-run prints what it
+would create and the kubeconfig change, and creates nothing.
+
+--minter lets a person, a group or a runner's service account mint this
+account's tokens and nothing else: a Role allowing create on
+serviceaccounts/token for this account alone, and one RoleBinding per minter.
+setup prints the "kubemint use" line each minter runs next.
+
+The kubeconfig setup edits is backed up beside itself first
+(FILE.kubemint-backup-TIME); --kubeconfig-out replaces a file that holds
+anything else only with --force.
+
 Setup is idempotent: run it again and it changes nothing, and says so.
 
 Exit status: 0 when the context works; 1 with one line on stderr otherwise.`,
 		Example: `  # Namespace-level: bind an existing Role in ci
   kubemint setup --service-account=ci/deployer --source-context=admin --role=deployer
 
-  # Cluster-level, revocable, into a standalone kubeconfig for a CI runner
+  # Let two teammates mint the account's tokens; each then runs kubemint use
+  kubemint setup --service-account=team-a/app --source-context=admin \
+    --cluster-role=edit --minter=user:alice --minter=group:team-a-devs
+
+  # See what it would do, doing nothing
+  kubemint setup --service-account=team-a/app --source-context=admin --cluster-role=edit --dry-run
+
+  # Cluster-level, revocable, into a standalone kubeconfig
   kubemint setup --service-account=ops/oncall --source-context=admin \
     --cluster-role=view --cluster-wide --revocable --kubeconfig-out=oncall.kubeconfig`,
 		Args: cobra.NoArgs,
