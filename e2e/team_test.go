@@ -236,6 +236,13 @@ func TestTeamRunnerKubeconfig(t *testing.T) {
 			if r := runner.run(t, env, w.kubectl, "get", "pods"); r.code != 0 {
 				t.Errorf("get pods on the runner: %s", r.stderr)
 			}
+			// A runner without kubemint: kubectl shows the installHint,
+			// not only fork/exec's "no such file or directory".
+			bare := newUserEnv(t)
+			bare.vars = append(environWithout("HOME", "PATH", "DBUS_SESSION_BUS_ADDRESS"), "HOME="+bare.home, "PATH=/usr/bin:/bin", "KUBECONFIG="+out)
+			if r := bare.run(t, env, w.kubectl, "get", "pods"); r.code == 0 || !strings.Contains(r.stderr, "kubectl krew install mint") {
+				t.Errorf("kubectl on a runner without kubemint: exit %d: %s", r.code, r.stderr)
+			}
 		})
 	}
 

@@ -23,7 +23,8 @@ in ~/.local/bin), then make sure exec.command in this kubeconfig points at it.`
 // machine (kubemint kubeconfig), whose exec command is the bare name
 // kubemint, found on that machine's PATH.
 const RunnerInstallHint = `kubemint mints short-lived service-account tokens for this context, and
-this machine has no kubemint on its PATH. Install it (docs/install.md):
+this machine has no kubemint on its PATH. Install it, one of (see
+https://github.com/kubemint/kubemint/blob/main/docs/install.md):
   kubectl krew install mint
   or a release package (deb, rpm, apk, Homebrew, Scoop)
   or go install github.com/kubemint/kubemint/cmd/...@latest
