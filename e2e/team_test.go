@@ -81,6 +81,16 @@ func TestTeamMinterUse(t *testing.T) {
 	line := useLineFor(t, r.stdout, "user:alice")
 
 	alice := personEnv(t, "alice")
+	// Her $KUBECONFIG lists a file of someone else's first: the new
+	// context goes into the file her source context came from.
+	shared := filepath.Join(alice.home, "shared.kubeconfig")
+	writeKubeconfig(t, shared, w.cp.Server, w.cp.CAFile)
+	sharedBefore, _ := os.ReadFile(shared)
+	sharedNoCurrent := strings.Replace(string(sharedBefore), "current-context: deployer\n", "", 1)
+	if err := os.WriteFile(shared, []byte(sharedNoCurrent), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	alice.vars = append(alice.vars, "KUBECONFIG="+shared+string(os.PathListSeparator)+filepath.Join(alice.home, ".kube", "config"))
 	if r := alice.kubectl(t, "get", "namespaces"); r.code == 0 {
 		t.Fatalf("alice may list namespaces: she should have no right but minting")
 	}
@@ -93,6 +103,9 @@ func TestTeamMinterUse(t *testing.T) {
 		if !strings.Contains(u.stdout, want) {
 			t.Errorf("kubemint use output lacks %q:\n%s", want, u.stdout)
 		}
+	}
+	if b, _ := os.ReadFile(shared); string(b) != sharedNoCurrent {
+		t.Errorf("kubemint use wrote into %s, the first file of KUBECONFIG, not the one its source came from", shared)
 	}
 	backups, _ := filepath.Glob(kc + ".kubemint-backup-*")
 	if len(backups) != 1 {

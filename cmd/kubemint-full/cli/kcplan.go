@@ -94,7 +94,13 @@ func planKubeconfig(src *exchange.Source, sourceKubeconfig, contextName, ns, nam
 		return nil, err
 	}
 	c.Exec = kubeconfig.Exec(command, args(src.Context, sourceFile))
-	p := &kcPlan{ctx: c, raw: raw, file: po.GetDefaultFilename(), out: out, clusterName: clusterName}
+	// A new context goes into the file the source context came from, not
+	// the first file of $KUBECONFIG, which may be another person's.
+	file, err := kubeconfig.SourceFileFor(po, src.Context, true)
+	if err != nil {
+		file = po.GetDefaultFilename()
+	}
+	p := &kcPlan{ctx: c, raw: raw, file: file, out: out, clusterName: clusterName}
 	if out != "" {
 		p.file = out
 		p.cluster = clientcmdapi.NewCluster()
