@@ -122,6 +122,15 @@ func TestTeamMinterUse(t *testing.T) {
 		t.Errorf("kubectl minted %v tokens after kubemint use; its mint should have primed the cache", n)
 	}
 
+	// Run again at -v=10: nothing changes, and no token is printed.
+	v := alice.sh(t, line+" -v=10")
+	if v.code != 0 || !strings.Contains(v.stdout, "unchanged  context team-t-app@local") {
+		t.Errorf("%s -v=10 again: exit %d: %s%s", line, v.code, v.stdout, v.stderr)
+	}
+	if strings.Contains(v.stdout+v.stderr, "eyJ") {
+		t.Errorf("kubemint use -v=10 printed a JWT:\n%s%s", v.stdout, v.stderr)
+	}
+
 	again := adm.mustKubemint(t, args...)
 	if strings.Contains(again.stdout, "created ") || strings.Contains(again.stdout, "updated ") || !strings.Contains(again.stdout, "Nothing changed") {
 		t.Errorf("second setup:\n%s", again.stdout)
