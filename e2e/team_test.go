@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // personEnv is a user's shell whose ~/.kube/config holds only their own
@@ -204,7 +205,7 @@ func TestTeamRunnerKubeconfig(t *testing.T) {
 	podReaderClusterRole(t)
 	adm := newUserEnv(t)
 	akc := adm.adminKubeconfig(t)
-	adm.mustKubemint(t, "setup", "--service-account=team-r2/app", "--source-context=admin", "--cluster-role=e2e-pod-reader", "--minter=serviceaccount:team-r2/runner")
+	adm.mustKubemint(t, "setup", "--service-account=team-r2/app", "--source-context=admin", "--cluster-role=e2e-pod-reader", "--revocable", "--minter=serviceaccount:team-r2/runner")
 	mustAdmin(t, "", "create", "serviceaccount", "runner", "-n", "team-r2")
 	runnerToken, stderr, err := admin("", "create", "token", "runner", "-n", "team-r2", "--duration=1h")
 	if err != nil {
@@ -216,6 +217,9 @@ func TestTeamRunnerKubeconfig(t *testing.T) {
 		name   string
 		source string
 		env    func(runner *userEnv) []string
+		// revocable: the runner's tokens are bound to setup's Secret, and
+		// kubemint revoke kills them.
+		revocable bool
 	}{
 		{name: "token file", source: "--source-token-file=/run/runner/token", env: func(runner *userEnv) []string {
 			// The path names the runner's file; the test puts it in the
@@ -223,6 +227,7 @@ func TestTeamRunnerKubeconfig(t *testing.T) {
 			return nil
 		}},
 		{name: "token env", source: "--source-token-env=RUNNER_TOKEN", env: func(*userEnv) []string { return []string{"RUNNER_TOKEN=" + runnerToken} }},
+		{name: "revocable", source: "--source-token-env=RUNNER_TOKEN", env: func(*userEnv) []string { return []string{"RUNNER_TOKEN=" + runnerToken} }, revocable: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			runner := newUserEnv(t)
@@ -235,7 +240,11 @@ func TestTeamRunnerKubeconfig(t *testing.T) {
 				source = "--source-token-file=" + f
 			}
 			out := filepath.Join(t.TempDir(), "runner.kubeconfig")
-			r := adm.mustKubemint(t, "kubeconfig", "--service-account=team-r2/app", "--from-context=admin", source, "-o", out)
+			kargs := []string{"kubeconfig", "--service-account=team-r2/app", "--from-context=admin", source, "-o", out}
+			if tc.revocable {
+				kargs = append(kargs, "--revocable")
+			}
+			r := adm.mustKubemint(t, kargs...)
 			if !strings.Contains(r.stdout, "created    kubeconfig "+out) {
 				t.Errorf("kubemint kubeconfig output:\n%s", r.stdout)
 			}
@@ -257,6 +266,19 @@ func TestTeamRunnerKubeconfig(t *testing.T) {
 			}
 			if r := runner.run(t, env, w.kubectl, "get", "pods"); r.code != 0 {
 				t.Errorf("get pods on the runner: %s", r.stderr)
+			}
+			if tc.revocable {
+				adm.mustKubemint(t, "revoke", "--service-account=team-r2/app", "--source-context=admin")
+				// The API server sees the Secret gone within seconds.
+				for start := time.Now(); ; time.Sleep(500 * time.Millisecond) {
+					if r := runner.run(t, env, w.kubectl, "get", "pods"); r.code != 0 {
+						break
+					}
+					if time.Since(start) > 20*time.Second {
+						t.Fatalf("the runner's kubectl still works %v after kubemint revoke", time.Since(start))
+					}
+				}
+				return
 			}
 			// A runner without kubemint: kubectl shows the installHint,
 			// not only fork/exec's "no such file or directory".

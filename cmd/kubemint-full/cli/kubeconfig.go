@@ -32,6 +32,7 @@ type kubeconfigCmd struct {
 	contextName string
 	out         string
 	force       bool
+	revocable   bool
 
 	stdout io.Writer
 }
@@ -88,6 +89,7 @@ Writing over an existing file needs --force.`,
 	f.StringVar(&k.o.SourceTokenEnv, "source-token-env", "", "Mint with the token in this environment variable of the runner (GitLab's id_tokens).")
 	f.StringVar(&k.o.SourceAudience, "source-audience", "", "With --source-github-actions: the ID token's audience. Default: kubernetes.")
 	f.DurationVar(&k.o.Duration, "duration", k.o.Duration, "Lifetime of the tokens the runner mints; at least 10m.")
+	f.BoolVar(&k.revocable, "revocable", false, "Bind the runner's tokens to the Secret that kubemint setup --revocable made, so that kubemint revoke kills them too.")
 	return cmd
 }
 
@@ -135,6 +137,10 @@ func (k *kubeconfigCmd) tokenArgs() []string {
 	add(o.SourceTokenEnv != "", "--source-token-env="+o.SourceTokenEnv)
 	add(o.SourceAudience != "", "--source-audience="+o.SourceAudience)
 	add(o.Duration != time.Hour, "--duration="+o.Duration.String())
+	if k.revocable {
+		_, name, _ := o.Account()
+		args = append(args, "--bound-object-kind=Secret", "--bound-object-name="+secretName(name))
+	}
 	return args
 }
 

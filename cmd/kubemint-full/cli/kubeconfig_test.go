@@ -27,6 +27,7 @@ func TestKubeconfigForARunner(t *testing.T) {
 		"github actions":     {args: []string{"--source-github-actions", "--source-audience=k8s"}, wantArgs: []string{"token", "--service-account=ci/deployer", "--source-github-actions", "--source-audience=k8s"}},
 		"token env":          {args: []string{"--source-token-env=KUBE_ID_TOKEN", "--duration=30m"}, wantArgs: []string{"token", "--service-account=ci/deployer", "--source-token-env=KUBE_ID_TOKEN", "--duration=30m0s"}},
 		"runner's context":   {args: []string{"--source-context=runner", "--source-kubeconfig=/etc/runner/kubeconfig"}, wantArgs: []string{"token", "--service-account=ci/deployer", "--source-context=runner", "--source-kubeconfig=/etc/runner/kubeconfig"}},
+		"revocable":          {args: []string{"--source-in-cluster", "--revocable"}, wantArgs: []string{"token", "--service-account=ci/deployer", "--source-in-cluster", "--bound-object-kind=Secret", "--bound-object-name=deployer-kubemint"}},
 		"in cluster":         {args: []string{"--source-in-cluster"}, wantArgs: []string{"token", "--service-account=ci/deployer", "--source-in-cluster"}},
 		"no source":          {wantErr: "name the runner's source"},
 		"two sources":        {args: []string{"--source-in-cluster", "--source-token-env=X"}, wantErr: "choose one source"},
