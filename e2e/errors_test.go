@@ -69,7 +69,7 @@ func TestErrors(t *testing.T) {
 			name:  "source may not mint",
 			args:  []string{"--service-account=ci/deployer", "--source-context=nobody", "--source-kubeconfig=" + good},
 			want:  []string{`context "nobody" may not mint tokens for ci/deployer`, "create serviceaccounts/token"},
-			hints: []string{"--resource=serviceaccounts/token --resource-name=deployer", "--role=kubemint-minter --user=nobody"},
+			hints: []string{"--resource=serviceaccounts/token --resource-name=deployer", "--role=kubemint-minter-deployer --user=nobody", "kubemint setup --service-account=ci/deployer --source-context=ADMIN --minter=user:nobody"},
 		},
 		{
 			name:  "source context missing",

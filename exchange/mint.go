@@ -179,9 +179,11 @@ func (c *Client) explain(err error, req Request) error {
 		return hint.Wrap(fmt.Errorf("service account %s not found on %s", account, c.Server),
 			fmt.Sprintf("create it with: kubectl create serviceaccount %s -n %s (or run kubemint setup)", req.Name, req.Namespace))
 	case apierrors.IsForbidden(err):
-		role, binding := MintGrant(req.Namespace, req.Name, deniedUser(statusMessage(err)))
+		user := deniedUser(statusMessage(err))
+		role, binding := MintGrant(req.Namespace, req.Name, user)
 		return hint.Wrap(fmt.Errorf("%s may not mint tokens for %s on %s: it needs RBAC permission to create serviceaccounts/token for %q in namespace %q",
-			c.Label, account, c.Server, req.Name, req.Namespace), "grant it with: "+role, "then: "+binding)
+			c.Label, account, c.Server, req.Name, req.Namespace), "an admin grants it with: "+MintGrantSetup(req.Namespace, req.Name, user),
+			"or with kubectl: "+role, "then: "+binding)
 	case apierrors.IsUnauthorized(err) && c.refusedHint != "":
 		return hint.Wrap(fmt.Errorf("the API server %s rejected the credentials of %s (401 Unauthorized)", c.Server, c.Label), c.refusedHint)
 	case apierrors.IsUnauthorized(err):
@@ -223,17 +225,30 @@ func deniedUser(msg string) string {
 
 // MintGrant returns the two kubectl commands that let user (a user name or
 // system:serviceaccount:NS:NAME; empty for a placeholder) mint tokens for
-// service account ns/name and nothing else.
+// service account ns/name and nothing else. Both can be run for a second
+// minter: the Role is applied (the same for every minter), and each minter
+// gets a binding of its own (MinterBinding), as setup --minter makes them.
 func MintGrant(ns, name, user string) (role, binding string) {
-	subject := "--user=USER"
-	if sa, ok := strings.CutPrefix(user, "system:serviceaccount:"); ok {
-		subject = "--serviceaccount=" + sa
-	} else if user != "" {
-		subject = "--user=" + user
+	m, bname := MinterOf(user), ""
+	if user == "" {
+		m = Minter{Kind: "User", Name: "USER"}
+		bname = MinterRole(name) + "-USER"
+	} else {
+		bname = MinterBinding(name, m)
 	}
-	role = fmt.Sprintf("kubectl create role kubemint-minter -n %s --verb=create --resource=serviceaccounts/token --resource-name=%s", ns, name)
-	binding = fmt.Sprintf("kubectl create rolebinding kubemint-minter -n %s --role=kubemint-minter %s", ns, subject)
+	role = fmt.Sprintf("kubectl create role %s -n %s --verb=create --resource=serviceaccounts/token --resource-name=%s --dry-run=client -o yaml | kubectl apply -f -", MinterRole(name), ns, name)
+	binding = fmt.Sprintf("kubectl create rolebinding %s -n %s --role=%s %s", bname, ns, MinterRole(name), m.kubectlFlag())
 	return role, binding
+}
+
+// MintGrantSetup is the kubemint setup line an admin runs to let user (as
+// MintGrant) mint tokens for ns/name.
+func MintGrantSetup(ns, name, user string) string {
+	minter := "user:USER"
+	if user != "" {
+		minter = MinterOf(user).String()
+	}
+	return fmt.Sprintf("kubemint setup --service-account=%s/%s --source-context=ADMIN --minter=%s", ns, name, minter)
 }
 
 func apiDetails(err error) *metav1.StatusDetails {

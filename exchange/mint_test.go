@@ -43,11 +43,11 @@ func TestExplain(t *testing.T) {
 		},
 		"forbidden user": {
 			err:  apierrors.NewForbidden(sa, "deployer", errors.New(`User "alice" cannot create resource "serviceaccounts/token" in API group "" in the namespace "ci"`)),
-			want: []string{`context "admin" may not mint tokens for ci/deployer`}, hints: []string{"--resource-name=deployer", "--role=kubemint-minter --user=alice"},
+			want: []string{`context "admin" may not mint tokens for ci/deployer`}, hints: []string{"--resource-name=deployer", "kubectl create rolebinding kubemint-minter-deployer-user-alice -n ci --role=kubemint-minter-deployer --user=alice", "kubemint setup --service-account=ci/deployer --source-context=ADMIN --minter=user:alice"},
 		},
 		"forbidden service account": {
 			err:   apierrors.NewForbidden(sa, "deployer", errors.New(`User "system:serviceaccount:ops:bot" cannot create resource`)),
-			hints: []string{"--serviceaccount=ops:bot"},
+			hints: []string{"--serviceaccount=ops:bot", "--minter=serviceaccount:ops/bot"},
 		},
 		"forbidden, no user named": {
 			err:   apierrors.NewForbidden(sa, "deployer", errors.New("denied")),

@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -182,3 +183,40 @@ func (c *Client) EnsureSelfRenewRole(ctx context.Context, ns, account string) (b
 	}
 	return c.ensure(ctx, c.rbac, "roles", ns, name, obj, &rbacv1.Role{})
 }
+
+// Exists reports whether the object exists: resource is namespaces,
+// serviceaccounts, secrets, roles, rolebindings or clusterrolebindings (ns
+// empty for the cluster-scoped ones). setup --dry-run and setup's checks
+// ask it instead of creating.
+func (c *Client) Exists(ctx context.Context, resource, ns, name string) (bool, error) {
+	rc, obj := c.core, runtime.Object(nil)
+	switch resource {
+	case "namespaces":
+		obj = &corev1.Namespace{}
+	case "serviceaccounts":
+		obj = &corev1.ServiceAccount{}
+	case "secrets":
+		obj = &corev1.Secret{}
+	case "roles":
+		rc, obj = c.rbac, &rbacv1.Role{}
+	case "rolebindings":
+		rc, obj = c.rbac, &rbacv1.RoleBinding{}
+	case "clusterrolebindings":
+		rc, obj = c.rbac, &rbacv1.ClusterRoleBinding{}
+	default:
+		return false, fmt.Errorf("exchange.Exists: unknown resource %q", resource)
+	}
+	err := rc.Get().NamespaceIfScoped(ns, ns != "").Resource(resource).Name(name).Do(ctx).Into(obj)
+	switch {
+	case apierrors.IsNotFound(err):
+		return false, nil
+	case apierrors.IsForbidden(err):
+		return false, ErrMayNotRead
+	case err != nil:
+		return false, c.describe(err, "reading", resource, ns, name)
+	}
+	return true, nil
+}
+
+// ErrMayNotRead is Exists' answer when the client may not read the object.
+var ErrMayNotRead = errors.New("may not read it")

@@ -32,8 +32,17 @@ func (c *Client) Rules(ctx context.Context, ns string) ([]string, error) {
 	if err := c.authz.Post().Resource("selfsubjectrulesreviews").Body(in).Do(ctx).Into(out); err != nil {
 		return nil, fmt.Errorf("asking %s what %s may do: %w", c.Server, c.Label, err)
 	}
+	return SummarizeRules(out.Status.ResourceRules), nil
+}
+
+// SummarizeRules formats resource rules one line per set of verbs, such as
+// "get, list, watch: deployments.apps, pods". Each resource is named once
+// per API group (pods in the core group, deployments.apps), and a rule
+// limited to some objects says which: "create: serviceaccounts/token
+// (only deployer)".
+func SummarizeRules(rules []authorizationv1.ResourceRule) []string {
 	byVerbs := map[string][]string{}
-	for _, r := range out.Status.ResourceRules {
+	for _, r := range rules {
 		// Every identity may review itself; that says nothing about it.
 		if slices.Contains(r.APIGroups, "authentication.k8s.io") || slices.Contains(r.APIGroups, "authorization.k8s.io") {
 			continue
@@ -41,14 +50,30 @@ func (c *Client) Rules(ctx context.Context, ns string) ([]string, error) {
 		sorted := slices.Clone(r.Verbs)
 		slices.Sort(sorted)
 		verbs := strings.Join(sorted, ", ")
+		only := ""
+		if len(r.ResourceNames) > 0 {
+			names := slices.Clone(r.ResourceNames)
+			slices.Sort(names)
+			only = " (only " + strings.Join(names, ", ") + ")"
+		}
+		groups := r.APIGroups
+		if len(groups) == 0 {
+			groups = []string{""}
+		}
 		for _, res := range r.Resources {
-			for _, g := range r.APIGroups {
-				if g != "" && g != "*" {
-					res += "." + g
+			for _, g := range groups {
+				name := res
+				switch g {
+				case "":
+				case "*":
+					name += " (all API groups)"
+				default:
+					name += "." + g
 				}
-			}
-			if !slices.Contains(byVerbs[verbs], res) {
-				byVerbs[verbs] = append(byVerbs[verbs], res)
+				name += only
+				if !slices.Contains(byVerbs[verbs], name) {
+					byVerbs[verbs] = append(byVerbs[verbs], name)
+				}
 			}
 		}
 	}
@@ -58,7 +83,7 @@ func (c *Client) Rules(ctx context.Context, ns string) ([]string, error) {
 		lines = append(lines, verbs+": "+strings.Join(res, ", "))
 	}
 	slices.Sort(lines)
-	return lines, nil
+	return lines
 }
 
 // CanMint asks whether the client may create tokens for ns/name
@@ -95,4 +120,19 @@ func (c *Client) Ping(ctx context.Context) (rtt time.Duration, serverTime time.T
 	}
 	serverTime, _ = http.ParseTime(resp.Header.Get("Date"))
 	return rtt, serverTime, nil
+}
+
+// CanI asks whether the client may do verb on resource (in API group
+// group; ns empty for a cluster-scoped one) with a SelfSubjectAccessReview,
+// what kubectl auth can-i does. setup asks it for each object it would
+// create, before it creates any.
+func (c *Client) CanI(ctx context.Context, verb, group, resource, ns, name string) (bool, error) {
+	in := &authorizationv1.SelfSubjectAccessReview{Spec: authorizationv1.SelfSubjectAccessReviewSpec{
+		ResourceAttributes: &authorizationv1.ResourceAttributes{Namespace: ns, Verb: verb, Group: group, Resource: resource, Name: name},
+	}}
+	out := &authorizationv1.SelfSubjectAccessReview{}
+	if err := c.authz.Post().Resource("selfsubjectaccessreviews").Body(in).Do(ctx).Into(out); err != nil {
+		return false, fmt.Errorf("asking %s whether %s may %s %s: %w", c.Server, c.Label, verb, resource, err)
+	}
+	return out.Status.Allowed, nil
 }

@@ -143,20 +143,30 @@ func Convert(cfg *clientcmdapi.Config, sourceContext string, exec func(Account) 
 // the user has the original or the converted file, and the backup. It
 // returns the backup's path.
 func WriteWithBackup(cfg *clientcmdapi.Config, path string, now time.Time) (string, error) {
-	orig, err := os.ReadFile(path)
+	fi, err := os.Stat(path)
 	if err != nil {
 		return "", err
 	}
-	fi, err := os.Stat(path)
+	backup, err := Backup(path, now)
+	if err != nil {
+		return "", err
+	}
+	if err := write(cfg, path, fi.Mode().Perm()&0o600); err != nil {
+		return "", err
+	}
+	return backup, nil
+}
+
+// Backup copies the file at path, durably and private (0600), to a file
+// beside it named for the time now, and returns that name.
+func Backup(path string, now time.Time) (string, error) {
+	orig, err := os.ReadFile(path)
 	if err != nil {
 		return "", err
 	}
 	backup := path + ".kubemint-backup-" + now.UTC().Format("20060102T150405Z")
 	if err := atomicfile.WriteDurable(backup, orig, 0o600); err != nil {
-		return "", fmt.Errorf("writing the backup: %w", err)
-	}
-	if err := write(cfg, path, fi.Mode().Perm()&0o600); err != nil {
-		return "", err
+		return "", fmt.Errorf("writing the backup of %s: %w", path, err)
 	}
 	return backup, nil
 }

@@ -19,6 +19,17 @@ const InstallHint = `kubemint mints short-lived service-account tokens for this 
 Install it (./install.sh in the kubemint source puts kubemint and kubemint-full
 in ~/.local/bin), then make sure exec.command in this kubeconfig points at it.`
 
+// RunnerInstallHint is InstallHint for a kubeconfig made for another
+// machine (kubemint kubeconfig), whose exec command is the bare name
+// kubemint, found on that machine's PATH.
+const RunnerInstallHint = `kubemint mints short-lived service-account tokens for this context, and
+this machine has no kubemint on its PATH. Install it, one of (see
+https://github.com/kubemint/kubemint/blob/main/docs/install.md):
+  kubectl krew install mint
+  or a release package (deb, rpm, apk, Homebrew, Scoop)
+  or go install github.com/kubemint/kubemint/cmd/...@latest
+then run the command again.`
+
 // Exec is the exec entry that runs command (kubemint's absolute path) with
 // args, as setup and convert write it: cluster info provided so that a
 // cache hit needs no kubeconfig, never interactive, and a hint for a user

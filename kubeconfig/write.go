@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -46,14 +47,22 @@ func (e *ForeignUserError) Error() string {
 // came from. It reports whether anything was written: nothing is when
 // merged already holds c as it is.
 func AddContext(merged *clientcmdapi.Config, file string, c Context) (bool, error) {
+	changed, _, err := AddContextWithBackup(merged, file, c, time.Time{})
+	return changed, err
+}
+
+// AddContextWithBackup is AddContext that first copies each existing file
+// it changes to a backup beside it (as WriteWithBackup names them, with
+// the time now), unless now is zero. It returns the backups' paths.
+func AddContextWithBackup(merged *clientcmdapi.Config, file string, c Context, now time.Time) (bool, []string, error) {
 	user, kc := c.objects()
 	oldUser, oldCtx := merged.AuthInfos[c.Name], merged.Contexts[c.Name]
 	if oldUser != nil && oldCtx != nil && sameExec(oldUser, user) &&
 		oldCtx.Cluster == kc.Cluster && oldCtx.AuthInfo == kc.AuthInfo && oldCtx.Namespace == kc.Namespace {
-		return false, nil
+		return false, nil, nil
 	}
 	if oldUser != nil && oldUser.Exec == nil {
-		return false, &ForeignUserError{User: c.Name}
+		return false, nil, &ForeignUserError{User: c.Name}
 	}
 	userFile, ctxFile := file, file
 	if oldUser != nil && oldUser.LocationOfOrigin != "" {
@@ -62,13 +71,66 @@ func AddContext(merged *clientcmdapi.Config, file string, c Context) (bool, erro
 	if oldCtx != nil && oldCtx.LocationOfOrigin != "" {
 		ctxFile = oldCtx.LocationOfOrigin
 	}
+	var backups []string
+	if !now.IsZero() {
+		for _, f := range []string{userFile, ctxFile} {
+			if _, err := os.Stat(f); err != nil || (len(backups) > 0 && f == userFile) {
+				continue // nothing to keep, or kept already
+			}
+			b, err := Backup(f, now)
+			if err != nil {
+				return false, nil, err
+			}
+			backups = append(backups, b)
+		}
+	}
 	if err := edit(userFile, func(cfg *clientcmdapi.Config) { cfg.AuthInfos[c.Name] = user }); err != nil {
-		return false, err
+		return false, backups, err
 	}
 	if err := edit(ctxFile, func(cfg *clientcmdapi.Config) { cfg.Contexts[c.Name] = kc }); err != nil {
-		return false, err
+		return false, backups, err
 	}
-	return true, nil
+	return true, backups, nil
+}
+
+// Conflict reports, before anything is created on the cluster, whether
+// AddContext would refuse c: a user of its name that kubemint did not write.
+func Conflict(merged *clientcmdapi.Config, c Context) error {
+	if u := merged.AuthInfos[c.Name]; u != nil && u.Exec == nil {
+		return &ForeignUserError{User: c.Name}
+	}
+	return nil
+}
+
+// CheckWritable reports whether path can be written as a kubeconfig: an
+// existing file must open for writing, and its directory must exist and
+// take a new file (the atomic replace writes one beside it). It changes
+// nothing.
+func CheckWritable(path string) error {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
+	if f, err := os.OpenFile(path, os.O_WRONLY, 0); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("the kubeconfig %s cannot be written: %w", path, err)
+	}
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".kubemint-check-*")
+	if err != nil {
+		return fmt.Errorf("the kubeconfig %s cannot be written: %w", path, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// ExistsError reports a file that a standalone kubeconfig would replace
+// with other content: that needs --force.
+type ExistsError struct{ Path string }
+
+func (e *ExistsError) Error() string {
+	return fmt.Sprintf("%s exists and holds something else", e.Path)
 }
 
 // edit applies change to the kubeconfig file at path alone (a new one if
@@ -90,30 +152,63 @@ func edit(path string, change func(*clientcmdapi.Config)) error {
 	return write(cfg, path, perm)
 }
 
-// WriteStandalone writes a kubeconfig that holds only cluster (named
-// clusterName), c's user and c as its current context, for a CI runner or
-// another machine. It reports whether anything was written: nothing is
-// when the file already holds exactly that.
-func WriteStandalone(path, clusterName string, cluster *clientcmdapi.Cluster, c Context) (bool, error) {
+// Standalone is a kubeconfig that holds only cluster (named clusterName),
+// c's user and c as its current context, for a CI runner or another
+// machine.
+func Standalone(clusterName string, cluster *clientcmdapi.Cluster, c Context) ([]byte, error) {
 	user, kc := c.objects()
 	out := clientcmdapi.NewConfig()
 	out.Clusters[clusterName] = cluster
 	out.AuthInfos[c.Name] = user
 	out.Contexts[c.Name] = kc
 	out.CurrentContext = c.Name
-	data, err := clientcmd.Write(*out)
+	return clientcmd.Write(*out)
+}
+
+// WriteStandalone writes Standalone's kubeconfig to path. It reports
+// whether anything was written: nothing is when the file already holds
+// exactly that. A file that holds anything else is replaced only with
+// force (else *ExistsError).
+func WriteStandalone(path, clusterName string, cluster *clientcmdapi.Cluster, c Context, force bool) (bool, error) {
+	data, err := Standalone(clusterName, cluster, c)
 	if err != nil {
 		return false, err
 	}
-	if old, err := clientcmd.LoadFromFile(path); err == nil {
-		if b, err := clientcmd.Write(*old); err == nil && bytes.Equal(b, data) {
-			return false, nil
-		}
+	same, err := standaloneState(path, data)
+	if err != nil && !force {
+		return false, err
+	}
+	if same {
+		return false, nil
 	}
 	if err := writeThroughLinks(path, data, 0o600); err != nil {
 		return false, err
 	}
 	return true, nil
+}
+
+// standaloneState says whether path already holds data (same), and
+// returns *ExistsError when it holds anything else.
+func standaloneState(path string, data []byte) (same bool, err error) {
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if old, err := clientcmd.LoadFromFile(path); err == nil {
+		if b, err := clientcmd.Write(*old); err == nil && bytes.Equal(b, data) {
+			return true, nil
+		}
+	}
+	return false, &ExistsError{Path: path}
+}
+
+// CheckStandalone reports, changing nothing, whether WriteStandalone could
+// write data to path: *ExistsError when path holds something else and not
+// force, or an error when path cannot be written.
+func CheckStandalone(path string, data []byte, force bool) error {
+	if _, err := standaloneState(path, data); err != nil && !force {
+		return err
+	}
+	return CheckWritable(path)
 }
 
 // write serialises cfg and replaces path with it, durably: a kubeconfig

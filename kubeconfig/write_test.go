@@ -159,7 +159,7 @@ func TestWriteStandalone(t *testing.T) {
 		{setupContext("--self-renew"), true}, // the entry changed
 	} {
 		before, _ := os.Stat(path)
-		changed, err := WriteStandalone(path, "dev", cluster, tc.add)
+		changed, err := WriteStandalone(path, "dev", cluster, tc.add, true)
 		if err != nil || changed != tc.wantChanged {
 			t.Fatalf("step %d: WriteStandalone = %v, %v; want %v", i, changed, err, tc.wantChanged)
 		}
@@ -273,5 +273,37 @@ func TestWritesThroughALink(t *testing.T) {
 				t.Errorf("the file the link points at was not updated (%v)", err)
 			}
 		})
+	}
+}
+
+// TestWriteStandaloneNeedsForce: a file that holds something else is not
+// replaced without force; the same content is no change either way.
+func TestWriteStandaloneNeedsForce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "runner.kubeconfig")
+	if err := os.WriteFile(path, []byte("apiVersion: v1\nkind: Config\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cluster := clientcmdapi.NewCluster()
+	cluster.Server = "https://k8s.example:6443"
+	c := setupContext()
+	data, err := Standalone("dev", cluster, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var exists *ExistsError
+	if err := CheckStandalone(path, data, false); !errors.As(err, &exists) {
+		t.Fatalf("CheckStandalone without force = %v, want *ExistsError", err)
+	}
+	if _, err := WriteStandalone(path, "dev", cluster, c, false); !errors.As(err, &exists) {
+		t.Fatalf("WriteStandalone without force = %v, want *ExistsError", err)
+	}
+	if err := CheckStandalone(path, data, true); err != nil {
+		t.Fatalf("CheckStandalone with force = %v", err)
+	}
+	if changed, err := WriteStandalone(path, "dev", cluster, c, true); err != nil || !changed {
+		t.Fatalf("WriteStandalone with force = %v, %v", changed, err)
+	}
+	if changed, err := WriteStandalone(path, "dev", cluster, c, false); err != nil || changed {
+		t.Fatalf("WriteStandalone again, same content, no force = %v, %v; want no change", changed, err)
 	}
 }

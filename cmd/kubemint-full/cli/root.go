@@ -41,6 +41,8 @@ naming what failed, then each way to fix it on a line of its own,
 	root.AddCommand(
 		newTokenCmd(stdout, stderr),
 		newSetupCmd(stdout, stderr),
+		newUseCmd(stdout, stderr),
+		newKubeconfigCmd(stdout, stderr),
 		newStatusCmd(stdout, stderr),
 		newCleanCmd(stdout, stderr),
 		newRevokeCmd(stdout, stderr),

@@ -5,18 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/kubemint/kubemint/cache"
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
 	"github.com/kubemint/kubemint/hint"
-	"github.com/kubemint/kubemint/kubeconfig"
-	"github.com/kubemint/kubemint/resolve"
 )
 
 type setupCmd struct {
@@ -30,10 +28,15 @@ type setupCmd struct {
 	selfRenew        bool
 	contextName      string
 	kubeconfigOut    string
+	minterFlags      []string
+	dryRun           bool
+	force            bool
 	duration         time.Duration
 	verbosity        int
-	// ns and name split account; validate sets them.
+	// ns and name split account, minters parse minterFlags; validate
+	// sets them.
 	ns, name string
+	minters  []exchange.Minter
 
 	stdout, stderr io.Writer
 }
@@ -41,7 +44,7 @@ type setupCmd struct {
 func newSetupCmd(stdout, stderr io.Writer) *cobra.Command {
 	s := &setupCmd{stdout: stdout, stderr: stderr, duration: time.Hour}
 	cmd := &cobra.Command{
-		Use:   "setup --service-account NAMESPACE/NAME --source-context CTX [--role NAME | --cluster-role NAME [--cluster-wide]] [--revocable]",
+		Use:   "setup --service-account NAMESPACE/NAME --source-context CTX [--role NAME | --cluster-role NAME [--cluster-wide]] [--revocable] [--minter KIND:NAME]...",
 		Short: "Create a service account, bind its permissions and write a kubeconfig context that uses kubemint",
 		Long: `Do in one command what the vendor guides do by hand: create the namespace and
 service account if missing, bind the permissions asked for (nothing unless
@@ -49,13 +52,35 @@ asked), write a kubeconfig user and context whose exec entry runs
 "kubemint token", then prove it works: mint a token, ask the API server who
 it is and what it may do.
 
+Before it creates anything, setup checks what it can: the role to bind
+exists, the source may create each missing object (SelfSubjectAccessReviews),
+existing minter bindings bind no one else, and the kubeconfig can be written.
+When a check fails it stops with nothing created. --dry-run prints what it
+would create and the kubeconfig change, and creates nothing.
+
+--minter lets a person, a group or a runner's service account mint this
+account's tokens and nothing else: a Role allowing create on
+serviceaccounts/token for this account alone, and one RoleBinding per minter.
+setup prints the "kubemint use" line each minter runs next.
+
+The kubeconfig setup edits is backed up beside itself first
+(FILE.kubemint-backup-TIME); --kubeconfig-out replaces a file that holds
+anything else only with --force.
+
 Setup is idempotent: run it again and it changes nothing, and says so.
 
 Exit status: 0 when the context works; 1 with one line on stderr otherwise.`,
 		Example: `  # Namespace-level: bind an existing Role in ci
   kubemint setup --service-account=ci/deployer --source-context=admin --role=deployer
 
-  # Cluster-level, revocable, into a standalone kubeconfig for a CI runner
+  # Let two teammates mint the account's tokens; each then runs kubemint use
+  kubemint setup --service-account=team-a/app --source-context=admin \
+    --cluster-role=edit --minter=user:alice --minter=group:team-a-devs
+
+  # See what it would do, doing nothing
+  kubemint setup --service-account=team-a/app --source-context=admin --cluster-role=edit --dry-run
+
+  # Cluster-level, revocable, into a standalone kubeconfig
   kubemint setup --service-account=ops/oncall --source-context=admin \
     --cluster-role=view --cluster-wide --revocable --kubeconfig-out=oncall.kubeconfig`,
 		Args: cobra.NoArgs,
@@ -78,6 +103,9 @@ Exit status: 0 when the context works; 1 with one line on stderr otherwise.`,
 	f.StringVar(&s.contextName, "context-name", "", "Name of the kubeconfig context (and user) to write. Default: NAMESPACE-NAME@CLUSTER.")
 	f.StringVar(&s.kubeconfigOut, "kubeconfig-out", "", "Write a standalone kubeconfig (cluster, CA, exec user, context) to this file instead of editing the source kubeconfig.")
 	f.DurationVar(&s.duration, "duration", s.duration, "Lifetime of the tokens the exec entry mints; at least 10m.")
+	f.StringArrayVar(&s.minterFlags, "minter", nil, "Let this identity mint the account's tokens and nothing else (a Role allowing create on serviceaccounts/token for this account alone, and one RoleBinding per minter): user:NAME, group:NAME or serviceaccount:NAMESPACE/NAME. Repeatable. Each minter then runs kubemint use.")
+	f.BoolVar(&s.dryRun, "dry-run", false, "Check everything and print what would be created and the kubeconfig change; create and write nothing.")
+	f.BoolVar(&s.force, "force", false, "With --kubeconfig-out: replace the file when it exists and holds something else.")
 	credential.AddVerbosityFlag(f, &s.verbosity)
 	return cmd
 }
@@ -94,30 +122,167 @@ func (s *setupCmd) validate() error {
 	if s.clusterWide && s.clusterRole == "" {
 		return errors.New("--cluster-wide needs --cluster-role")
 	}
+	s.minters = nil
+	for _, f := range s.minterFlags {
+		m, err := exchange.ParseMinter(f)
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(s.minters, m) {
+			s.minters = append(s.minters, m)
+		}
+	}
+	if s.force && s.kubeconfigOut == "" {
+		return hint.Wrap(errors.New("--force goes with --kubeconfig-out"), "setup edits the source kubeconfig in place, keeping a backup; it needs no --force")
+	}
 	return nil
 }
 
 // secretName is the Secret that --revocable binds an account's tokens to.
 func secretName(account string) string { return account + "-kubemint" }
 
-// report collects what setup did, one line per step.
-type report struct {
-	w       io.Writer
-	changed bool
+// step is one object setup ensures: what it is (for the report and the
+// checks before anything is created) and how to ensure it.
+type step struct {
+	// resource, group, ns and name name the object, for Exists and the
+	// SelfSubjectAccessReview of its create.
+	resource, group, ns, name string
+	what                      string
+	ensure                    func(ctx context.Context) (bool, error)
 }
 
-func (r *report) step(created bool, what string) {
-	if created {
-		r.changed = true
-		fmt.Fprintf(r.w, "created    %s\n", what)
-	} else {
-		fmt.Fprintf(r.w, "unchanged  %s\n", what)
+// steps are the objects setup ensures, in order.
+func (s *setupCmd) steps(admin *exchange.Client) []step {
+	ns, name := s.ns, s.name
+	out := []step{
+		{resource: "namespaces", name: ns, what: "namespace " + ns,
+			ensure: func(ctx context.Context) (bool, error) { return admin.EnsureNamespace(ctx, ns) }},
+		{resource: "serviceaccounts", ns: ns, name: name, what: "serviceaccount " + s.account,
+			ensure: func(ctx context.Context) (bool, error) { return admin.EnsureServiceAccount(ctx, ns, name) }},
 	}
+	if b, ok := s.binding(); ok {
+		bname := exchange.BindingName(ns, name, b)
+		st := step{resource: "rolebindings", group: "rbac.authorization.k8s.io", ns: ns, name: bname,
+			what: fmt.Sprintf("rolebinding %s/%s (%s %s)", ns, bname, b.Kind, b.Role)}
+		if b.ClusterWide {
+			st.resource, st.ns, st.what = "clusterrolebindings", "", fmt.Sprintf("clusterrolebinding %s (%s %s)", bname, b.Kind, b.Role)
+		}
+		st.ensure = func(ctx context.Context) (bool, error) {
+			_, created, err := admin.EnsureBinding(ctx, ns, name, b)
+			return created, err
+		}
+		out = append(out, st)
+	}
+	if s.selfRenew {
+		role := exchange.SelfRenewRole(name)
+		b := exchange.Binding{Kind: "Role", Role: role}
+		out = append(out,
+			step{resource: "roles", group: "rbac.authorization.k8s.io", ns: ns, name: role,
+				what:   "role " + ns + "/" + role + " (create on its own serviceaccounts/token)",
+				ensure: func(ctx context.Context) (bool, error) { return admin.EnsureSelfRenewRole(ctx, ns, name) }},
+			step{resource: "rolebindings", group: "rbac.authorization.k8s.io", ns: ns, name: exchange.BindingName(ns, name, b),
+				what: "rolebinding " + ns + "/" + exchange.BindingName(ns, name, b),
+				ensure: func(ctx context.Context) (bool, error) {
+					_, created, err := admin.EnsureBinding(ctx, ns, name, b)
+					return created, err
+				}})
+	}
+	if len(s.minters) > 0 {
+		role := exchange.MinterRole(name)
+		out = append(out, step{resource: "roles", group: "rbac.authorization.k8s.io", ns: ns, name: role,
+			what:   "role " + ns + "/" + role + " (create on serviceaccounts/token named " + name + ")",
+			ensure: func(ctx context.Context) (bool, error) { return admin.EnsureMinterRole(ctx, ns, name) }})
+		for _, m := range s.minters {
+			bname := exchange.MinterBinding(name, m)
+			out = append(out, step{resource: "rolebindings", group: "rbac.authorization.k8s.io", ns: ns, name: bname,
+				what: "rolebinding " + ns + "/" + bname + " (" + m.String() + " may mint)",
+				ensure: func(ctx context.Context) (bool, error) {
+					_, created, err := admin.EnsureMinterBinding(ctx, ns, name, m)
+					return created, err
+				}})
+		}
+	}
+	if s.revocable {
+		sname := secretName(name)
+		out = append(out, step{resource: "secrets", ns: ns, name: sname,
+			what:   "secret " + ns + "/" + sname + " (tokens are bound to it: kubemint revoke deletes it)",
+			ensure: func(ctx context.Context) (bool, error) { return admin.EnsureSecret(ctx, ns, sname, s.account) }})
+	}
+	return out
+}
+
+// preflight checks, before anything is created, what can be checked: the
+// role to bind exists, and the source may create every missing object. It
+// returns, per step, whether the object exists already.
+func (s *setupCmd) preflight(ctx context.Context, admin *exchange.Client, src *exchange.Source, steps []step) ([]bool, error) {
+	if b, ok := s.binding(); ok {
+		if err := s.checkRole(ctx, admin, src, b); err != nil {
+			return nil, err
+		}
+	}
+	if len(s.minters) > 0 {
+		if err := admin.CheckMinter(ctx, s.ns, s.name, s.minters); err != nil {
+			return nil, fmt.Errorf("%w; nothing was created", err)
+		}
+	}
+	exists := make([]bool, len(steps))
+	var missing []string
+	for i, st := range steps {
+		where := ""
+		if st.ns != "" {
+			where = " in namespace " + st.ns
+		}
+		ok, err := admin.Exists(ctx, st.resource, st.ns, st.name)
+		if errors.Is(err, exchange.ErrMayNotRead) {
+			missing = append(missing, "get "+st.resource+where)
+		} else if err != nil {
+			return nil, err
+		}
+		exists[i] = ok
+		if ok {
+			continue
+		}
+		allowed, err := admin.CanI(ctx, "create", st.group, st.resource, st.ns, "")
+		if err != nil {
+			return nil, err
+		}
+		if !allowed {
+			missing = append(missing, "create "+st.resource+where)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, hint.Wrap(fmt.Errorf("%s may not %s on %s; nothing was created", src.Label, strings.Join(missing, ", "), src.Server),
+			"run it again with a --source-context that may (an admin's)")
+	}
+	return exists, nil
+}
+
+// checkRole reports a role to bind that does not exist, naming how to
+// make it (and its namespace, when that is missing too).
+func (s *setupCmd) checkRole(ctx context.Context, admin *exchange.Client, src *exchange.Source, b exchange.Binding) error {
+	roleNS := s.ns
+	if b.Kind == "ClusterRole" {
+		roleNS = ""
+	}
+	exists, err := admin.RoleExists(ctx, roleNS, b.Role)
+	if err != nil || exists {
+		return err
+	}
+	if roleNS == "" {
+		return hint.Wrap(fmt.Errorf("the ClusterRole %q was not found on %s; nothing was created", b.Role, src.Server),
+			fmt.Sprintf("create it first (kubectl create clusterrole %s --verb=... --resource=...) or name an existing one", b.Role))
+	}
+	create := fmt.Sprintf("kubectl create role %s -n %s --verb=... --resource=...", b.Role, s.ns)
+	if nsExists, err := admin.Exists(ctx, "namespaces", "", s.ns); err == nil && !nsExists {
+		create = fmt.Sprintf("kubectl create namespace %s, then %s", s.ns, create)
+	}
+	return hint.Wrap(fmt.Errorf("the Role %s/%s was not found on %s; nothing was created", s.ns, b.Role, src.Server),
+		fmt.Sprintf("create it first (%s) or use --cluster-role", create))
 }
 
 func (s *setupCmd) run(ctx context.Context) error {
 	logf := credential.NewLogf(s.stderr, s.verbosity)
-	ns, name := s.ns, s.name
+	ns := s.ns
 	src, err := exchange.LoadSource(s.sourceKubeconfig, s.sourceContext)
 	if err != nil {
 		return err
@@ -126,72 +291,47 @@ func (s *setupCmd) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	rep := &report{w: s.stdout}
-
-	created, err := admin.EnsureNamespace(ctx, ns)
+	plan, err := planKubeconfig(src, s.sourceKubeconfig, s.contextName, s.ns, s.name, s.kubeconfigOut, s.tokenArgs)
 	if err != nil {
 		return err
 	}
-	rep.step(created, "namespace "+ns)
-	if created, err = admin.EnsureServiceAccount(ctx, ns, name); err != nil {
+	if err := plan.check(s.force); err != nil {
 		return err
 	}
-	rep.step(created, "serviceaccount "+s.account)
-
-	if b, ok := s.binding(); ok {
-		roleNS := ns
-		if b.Kind == "ClusterRole" {
-			roleNS = ""
-		}
-		exists, err := admin.RoleExists(ctx, roleNS, b.Role)
-		if err != nil {
-			return err
-		}
-		if !exists {
-			if roleNS == "" {
-				return hint.Wrap(fmt.Errorf("the ClusterRole %q was not found on %s", b.Role, src.Server),
-					fmt.Sprintf("create it first (kubectl create clusterrole %s --verb=... --resource=...) or name an existing one", b.Role))
-			}
-			return hint.Wrap(fmt.Errorf("the Role %s/%s was not found on %s", ns, b.Role, src.Server),
-				fmt.Sprintf("create it first (kubectl create role %s -n %s --verb=... --resource=...) or use --cluster-role", b.Role, ns))
-		}
-		bname, created, err := admin.EnsureBinding(ctx, ns, name, b)
-		if err != nil {
-			return err
-		}
-		kind := "rolebinding " + ns + "/" + bname
-		if b.ClusterWide {
-			kind = "clusterrolebinding " + bname
-		}
-		rep.step(created, fmt.Sprintf("%s (%s %s)", kind, b.Kind, b.Role))
-	}
-	if s.selfRenew {
-		if created, err = admin.EnsureSelfRenewRole(ctx, ns, name); err != nil {
-			return err
-		}
-		rep.step(created, "role "+ns+"/"+exchange.SelfRenewRole(name)+" (create on its own serviceaccounts/token)")
-		bname, created, err := admin.EnsureBinding(ctx, ns, name, exchange.Binding{Kind: "Role", Role: exchange.SelfRenewRole(name)})
-		if err != nil {
-			return err
-		}
-		rep.step(created, "rolebinding "+ns+"/"+bname)
-	}
-	if s.revocable {
-		if created, err = admin.EnsureSecret(ctx, ns, secretName(name), s.account); err != nil {
-			return err
-		}
-		rep.step(created, "secret "+ns+"/"+secretName(name)+" (tokens are bound to it: kubemint revoke deletes it)")
-	}
-
-	contextName, file, changed, err := s.writeKubeconfig(src)
+	steps := s.steps(admin)
+	exists, err := s.preflight(ctx, admin, src, steps)
 	if err != nil {
 		return err
 	}
-	rep.step(changed, fmt.Sprintf("context %s in %s", contextName, file))
+	rep := &report{w: s.stdout, dryRun: s.dryRun}
+	if s.dryRun {
+		for i, st := range steps {
+			rep.step(createdIf(!exists[i]), st.what)
+		}
+		rep.step(plan.state(), fmt.Sprintf("context %s in %s", plan.ctx.Name, plan.file))
+		fmt.Fprintf(s.stdout, "\nIts exec entry would run: %s %s\n", plan.ctx.Exec.Command, strings.Join(plan.ctx.Exec.Args, " "))
+		fmt.Fprintln(s.stdout, "Dry run: nothing was created or written.")
+		return nil
+	}
+	for _, st := range steps {
+		created, err := st.ensure(ctx)
+		if err != nil {
+			return err
+		}
+		rep.step(createdIf(created), st.what)
+	}
+	c, backups, err := plan.write(s.force)
+	if err != nil {
+		return err
+	}
+	rep.step(c, fmt.Sprintf("context %s in %s", plan.ctx.Name, plan.file))
+	for _, b := range backups {
+		fmt.Fprintf(s.stdout, "           (the kubeconfig as it was is kept in %s)\n", b)
+	}
 
 	// Prove it: mint through the same path kubectl will take, then ask
 	// the API server who the token is and what it may do.
-	token, err := s.mint(ctx, src)
+	token, err := mintAsExec(ctx, src, plan.ctx.Exec.Args, s.verbosity, s.stderr)
 	if err != nil {
 		return fmt.Errorf("the context was written, but minting a token failed: %w", err)
 	}
@@ -207,7 +347,7 @@ func (s *setupCmd) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(s.stdout, "\nkubectl --context %s acts as %s.\n", contextName, who.Username)
+	fmt.Fprintf(s.stdout, "\n%s acts as %s.\n", plan.kubectlLine(), who.Username)
 	if len(rules) == 0 {
 		fmt.Fprintf(s.stdout, "It may do nothing in namespace %s yet: bind a role with --role or --cluster-role.\n", ns)
 	} else {
@@ -216,20 +356,21 @@ func (s *setupCmd) run(ctx context.Context) error {
 			fmt.Fprintf(s.stdout, "  %s\n", r)
 		}
 	}
+	if len(s.minters) > 0 {
+		fmt.Fprintf(s.stdout, "\nEach minter now runs, with their own kubeconfig (add --source-context=CTX for a context other than their current one):\n")
+		for _, m := range s.minters {
+			fmt.Fprintf(s.stdout, "  %s: %s\n", m, useLine(s.account))
+		}
+	}
 	if !rep.changed {
 		fmt.Fprintln(s.stdout, "\nNothing changed: everything was already set up.")
 	}
 	return nil
 }
 
-func (s *setupCmd) binding() (exchange.Binding, bool) {
-	switch {
-	case s.role != "":
-		return exchange.Binding{Kind: "Role", Role: s.role}, true
-	case s.clusterRole != "":
-		return exchange.Binding{Kind: "ClusterRole", Role: s.clusterRole, ClusterWide: s.clusterWide}, true
-	}
-	return exchange.Binding{}, false
+// useLine is the command a minter runs to get a context of their own.
+func useLine(account string) string {
+	return "kubemint use --service-account=" + account
 }
 
 // tokenArgs are the arguments of the exec entry.
@@ -250,73 +391,12 @@ func (s *setupCmd) tokenArgs(sourceContext, sourceFile string) []string {
 	return args
 }
 
-// writeKubeconfig adds the exec user and context to the source kubeconfig,
-// or writes a standalone one with --kubeconfig-out (package kubeconfig
-// does the editing). It reports the context name, the file and whether
-// anything changed.
-func (s *setupCmd) writeKubeconfig(src *exchange.Source) (string, string, bool, error) {
-	po := clientcmd.NewDefaultPathOptions()
-	if s.sourceKubeconfig != "" {
-		po.LoadingRules.ExplicitPath = s.sourceKubeconfig
+func (s *setupCmd) binding() (exchange.Binding, bool) {
+	switch {
+	case s.role != "":
+		return exchange.Binding{Kind: "Role", Role: s.role}, true
+	case s.clusterRole != "":
+		return exchange.Binding{Kind: "ClusterRole", Role: s.clusterRole, ClusterWide: s.clusterWide}, true
 	}
-	raw, err := po.GetStartingConfig()
-	if err != nil {
-		return "", "", false, err
-	}
-	clusterName := raw.Contexts[src.Context].Cluster
-	c := kubeconfig.Context{Name: s.contextName, Cluster: clusterName, Namespace: s.ns}
-	if c.Name == "" {
-		c.Name = s.ns + "-" + s.name + "@" + clusterName
-	}
-	sourceFile, err := kubeconfig.SourceFileFor(po, src.Context, s.kubeconfigOut != "")
-	if err != nil {
-		return "", "", false, err
-	}
-	command, err := kubeconfig.KubemintPath()
-	if err != nil {
-		return "", "", false, err
-	}
-	c.Exec = kubeconfig.Exec(command, s.tokenArgs(src.Context, sourceFile))
-
-	if s.kubeconfigOut != "" {
-		cluster := clientcmdapi.NewCluster()
-		cluster.Server = src.Server
-		cluster.CertificateAuthorityData = src.CAData
-		if old := raw.Clusters[clusterName]; old != nil {
-			cluster.TLSServerName, cluster.ProxyURL = old.TLSServerName, old.ProxyURL
-		}
-		changed, err := kubeconfig.WriteStandalone(s.kubeconfigOut, clusterName, cluster, c)
-		return c.Name, s.kubeconfigOut, changed, err
-	}
-	file := po.GetDefaultFilename()
-	changed, err := kubeconfig.AddContext(raw, file, c)
-	if foreign := (*kubeconfig.ForeignUserError)(nil); errors.As(err, &foreign) {
-		return "", "", false, hint.Wrap(err, "choose another --context-name")
-	}
-	return c.Name, file, changed, err
-}
-
-// mint runs the token flow for the new context once, through the cache,
-// as kubectl will, and returns the token.
-func (s *setupCmd) mint(ctx context.Context, src *exchange.Source) (string, error) {
-	o := credential.Options{
-		ServiceAccount:   s.account,
-		SourceContext:    src.Context,
-		SourceKubeconfig: s.sourceKubeconfig,
-		Duration:         s.duration,
-		Cache:            string(cache.Auto),
-		Verbosity:        s.verbosity,
-		SelfRenew:        s.selfRenew,
-	}
-	if s.revocable {
-		o.BoundObjectKind, o.BoundObjectName = "Secret", secretName(s.name)
-	}
-	// The cluster as client-go will describe it in KUBERNETES_EXEC_INFO,
-	// so that kubectl's first call is a cache hit.
-	cluster := &credential.Cluster{Server: src.Server, CertificateAuthorityData: src.CAData}
-	c, err := resolve.Resolve(ctx, resolve.Request{Options: o, Cluster: cluster}, resolve.DefaultDeps(s.stderr))
-	if err != nil {
-		return "", err
-	}
-	return c.Token, nil
+	return exchange.Binding{}, false
 }

@@ -1,0 +1,223 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kubemint/kubemint/cache"
+	"github.com/kubemint/kubemint/credential"
+	"github.com/kubemint/kubemint/exchange"
+	"github.com/kubemint/kubemint/hint"
+	"github.com/kubemint/kubemint/kubeconfig"
+)
+
+// kubeconfigCmd is kubemint kubeconfig: a self-contained kubeconfig for
+// another machine (a CI runner), made without any access to the cluster.
+// Its exec entry runs the bare command kubemint, found on that machine's
+// PATH, with that machine's source flags: nothing of this machine's paths
+// or contexts goes into it.
+type kubeconfigCmd struct {
+	o           credential.Options
+	server      string
+	caFile      string
+	fromContext string
+	clusterName string
+	contextName string
+	out         string
+	force       bool
+	revocable   bool
+
+	stdout io.Writer
+}
+
+func newKubeconfigCmd(stdout, stderr io.Writer) *cobra.Command {
+	k := &kubeconfigCmd{stdout: stdout, o: credential.Options{Duration: time.Hour}}
+	cmd := &cobra.Command{
+		Use:   "kubeconfig --service-account NAMESPACE/NAME --server URL (--certificate-authority FILE | --from-context CTX) <source flags>",
+		Short: "Print a self-contained kubeconfig for a CI runner or another machine",
+		Long: `Print (or write with -o) a kubeconfig for another machine, typically a CI
+runner: the cluster with its CA inline, and a user whose exec entry runs
+"kubemint token" with the runner's source flags. The exec command is the bare
+name kubemint, found on the runner's PATH; its installHint says how to install
+it there. Nothing of this machine goes into it (no path, no context of yours),
+and it needs no access to the cluster.
+
+Name the runner's source as kubemint token takes it: --source-github-actions
+[--source-audience], --source-token-env, --source-token-file,
+--source-in-cluster, or --source-context [--source-kubeconfig] naming the
+runner's own context. The cluster comes from --server and
+--certificate-authority, or from --from-context, a context of this machine's
+kubeconfig (only its server and CA are read).
+
+Writing over an existing file needs --force.`,
+		Example: `  # A GitHub Actions runner (keyless; see docs/recipes.md)
+  kubemint kubeconfig --service-account=ci/deployer --from-context=admin \
+    --source-github-actions -o ci/runner.kubeconfig
+
+  # A GitLab job, the cluster named by hand
+  kubemint kubeconfig --service-account=ci/deployer --server=https://prod.example.com:6443 \
+    --certificate-authority=ca.crt --source-token-env=KUBE_ID_TOKEN`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := k.validate(); err != nil {
+				return err
+			}
+			return k.run()
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&k.o.ServiceAccount, "service-account", "", "Service account the runner mints tokens for, as NAMESPACE/NAME (required).")
+	f.StringVar(&k.server, "server", "", "The API server's URL, as the runner reaches it. Default: --from-context's server.")
+	f.StringVar(&k.caFile, "certificate-authority", "", "CA file that verifies --server; it is copied inline.")
+	f.StringVar(&k.fromContext, "from-context", "", "Take the cluster's server and CA from this context of your kubeconfig ($KUBECONFIG, then ~/.kube/config). Nothing else of it is copied.")
+	f.StringVar(&k.clusterName, "cluster-name", "", "Name of the cluster in the kubeconfig. Default: --from-context's cluster, else cluster.")
+	f.StringVar(&k.contextName, "context-name", "", "Name of the context (and user). Default: NAMESPACE-NAME.")
+	f.StringVarP(&k.out, "output", "o", "", "Write the kubeconfig to this file (0600) instead of stdout.")
+	f.BoolVar(&k.force, "force", false, "Replace the -o file when it exists and holds something else.")
+	f.StringVar(&k.o.SourceContext, "source-context", "", "The runner's context that mints (a context of the runner's kubeconfig, not yours).")
+	f.StringVar(&k.o.SourceKubeconfig, "source-kubeconfig", "", "The runner's kubeconfig file that holds --source-context (a path on the runner).")
+	f.BoolVar(&k.o.SourceInCluster, "source-in-cluster", false, "The runner is a pod: mint with its service-account token.")
+	f.StringVar(&k.o.SourceTokenFile, "source-token-file", "", "Mint with the bearer token in this file on the runner.")
+	f.BoolVar(&k.o.SourceGitHubActions, "source-github-actions", false, "Mint with the GitHub Actions job's OIDC ID token.")
+	f.StringVar(&k.o.SourceTokenEnv, "source-token-env", "", "Mint with the token in this environment variable of the runner (GitLab's id_tokens).")
+	f.StringVar(&k.o.SourceAudience, "source-audience", "", "With --source-github-actions: the ID token's audience. Default: kubernetes.")
+	f.DurationVar(&k.o.Duration, "duration", k.o.Duration, "Lifetime of the tokens the runner mints; at least 10m.")
+	f.BoolVar(&k.revocable, "revocable", false, "Bind the runner's tokens to the Secret that kubemint setup --revocable made, so that kubemint revoke kills them too.")
+	return cmd
+}
+
+func (k *kubeconfigCmd) validate() error {
+	k.o.Cache = string(cache.Auto)
+	if err := k.o.Validate(); err != nil {
+		return err
+	}
+	o := k.o
+	if !(o.SourceContext != "" || o.SourceKubeconfig != "" || o.SourceInCluster || o.SourceTokenFile != "" || o.SourceGitHubActions || o.SourceTokenEnv != "") {
+		return hint.Wrap(errors.New("name the runner's source: --source-github-actions, --source-token-env, --source-token-file, --source-in-cluster or --source-context"),
+			"the runner mints with it; see docs/recipes.md")
+	}
+	if k.caFile != "" && k.fromContext != "" {
+		return errors.New("choose one of --certificate-authority and --from-context")
+	}
+	if k.caFile == "" && k.fromContext == "" {
+		return hint.Wrap(errors.New("the runner needs the cluster's CA: pass --certificate-authority=FILE or --from-context=CTX"),
+			"kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' shows the current context's")
+	}
+	if k.server == "" && k.fromContext == "" {
+		return errors.New("--server is required without --from-context")
+	}
+	if k.force && k.out == "" {
+		return errors.New("--force goes with -o")
+	}
+	return nil
+}
+
+// tokenArgs are the exec entry's arguments: the account, the runner's
+// source flags as given, and a non-default duration.
+func (k *kubeconfigCmd) tokenArgs() []string {
+	o := k.o
+	args := []string{"token", "--service-account=" + o.ServiceAccount}
+	add := func(cond bool, flag string) {
+		if cond {
+			args = append(args, flag)
+		}
+	}
+	add(o.SourceContext != "", "--source-context="+o.SourceContext)
+	add(o.SourceKubeconfig != "", "--source-kubeconfig="+o.SourceKubeconfig)
+	add(o.SourceInCluster, "--source-in-cluster")
+	add(o.SourceTokenFile != "", "--source-token-file="+o.SourceTokenFile)
+	add(o.SourceGitHubActions, "--source-github-actions")
+	add(o.SourceTokenEnv != "", "--source-token-env="+o.SourceTokenEnv)
+	add(o.SourceAudience != "", "--source-audience="+o.SourceAudience)
+	add(o.Duration != time.Hour, "--duration="+o.Duration.String())
+	if k.revocable {
+		_, name, _ := o.Account()
+		args = append(args, "--bound-object-kind=Secret", "--bound-object-name="+secretName(name))
+	}
+	return args
+}
+
+// cluster is the runner's cluster entry: server and CA inline.
+func (k *kubeconfigCmd) cluster() (string, *clientcmdapi.Cluster, error) {
+	c := clientcmdapi.NewCluster()
+	name := k.clusterName
+	if k.fromContext != "" {
+		cfg, err := clientcmd.NewDefaultClientConfigLoadingRules().Load()
+		if err != nil {
+			return "", nil, err
+		}
+		kc := cfg.Contexts[k.fromContext]
+		if kc == nil || cfg.Clusters[kc.Cluster] == nil {
+			return "", nil, hint.Wrap(fmt.Errorf("--from-context: context %q (or its cluster) is not in your kubeconfig", k.fromContext), "kubectl config get-contexts lists them")
+		}
+		from := cfg.Clusters[kc.Cluster]
+		c.Server, c.CertificateAuthorityData, c.TLSServerName = from.Server, from.CertificateAuthorityData, from.TLSServerName
+		if len(c.CertificateAuthorityData) == 0 && from.CertificateAuthority != "" {
+			if c.CertificateAuthorityData, err = exchange.ReadBounded(from.CertificateAuthority, "the certificate-authority of context "+k.fromContext, exchange.CAFileLimit); err != nil {
+				return "", nil, err
+			}
+		}
+		if name == "" {
+			name = kc.Cluster
+		}
+	} else {
+		ca, err := exchange.ReadBounded(k.caFile, "--certificate-authority", exchange.CAFileLimit)
+		if err != nil {
+			return "", nil, err
+		}
+		c.CertificateAuthorityData = ca
+	}
+	if k.server != "" {
+		c.Server = k.server
+	}
+	if name == "" {
+		name = "cluster"
+	}
+	return name, c, nil
+}
+
+func (k *kubeconfigCmd) run() error {
+	clusterName, cluster, err := k.cluster()
+	if err != nil {
+		return err
+	}
+	ns, name, _ := k.o.Account()
+	c := kubeconfig.Context{Name: k.contextName, Cluster: clusterName, Namespace: ns}
+	if c.Name == "" {
+		c.Name = ns + "-" + name
+	}
+	c.Exec = kubeconfig.Exec("kubemint", k.tokenArgs())
+	c.Exec.InstallHint = kubeconfig.RunnerInstallHint
+	if k.out == "" {
+		data, err := kubeconfig.Standalone(clusterName, cluster, c)
+		if err != nil {
+			return err
+		}
+		_, err = k.stdout.Write(data)
+		return err
+	}
+	existed := false
+	if _, err := os.Lstat(k.out); err == nil {
+		existed = true
+	}
+	changed, err := kubeconfig.WriteStandalone(k.out, clusterName, cluster, c, k.force)
+	if err != nil {
+		return forceHint(err)
+	}
+	state := "unchanged"
+	switch {
+	case changed && existed:
+		state = "updated"
+	case changed:
+		state = "created"
+	}
+	fmt.Fprintf(k.stdout, "%-11skubeconfig %s (context %s, for the runner: KUBECONFIG=%s kubectl ...)\n", state, k.out, c.Name, k.out)
+	return nil
+}
