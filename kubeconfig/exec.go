@@ -11,6 +11,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/kubemint/kubemint/credential"
+	"github.com/kubemint/kubemint/internal/product"
 )
 
 // InstallHint is what kubectl prints, from the exec entry, to a user who
@@ -48,12 +49,37 @@ func Exec(command string, args []string) *clientcmdapi.ExecConfig {
 // KubemintPath is the absolute path of the kubemint front binary beside
 // the running one: exec entries name it absolutely, as IDEs and GUI tools
 // do not inherit a shell's PATH.
+//
+// When the front was run through a link to that kubemint (krew's
+// ~/.krew/bin/kubectl-mint), the link is named instead: it stays where it
+// is across upgrades, while the directory it points into does not.
 func KubemintPath() (string, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return "", err
 	}
-	return kubemintBeside(self)
+	p, err := kubemintBeside(self)
+	if err != nil {
+		return "", err
+	}
+	return stableFront(os.Getenv(product.FrontPathEnv), p), nil
+}
+
+// stableFront returns front, the path the front was run by, when it is a
+// link that leads to the kubemint at p; else p.
+func stableFront(front, p string) string {
+	if front == "" || !filepath.IsAbs(front) {
+		return p
+	}
+	if fi, err := os.Lstat(front); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		return p
+	}
+	a, err1 := filepath.EvalSymlinks(front)
+	b, err2 := filepath.EvalSymlinks(p)
+	if err1 != nil || err2 != nil || a != b {
+		return p
+	}
+	return front
 }
 
 func kubemintBeside(self string) (string, error) {

@@ -307,3 +307,49 @@ func TestWriteStandaloneNeedsForce(t *testing.T) {
 		t.Fatalf("WriteStandalone again, same content, no force = %v, %v; want no change", changed, err)
 	}
 }
+
+// TestStableFront: setup run through krew's link (~/.krew/bin/kubectl-mint
+// pointing into a versioned store directory) names the link, which krew
+// keeps across upgrades, not the directory it points into.
+func TestStableFront(t *testing.T) {
+	root := t.TempDir()
+	store := filepath.Join(root, "store", "mint", "v1.0.0")
+	bin := filepath.Join(root, "bin")
+	for _, d := range []string{store, bin} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kubemint := filepath.Join(store, "kubemint")
+	if err := os.WriteFile(kubemint, nil, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(bin, "kubectl-mint")
+	if err := os.Symlink(kubemint, link); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(root, "other")
+	if err := os.WriteFile(other, nil, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	otherLink := filepath.Join(bin, "elsewhere")
+	if err := os.Symlink(other, otherLink); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, front, want string
+	}{
+		{"run through krew's link", link, link},
+		{"run directly", kubemint, kubemint},
+		{"not run through the front", "", kubemint},
+		{"a relative path", "bin/kubectl-mint", kubemint},
+		{"a link to another binary", otherLink, kubemint},
+		{"a link that is gone", filepath.Join(bin, "gone"), kubemint},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := stableFront(tc.front, kubemint); got != tc.want {
+				t.Errorf("stableFront(%q) = %q, want %q", tc.front, got, tc.want)
+			}
+		})
+	}
+}

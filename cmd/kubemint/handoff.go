@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 
 	"github.com/kubemint/kubemint/internal/product"
 )
@@ -23,6 +25,24 @@ func findFull() (string, error) {
 	return p, nil
 }
 
+// invokedAs is the absolute path this front was run by, links not
+// resolved: argv[0] when it names a path, else where PATH finds it.
+func invokedAs() string {
+	p := os.Args[0]
+	if !strings.ContainsRune(p, os.PathSeparator) {
+		lp, err := exec.LookPath(p)
+		if err != nil {
+			return ""
+		}
+		p = lp
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return ""
+	}
+	return abs
+}
+
 // handOff runs kubemint-full with args, telling it this front's version
 // (product.VersionEnv) so that it refuses to run under a front of another
 // release. On Unix it replaces this process, so kubectl sees one process
@@ -35,6 +55,9 @@ func handOff(args []string, version string) error {
 	}
 	if err := os.Setenv(product.VersionEnv, version); err != nil {
 		return err
+	}
+	if p := invokedAs(); p != "" {
+		_ = os.Setenv(product.FrontPathEnv, p)
 	}
 	argv := append([]string{"kubemint"}, args...)
 	if err := execve(full, argv, os.Environ()); err != nil && !errors.Is(err, errNoExec) {

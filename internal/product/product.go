@@ -24,6 +24,12 @@ const FullName = "kubemint-full"
 // mixing releases could mix cache formats.
 const VersionEnv = "KUBEMINT_FRONT_VERSION"
 
+// FrontPathEnv carries the path the front was run by, before any symbolic
+// link is resolved (krew's ~/.krew/bin/kubectl-mint, say), so that setup
+// can write an exec entry that survives an upgrade: krew replaces the
+// versioned directory the link points into.
+const FrontPathEnv = "KUBEMINT_FRONT_PATH"
+
 // Module is kubemint's Go module path, for `go install` hints.
 const Module = "github.com/kubemint/kubemint"
 
