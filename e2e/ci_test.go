@@ -406,7 +406,7 @@ func TestCIGitHubActionsFailures(t *testing.T) {
 		job := ci.githubJob(t, "repo:octo-org/app:ref:refs/heads/feature")
 		r := u.run(t, append([]string{info}, job...), kubemint, args...)
 		oneErrorLine(t, r, "may not mint tokens for ci/deployer",
-			"kubectl create rolebinding kubemint-minter -n ci --role=kubemint-minter --user=github:repo:octo-org/app:ref:refs/heads/feature")
+			"--role=kubemint-minter-deployer --user=github:repo:octo-org/app:ref:refs/heads/feature", "--minter=user:github:repo:octo-org/app:ref:refs/heads/feature")
 	})
 	t.Run("endpoint hangs", func(t *testing.T) {
 		u := newUserEnv(t)
