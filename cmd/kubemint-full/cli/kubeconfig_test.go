@@ -65,7 +65,7 @@ func TestKubeconfigForARunner(t *testing.T) {
 			if u == nil || u.Exec == nil {
 				t.Fatalf("no exec user ci-deployer:\n%s", stdout.String())
 			}
-			if u.Exec.Command != "kubemint" || !u.Exec.ProvideClusterInfo || u.Exec.InteractiveMode != "Never" || !strings.Contains(u.Exec.InstallHint, "krew install mint") {
+			if u.Exec.Command != "kubemint" || !u.Exec.ProvideClusterInfo || u.Exec.InteractiveMode != "Never" || !strings.Contains(u.Exec.InstallHint, "the .deb or .rpm package of a release") {
 				t.Errorf("exec entry: %+v", u.Exec)
 			}
 			if strings.Join(u.Exec.Args, " ") != strings.Join(tt.wantArgs, " ") {
