@@ -23,12 +23,13 @@ func newConvertCmd(stdout, stderr io.Writer) *cobra.Command {
 	var write bool
 	var verbosity int
 	cmd := &cobra.Command{
-		Use:   "convert [--kubeconfig FILE] --source-context CTX [--write]",
+		Use:   "convert [--kubeconfig FILE] --source-context CTX [--source-kubeconfig FILE] [--write]",
 		Short: "Replace static service-account tokens in a kubeconfig with kubemint exec entries",
 		Long: `Find the kubeconfig users that embed a static service-account token (a
 Secret-based token of Kubernetes before 1.24, or one pasted from
 kubectl create token) and rewrite each into a kubemint exec entry for the
-same service account, minted with the credentials of --source-context.
+same service account, minted with the credentials of --source-context (a
+context of the converted file, or of --source-kubeconfig).
 
 The token's claims name the account; the token is not sent anywhere and never
 printed. Without --write, convert only says what it would change. With
@@ -40,7 +41,8 @@ The old static tokens keep working until revoked: delete their Secrets
 
 Exit status: 0 after a dry run or a conversion; 1 with one line on stderr.`,
 		Example: `  kubemint convert --source-context=admin            # dry run
-  kubemint convert --kubeconfig=ci.kubeconfig --source-context=admin --write`,
+  kubemint convert --kubeconfig=ci.kubeconfig --source-context=admin --write
+  kubemint convert --kubeconfig=ci.kubeconfig --source-kubeconfig=$HOME/.kube/config --source-context=admin --write`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if sourceContext == "" {
