@@ -124,7 +124,7 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("--source-audience goes with --source-github-actions (with --source-token-env, the CI system sets the token's audience: GitLab's id_tokens aud)")
 	}
 	if o.SourceTokenEnv != "" && !isEnvName(o.SourceTokenEnv) {
-		return fmt.Errorf("--source-token-env takes the name of an environment variable (letters, digits and '_', for example CI_JOB_JWT_KUBE), got %q", o.SourceTokenEnv)
+		return fmt.Errorf("--source-token-env takes the name of an environment variable (letters, digits and '_', for example KUBE_ID_TOKEN), got %q", o.SourceTokenEnv)
 	}
 	if o.MaxChainAge != 0 && !o.SelfRenew {
 		return fmt.Errorf("--max-chain-age goes with --self-renew")

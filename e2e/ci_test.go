@@ -256,9 +256,10 @@ func applyCIRBAC(t *testing.T) {
 	}
 }
 
-// runnerKubeconfig writes the runner's kubeconfig of docs/recipes.md: the
-// cluster's CA inline, `command: kubemint` found on PATH, and the CI
-// source's flags. It holds no credential.
+// runnerKubeconfig writes a runner's kubeconfig in the shape of the one
+// docs/recipes.md shows (kubemint kubeconfig's output; TestTeamRunnerKubeconfig
+// runs that command itself): the cluster's CA inline, `command: kubemint`
+// found on PATH, and the CI source's flags. It holds no credential.
 func runnerKubeconfig(t *testing.T, u *userEnv, provideClusterInfo bool, tokenArgs ...string) string {
 	t.Helper()
 	ca, err := os.ReadFile(w.cp.CAFile)

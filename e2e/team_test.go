@@ -249,7 +249,7 @@ func TestTeamRunnerKubeconfig(t *testing.T) {
 				t.Errorf("kubemint kubeconfig output:\n%s", r.stdout)
 			}
 			b, _ := os.ReadFile(out)
-			for _, want := range []string{"command: kubemint\n", "provideClusterInfo: true", "interactiveMode: Never", "kubectl krew install mint", "go install github.com/kubemint/kubemint/cmd/...@latest", "certificate-authority-data:", source} {
+			for _, want := range []string{"command: kubemint\n", "provideClusterInfo: true", "interactiveMode: Never", "the .deb or .rpm package of a release", "go install github.com/kubemint/kubemint/cmd/...@latest", "certificate-authority-data:", source} {
 				if !strings.Contains(string(b), want) {
 					t.Errorf("the runner's kubeconfig lacks %q:\n%s", want, b)
 				}
@@ -284,7 +284,7 @@ func TestTeamRunnerKubeconfig(t *testing.T) {
 			// not only fork/exec's "no such file or directory".
 			bare := newUserEnv(t)
 			bare.vars = append(environWithout("HOME", "PATH", "DBUS_SESSION_BUS_ADDRESS"), "HOME="+bare.home, "PATH=/usr/bin:/bin", "KUBECONFIG="+out)
-			if r := bare.run(t, env, w.kubectl, "get", "pods"); r.code == 0 || !strings.Contains(r.stderr, "kubectl krew install mint") {
+			if r := bare.run(t, env, w.kubectl, "get", "pods"); r.code == 0 || !strings.Contains(r.stderr, "the .deb or .rpm package of a release") {
 				t.Errorf("kubectl on a runner without kubemint: exit %d: %s", r.code, r.stderr)
 			}
 		})
@@ -380,14 +380,22 @@ func TestTeamRecipe(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("recipe line %q: exit %d: %s%s", line, r.code, r.stdout, r.stderr)
 			}
-			if strings.HasPrefix(line, "kubectl") && strings.Contains(line, "auth whoami") && !strings.Contains(r.stdout, "system:serviceaccount:team-b:app") {
-				t.Errorf("%q printed:\n%s", line, r.stdout)
+			// alice's first whoami names her, for the admin's --minter;
+			// the last, through the new context, names the account.
+			if strings.HasPrefix(line, "kubectl") && strings.Contains(line, "auth whoami") {
+				want := "alice"
+				if strings.Contains(line, "--context=team-b-app") {
+					want = "system:serviceaccount:team-b:app"
+				}
+				if !strings.Contains(r.stdout, want) {
+					t.Errorf("%q printed, without %q:\n%s", line, want, r.stdout)
+				}
 			}
 			ran++
 		}
 	}
-	if ran != 3 {
-		t.Errorf("ran %d recipe lines, want 3 (setup, use, kubectl)", ran)
+	if ran != 4 {
+		t.Errorf("ran %d recipe lines, want 4 (whoami, setup, use, kubectl)", ran)
 	}
 }
 

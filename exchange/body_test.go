@@ -3,6 +3,7 @@ package exchange
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
+
+	"github.com/kubemint/kubemint/hint"
 )
 
 // TestResponseBodyIsBounded: an answer over BodyLimit fails with an error
@@ -58,6 +61,42 @@ func TestResponseBodyIsBounded(t *testing.T) {
 				if msg := c.explain(err, Request{Namespace: "ci", Name: "deployer"}).Error(); !strings.Contains(msg, srv.URL) || !strings.Contains(msg, "larger than 1 MiB") {
 					t.Errorf("explained as %q", msg)
 				}
+			}
+		})
+	}
+}
+
+// TestReviewsOfAnUnreachableServer: setup's and use's questions to a server
+// that refuses connections say "cannot reach the API server" with the
+// mint's hint, not a raw Go error.
+func TestReviewsOfAnUnreachableServer(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := "https://" + l.Addr().String()
+	l.Close() // nothing listens there now: connection refused
+	c, err := NewClient(&rest.Config{Host: server, Timeout: 5 * time.Second}, `context "alice"`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	calls := map[string]func() error{
+		"CanMint":    func() error { _, _, err := c.CanMint(ctx, "dev", "deployer"); return err },
+		"CanI":       func() error { _, err := c.CanI(ctx, "create", "", "namespaces", "", "dev"); return err },
+		"WhoAmI":     func() error { _, err := c.WhoAmI(ctx); return err },
+		"Rules":      func() error { _, err := c.Rules(ctx, "dev"); return err },
+		"RoleExists": func() error { _, err := c.RoleExists(ctx, "", "view"); return err },
+	}
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			err := call()
+			want := "cannot reach the API server " + server + ` (context "alice"): `
+			if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "connection refused") {
+				t.Errorf("error = %v, want %q", err, want)
+			}
+			if hs := hint.Hints(err); len(hs) != 1 || !strings.Contains(hs[0], "check that it is running") {
+				t.Errorf("hints = %q", hs)
 			}
 		})
 	}

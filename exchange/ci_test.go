@@ -4,9 +4,13 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kubemint/kubemint/hint"
 )
 
 func TestGitHubIDToken(t *testing.T) {
@@ -85,14 +89,47 @@ func TestTokenEnv(t *testing.T) {
 	for name, tt := range map[string]struct{ value, server, want string }{
 		"unset":     {server: "https://k8s.example:6443", want: "KUBE_ID_TOKEN is not set or empty"},
 		"too large": {value: strings.Repeat("a", 17<<10), server: "https://k8s.example:6443", want: "larger than 16 KiB"},
-		"no server": {value: "a.b.c", want: "provideClusterInfo: true"},
+		"no server": {value: "a.b.c", want: "the API server for --source-token-env is unknown\nset provideClusterInfo: true"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Setenv("KUBE_ID_TOKEN", tt.value)
 			_, err := TokenEnv("KUBE_ID_TOKEN", tt.server, nil)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
+			// The fix is a hint line of its own, as for --source-token-file.
+			if err == nil || !strings.Contains(strings.Join(append([]string{err.Error()}, hint.Hints(err)...), "\n"), tt.want) {
 				t.Fatalf("error = %v, want one containing %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestCISourcesWithoutServer: with no API server known, both CI sources
+// say so in the error line and put the fix in a hint line.
+func TestCISourcesWithoutServer(t *testing.T) {
+	t.Setenv("KUBE_ID_TOKEN", "a.b.c")
+	_, envErr := TokenEnv("KUBE_ID_TOKEN", "", nil)
+	_, ghErr := GitHubActions(context.Background(), "", "", nil, time.Second)
+	for flag, err := range map[string]error{"--source-token-env": envErr, "--source-github-actions": ghErr} {
+		want := "the API server for " + flag + " is unknown"
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: error = %v, want %q", flag, err, want)
+		}
+		if hs := hint.Hints(err); len(hs) != 1 || !strings.Contains(hs[0], "provideClusterInfo: true") {
+			t.Errorf("%s: hints = %q", flag, hs)
+		}
+	}
+}
+
+// TestEmptyKubeconfigHint: a source kubeconfig with no contexts gets a
+// hint that fits kubemint use (your own login) as well as setup, not one
+// that sends a teammate for admin credentials.
+func TestEmptyKubeconfigHint(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "empty")
+	if err := os.WriteFile(path, []byte("apiVersion: v1\nkind: Config\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadSource(path, "")
+	hs := strings.Join(hint.Hints(err), "\n")
+	if err == nil || !strings.Contains(hs, "your own login for kubemint use") || strings.Contains(hs, "admin credentials") {
+		t.Errorf("error = %v, hints = %q", err, hs)
 	}
 }

@@ -191,6 +191,20 @@ func (c *Client) explain(err error, req Request) error {
 	case apierrors.IsBadRequest(err) || apierrors.IsInvalid(err):
 		return hint.Wrap(fmt.Errorf("the API server %s refused the token request for %s: %s", c.Server, account, statusMessage(err)), "check --duration, --audience and the --bound-object flags")
 	}
+	if terr := c.transportError(err); terr != nil {
+		return terr
+	}
+	if se, ok := err.(apierrors.APIStatus); ok {
+		return fmt.Errorf("the API server %s refused the token request for %s: %s", c.Server, account, se.Status().Message)
+	}
+	return fmt.Errorf("minting a token for %s on %s: %w", account, c.Server, err)
+}
+
+// transportError explains err when the request never got an answer from
+// the API server (a TLS failure, the network, a timeout), and is nil
+// otherwise. Every request kubemint makes, a mint or one of setup's and
+// use's reviews and reads, says it the same way.
+func (c *Client) transportError(err error) error {
 	var x509Err x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	var certInvalid x509.CertificateInvalidError
@@ -206,10 +220,7 @@ func (c *Client) explain(err error, req Request) error {
 	if errors.As(err, &urlErr) || errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded) {
 		return hint.Wrap(fmt.Errorf("cannot reach the API server %s (%s): %s", c.Server, c.Label, netReason(err)), "check that it is running and that the kubeconfig's server address is right")
 	}
-	if se, ok := err.(apierrors.APIStatus); ok {
-		return fmt.Errorf("the API server %s refused the token request for %s: %s", c.Server, account, se.Status().Message)
-	}
-	return fmt.Errorf("minting a token for %s on %s: %w", account, c.Server, err)
+	return nil
 }
 
 // forbiddenUser finds the user an RBAC denial names: `User "alice" cannot ...`.

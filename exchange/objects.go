@@ -48,6 +48,9 @@ func (c *Client) describe(err error, verb, resource, namespace, name string) err
 		return hint.Wrap(fmt.Errorf("%s may not %s %s on %s: %s", c.Label, verbBase(verb), what, c.Server, statusMessage(err)),
 			"run it again with a --source-context that may (an admin's)")
 	}
+	if terr := c.transportError(err); terr != nil {
+		return terr
+	}
 	return fmt.Errorf("%s %s on %s: %w", verb, what, c.Server, err)
 }
 

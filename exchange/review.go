@@ -18,7 +18,7 @@ func (c *Client) WhoAmI(ctx context.Context) (authenticationv1.UserInfo, error) 
 	out := &authenticationv1.SelfSubjectReview{}
 	err := c.authn.Post().Resource("selfsubjectreviews").Body(&authenticationv1.SelfSubjectReview{}).Do(ctx).Into(out)
 	if err != nil {
-		return authenticationv1.UserInfo{}, fmt.Errorf("asking %s who %s is: %w", c.Server, c.Label, err)
+		return authenticationv1.UserInfo{}, c.asking(err, "who %s is", c.Label)
 	}
 	return out.Status.UserInfo, nil
 }
@@ -30,7 +30,7 @@ func (c *Client) Rules(ctx context.Context, ns string) ([]string, error) {
 	out := &authorizationv1.SelfSubjectRulesReview{}
 	in := &authorizationv1.SelfSubjectRulesReview{Spec: authorizationv1.SelfSubjectRulesReviewSpec{Namespace: ns}}
 	if err := c.authz.Post().Resource("selfsubjectrulesreviews").Body(in).Do(ctx).Into(out); err != nil {
-		return nil, fmt.Errorf("asking %s what %s may do: %w", c.Server, c.Label, err)
+		return nil, c.asking(err, "what %s may do", c.Label)
 	}
 	return SummarizeRules(out.Status.ResourceRules), nil
 }
@@ -96,7 +96,7 @@ func (c *Client) CanMint(ctx context.Context, ns, name string) (bool, string, er
 	}}
 	out := &authorizationv1.SelfSubjectAccessReview{}
 	if err := c.authz.Post().Resource("selfsubjectaccessreviews").Body(in).Do(ctx).Into(out); err != nil {
-		return false, "", fmt.Errorf("asking %s whether %s may mint tokens: %w", c.Server, c.Label, err)
+		return false, "", c.asking(err, "whether %s may mint tokens", c.Label)
 	}
 	return out.Status.Allowed, out.Status.Reason, nil
 }
@@ -132,7 +132,16 @@ func (c *Client) CanI(ctx context.Context, verb, group, resource, ns, name strin
 	}}
 	out := &authorizationv1.SelfSubjectAccessReview{}
 	if err := c.authz.Post().Resource("selfsubjectaccessreviews").Body(in).Do(ctx).Into(out); err != nil {
-		return false, fmt.Errorf("asking %s whether %s may %s %s: %w", c.Server, c.Label, verb, resource, err)
+		return false, c.asking(err, "whether %s may %s %s", c.Label, verb, resource)
 	}
 	return out.Status.Allowed, nil
+}
+
+// asking explains a failed review: as a mint's error when the server was
+// never reached, else naming the question.
+func (c *Client) asking(err error, question string, args ...any) error {
+	if terr := c.transportError(err); terr != nil {
+		return terr
+	}
+	return fmt.Errorf("asking %s %s: %w", c.Server, fmt.Sprintf(question, args...), err)
 }

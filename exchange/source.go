@@ -140,7 +140,7 @@ func sortedContexts(raw *clientcmdapi.Config) []string {
 
 func contextList(raw *clientcmdapi.Config) string {
 	if len(raw.Contexts) == 0 {
-		return "it has no contexts: point --source-kubeconfig at a kubeconfig with the admin credentials"
+		return "it has no contexts: point --source-kubeconfig at a kubeconfig whose context may do this (your own login for kubemint use, an admin's for setup)"
 	}
 	return "set --source-context to one of: " + strings.Join(sortedContexts(raw), ", ")
 }

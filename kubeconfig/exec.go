@@ -11,6 +11,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/kubemint/kubemint/credential"
+	"github.com/kubemint/kubemint/hint"
 	"github.com/kubemint/kubemint/internal/product"
 )
 
@@ -26,9 +27,10 @@ in ~/.local/bin), then make sure exec.command in this kubeconfig points at it.`
 const RunnerInstallHint = `kubemint mints short-lived service-account tokens for this context, and
 this machine has no kubemint on its PATH. Install it, one of (see
 https://github.com/kubemint/kubemint/blob/main/docs/install.md):
-  kubectl krew install mint
-  or a release package (deb, rpm, apk, Homebrew, Scoop)
+  the .deb or .rpm package of a release (puts kubemint in /usr/bin)
+  or a release archive, both binaries in a directory on PATH
   or go install github.com/kubemint/kubemint/cmd/...@latest
+(krew installs only kubectl-mint: link it as kubemint on PATH too)
 then run the command again.`
 
 // Exec is the exec entry that runs command (kubemint's absolute path) with
@@ -92,7 +94,8 @@ func kubemintBeside(self string) (string, error) {
 	}
 	p := filepath.Join(filepath.Dir(self), name)
 	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("kubemint is not installed beside %s; install both binaries with ./install.sh", self)
+		return "", hint.Wrap(fmt.Errorf("kubemint is not installed beside %s", self),
+			"install kubemint and kubemint-full together, in one directory: a release package or archive, go install github.com/kubemint/kubemint/cmd/...@latest, or ./install.sh; see docs/install.md")
 	}
 	return p, nil
 }

@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/kubemint/kubemint/hint"
 	"github.com/kubemint/kubemint/internal/atomicfile"
 )
 
@@ -170,6 +171,9 @@ func Standalone(clusterName string, cluster *clientcmdapi.Cluster, c Context) ([
 // exactly that. A file that holds anything else is replaced only with
 // force (else *ExistsError).
 func WriteStandalone(path, clusterName string, cluster *clientcmdapi.Cluster, c Context, force bool) (bool, error) {
+	if err := checkDir(path); err != nil {
+		return false, err
+	}
 	data, err := Standalone(clusterName, cluster, c)
 	if err != nil {
 		return false, err
@@ -205,10 +209,30 @@ func standaloneState(path string, data []byte) (same bool, err error) {
 // write data to path: *ExistsError when path holds something else and not
 // force, or an error when path cannot be written.
 func CheckStandalone(path string, data []byte, force bool) error {
+	if err := checkDir(path); err != nil {
+		return err
+	}
 	if _, err := standaloneState(path, data); err != nil && !force {
 		return err
 	}
 	return CheckWritable(path)
+}
+
+// checkDir fails when the directory that would hold path is missing or
+// no directory: the write would otherwise fail naming its temporary file.
+// It is not created: a typo in -o must not leave directories behind.
+func checkDir(path string) error {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return hint.Wrap(fmt.Errorf("directory %s does not exist", dir), "mkdir -p "+dir)
+	case err != nil:
+		return fmt.Errorf("the kubeconfig %s cannot be written: %w", path, err)
+	case !fi.IsDir():
+		return fmt.Errorf("the kubeconfig %s cannot be written: %s is not a directory", path, dir)
+	}
+	return nil
 }
 
 // write serialises cfg and replaces path with it, durably: a kubeconfig

@@ -2,13 +2,17 @@ package kubeconfig
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/kubemint/kubemint/hint"
 )
 
 const adminKubeconfig = `apiVersion: v1
@@ -191,8 +195,13 @@ func TestKubemintBeside(t *testing.T) {
 	if p, err := kubemintBeside(full); err != nil || p != filepath.Join(dir, "kubemint") {
 		t.Errorf("kubemintBeside = %q, %v", p, err)
 	}
-	if _, err := kubemintBeside(filepath.Join(t.TempDir(), "kubemint-full")); err == nil {
-		t.Error("kubemintBeside found a kubemint that is not there")
+	_, err := kubemintBeside(filepath.Join(t.TempDir(), "kubemint-full"))
+	if err == nil {
+		t.Fatal("kubemintBeside found a kubemint that is not there")
+	}
+	// The fix names every install path (docs/install.md), not only install.sh.
+	if hs := strings.Join(hint.Hints(err), "\n"); !strings.Contains(hs, "docs/install.md") || !strings.Contains(hs, "go install") {
+		t.Errorf("hints = %q", hs)
 	}
 }
 
@@ -349,6 +358,46 @@ func TestStableFront(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := stableFront(tc.front, kubemint); got != tc.want {
 				t.Errorf("stableFront(%q) = %q, want %q", tc.front, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestWriteStandaloneMissingDir: -o ci/runner.kubeconfig without ci/ fails
+// before anything is written, naming the directory and mkdir -p, not a
+// temporary file; nothing is created.
+func TestWriteStandaloneMissingDir(t *testing.T) {
+	cluster := clientcmdapi.NewCluster()
+	cluster.Server = "https://k8s.example:6443"
+	c := setupContext()
+	data, err := Standalone("dev", cluster, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := t.TempDir()
+	file := filepath.Join(base, "plain")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct{ dir, want, hint string }{
+		"missing":      {filepath.Join(base, "ci"), "directory " + filepath.Join(base, "ci") + " does not exist", "mkdir -p " + filepath.Join(base, "ci")},
+		"not a folder": {file, file + " is not a directory", ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(tc.dir, "runner.kubeconfig")
+			for _, err := range []error{
+				CheckStandalone(path, data, true),
+				func() error { _, err := WriteStandalone(path, "dev", cluster, c, true); return err }(),
+			} {
+				if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), ".kubemint-") {
+					t.Errorf("error = %v, want %q", err, tc.want)
+				}
+				if hs := hint.Hints(err); tc.hint != "" && (len(hs) != 1 || hs[0] != tc.hint) {
+					t.Errorf("hints = %q, want %q", hs, tc.hint)
+				}
+			}
+			if _, err := os.Stat(tc.dir); name == "missing" && !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the directory was created: %v", err)
 			}
 		})
 	}

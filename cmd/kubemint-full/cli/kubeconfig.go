@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"bytes"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"time"
 
@@ -34,13 +37,13 @@ type kubeconfigCmd struct {
 	force       bool
 	revocable   bool
 
-	stdout io.Writer
+	stdout, stderr io.Writer
 }
 
 func newKubeconfigCmd(stdout, stderr io.Writer) *cobra.Command {
-	k := &kubeconfigCmd{stdout: stdout, o: credential.Options{Duration: time.Hour}}
+	k := &kubeconfigCmd{stdout: stdout, stderr: stderr, o: credential.Options{Duration: time.Hour}}
 	cmd := &cobra.Command{
-		Use:   "kubeconfig --service-account NAMESPACE/NAME --server URL (--certificate-authority FILE | --from-context CTX) <source flags>",
+		Use:   "kubeconfig --service-account NAMESPACE/NAME (--server URL --certificate-authority FILE | --from-context CTX [--server URL]) <source flags>",
 		Short: "Print a self-contained kubeconfig for a CI runner or another machine",
 		Long: `Print (or write with -o) a kubeconfig for another machine, typically a CI
 runner: the cluster with its CA inline, and a user whose exec entry runs
@@ -51,13 +54,21 @@ and it needs no access to the cluster.
 
 Name the runner's source as kubemint token takes it: --source-github-actions
 [--source-audience], --source-token-env, --source-token-file,
---source-in-cluster, or --source-context [--source-kubeconfig] naming the
-runner's own context. The cluster comes from --server and
---certificate-authority, or from --from-context, a context of this machine's
-kubeconfig (only its server and CA are read).
+--source-in-cluster, or --source-context --source-kubeconfig naming the
+runner's own context in the runner's own kubeconfig. The cluster comes from
+--server and --certificate-authority (a PEM certificate; the server an https
+URL), or from --from-context, a context of this machine's kubeconfig (only its
+server and CA are read).
+
+Clients that send no cluster to the plugin (the Python and JavaScript
+Kubernetes clients) need the API server in the entry's arguments: add
+--source-server=URL and --source-certificate-authority=FILE, a CA file on the
+runner, to a token source (--source-github-actions, --source-token-env,
+--source-token-file).
 
 Writing over an existing file needs --force.`,
 		Example: `  # A GitHub Actions runner (keyless; see docs/recipes.md)
+  mkdir -p ci
   kubemint kubeconfig --service-account=ci/deployer --from-context=admin \
     --source-github-actions -o ci/runner.kubeconfig
 
@@ -87,6 +98,8 @@ Writing over an existing file needs --force.`,
 	f.StringVar(&k.o.SourceTokenFile, "source-token-file", "", "Mint with the bearer token in this file on the runner.")
 	f.BoolVar(&k.o.SourceGitHubActions, "source-github-actions", false, "Mint with the GitHub Actions job's OIDC ID token.")
 	f.StringVar(&k.o.SourceTokenEnv, "source-token-env", "", "Mint with the token in this environment variable of the runner (GitLab's id_tokens).")
+	f.StringVar(&k.o.SourceServer, "source-server", "", "With a token source: the API server as the runner reaches it, written into the entry for clients that send no cluster to the plugin (Python, JavaScript).")
+	f.StringVar(&k.o.SourceCA, "source-certificate-authority", "", "With --source-server: the CA file that verifies it, a path on the runner.")
 	f.StringVar(&k.o.SourceAudience, "source-audience", "", "With --source-github-actions: the ID token's audience. Default: kubernetes.")
 	f.DurationVar(&k.o.Duration, "duration", k.o.Duration, "Lifetime of the tokens the runner mints; at least 10m.")
 	f.BoolVar(&k.revocable, "revocable", false, "Bind the runner's tokens to the Secret that kubemint setup --revocable made, so that kubemint revoke kills them too.")
@@ -108,10 +121,28 @@ func (k *kubeconfigCmd) validate() error {
 	}
 	if k.caFile == "" && k.fromContext == "" {
 		return hint.Wrap(errors.New("the runner needs the cluster's CA: pass --certificate-authority=FILE or --from-context=CTX"),
-			"kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' shows the current context's")
+			"--from-context=CTX takes the server and CA of a context of your kubeconfig",
+			caExtractHint)
 	}
 	if k.server == "" && k.fromContext == "" {
-		return errors.New("--server is required without --from-context")
+		return hint.Wrap(errors.New("--server is required without --from-context"),
+			"the API server's URL as the runner reaches it, for example --server=https://prod.example.com:6443")
+	}
+	if k.server != "" {
+		if err := checkServerURL("--server", k.server); err != nil {
+			return err
+		}
+	}
+	if k.o.SourceServer != "" {
+		if err := checkServerURL("--source-server", k.o.SourceServer); err != nil {
+			return err
+		}
+	}
+	if k.o.SourceContext != "" && k.o.SourceKubeconfig == "" {
+		// The runner runs kubectl with KUBECONFIG set to this very file,
+		// which has no such context: the entry works only where the
+		// runner's default kubeconfig is another file.
+		fmt.Fprintf(k.stderr, "kubemint: warning: --source-context=%s without --source-kubeconfig: on the runner kubemint looks for it in $KUBECONFIG, usually this very file, which has no context %s; pass --source-kubeconfig=PATH, the runner's kubeconfig that holds it\n", k.o.SourceContext, k.o.SourceContext)
 	}
 	if k.force && k.out == "" {
 		return errors.New("--force goes with -o")
@@ -136,6 +167,8 @@ func (k *kubeconfigCmd) tokenArgs() []string {
 	add(o.SourceGitHubActions, "--source-github-actions")
 	add(o.SourceTokenEnv != "", "--source-token-env="+o.SourceTokenEnv)
 	add(o.SourceAudience != "", "--source-audience="+o.SourceAudience)
+	add(o.SourceServer != "", "--source-server="+o.SourceServer)
+	add(o.SourceCA != "", "--source-certificate-authority="+o.SourceCA)
 	add(o.Duration != time.Hour, "--duration="+o.Duration.String())
 	if k.revocable {
 		_, name, _ := o.Account()
@@ -170,6 +203,9 @@ func (k *kubeconfigCmd) cluster() (string, *clientcmdapi.Cluster, error) {
 	} else {
 		ca, err := exchange.ReadBounded(k.caFile, "--certificate-authority", exchange.CAFileLimit)
 		if err != nil {
+			return "", nil, err
+		}
+		if err := checkCA(k.caFile, ca); err != nil {
 			return "", nil, err
 		}
 		c.CertificateAuthorityData = ca
@@ -219,5 +255,31 @@ func (k *kubeconfigCmd) run() error {
 		state = "created"
 	}
 	fmt.Fprintf(k.stdout, "%-11skubeconfig %s (context %s, for the runner: KUBECONFIG=%s kubectl ...)\n", state, k.out, c.Name, k.out)
+	return nil
+}
+
+// caExtractHint says how to get the cluster's CA as a file from a context.
+const caExtractHint = "kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d > ca.crt writes the current context's CA to ca.crt"
+
+// checkCA refuses a --certificate-authority file that holds no PEM
+// certificate: it goes inline into a kubeconfig that is meant to be
+// committed, so a private key or any other file must never get there.
+func checkCA(file string, data []byte) error {
+	if rest := bytes.TrimSpace(data); bytes.Contains(rest, []byte("PRIVATE KEY")) {
+		return hint.Wrap(fmt.Errorf("--certificate-authority %s holds a private key, not a CA certificate: it would be copied into the kubeconfig", file), caExtractHint)
+	}
+	if !x509.NewCertPool().AppendCertsFromPEM(data) {
+		return hint.Wrap(fmt.Errorf("--certificate-authority %s holds no PEM certificate", file), caExtractHint)
+	}
+	return nil
+}
+
+// checkServerURL requires an https URL with a host: the runner's token
+// travels to it.
+func checkServerURL(flag, server string) error {
+	u, err := url.Parse(server)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return hint.Wrap(fmt.Errorf("%s %q is not an https URL", flag, server), "for example "+flag+"=https://prod.example.com:6443")
+	}
 	return nil
 }

@@ -61,7 +61,8 @@ would create and the kubeconfig change, and creates nothing.
 --minter lets a person, a group or a runner's service account mint this
 account's tokens and nothing else: a Role allowing create on
 serviceaccounts/token for this account alone, and one RoleBinding per minter.
-setup prints the "kubemint use" line each minter runs next.
+setup prints the "kubemint use" line a person runs next, and the "kubemint
+kubeconfig" line that writes a CI runner's kubeconfig.
 
 The kubeconfig setup edits is backed up beside itself first
 (FILE.kubemint-backup-TIME); --kubeconfig-out replaces a file that holds
@@ -103,7 +104,7 @@ Exit status: 0 when the context works; 1 with one line on stderr otherwise.`,
 	f.StringVar(&s.contextName, "context-name", "", "Name of the kubeconfig context (and user) to write. Default: NAMESPACE-NAME@CLUSTER.")
 	f.StringVar(&s.kubeconfigOut, "kubeconfig-out", "", "Write a standalone kubeconfig (cluster, CA, exec user, context) to this file instead of editing the source kubeconfig.")
 	f.DurationVar(&s.duration, "duration", s.duration, "Lifetime of the tokens the exec entry mints; at least 10m.")
-	f.StringArrayVar(&s.minterFlags, "minter", nil, "Let this identity mint the account's tokens and nothing else (a Role allowing create on serviceaccounts/token for this account alone, and one RoleBinding per minter): user:NAME, group:NAME or serviceaccount:NAMESPACE/NAME. Repeatable. Each minter then runs kubemint use.")
+	f.StringArrayVar(&s.minterFlags, "minter", nil, "Let this identity mint the account's tokens and nothing else (a Role allowing create on serviceaccounts/token for this account alone, and one RoleBinding per minter): user:NAME, group:NAME or serviceaccount:NAMESPACE/NAME. Repeatable. A person then runs kubemint use; a CI runner gets its kubeconfig from kubemint kubeconfig.")
 	f.BoolVar(&s.dryRun, "dry-run", false, "Check everything and print what would be created and the kubeconfig change; create and write nothing.")
 	f.BoolVar(&s.force, "force", false, "With --kubeconfig-out: replace the file when it exists and holds something else.")
 	credential.AddVerbosityFlag(f, &s.verbosity)
@@ -356,16 +357,29 @@ func (s *setupCmd) run(ctx context.Context) error {
 			fmt.Fprintf(s.stdout, "  %s\n", r)
 		}
 	}
-	if len(s.minters) > 0 {
-		fmt.Fprintf(s.stdout, "\nEach minter now runs, with their own kubeconfig (add --source-context=CTX for a context other than their current one):\n")
-		for _, m := range s.minters {
-			fmt.Fprintf(s.stdout, "  %s: %s\n", m, useLine(s.account))
-		}
-	}
+	fmt.Fprint(s.stdout, minterSteps(s.account, src.Context, s.minters))
 	if !rep.changed {
 		fmt.Fprintln(s.stdout, "\nNothing changed: everything was already set up.")
 	}
 	return nil
+}
+
+// minterSteps is what comes next for the minters: a person runs kubemint
+// use with their own kubeconfig; a CI runner (a CI system's OIDC identity,
+// a pod's service account) has no kubeconfig to run it with, so the admin
+// writes the runner's kubeconfig with kubemint kubeconfig.
+func minterSteps(account, fromContext string, minters []exchange.Minter) string {
+	if len(minters) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nPeople among the minters run, with their own kubeconfig (add --source-context=CTX for a context other than their current one):\n")
+	for _, m := range minters {
+		fmt.Fprintf(&b, "  %s: %s\n", m, useLine(account))
+	}
+	fmt.Fprintf(&b, "For a CI runner among them, write its kubeconfig here and give it to the runner (docs/recipes.md):\n")
+	fmt.Fprintf(&b, "  mkdir -p ci && kubemint kubeconfig --service-account=%s --from-context=%s --source-github-actions|--source-token-env=VAR|--source-in-cluster -o ci/runner.kubeconfig\n", account, fromContext)
+	return b.String()
 }
 
 // useLine is the command a minter runs to get a context of their own.

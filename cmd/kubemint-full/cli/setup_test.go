@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kubemint/kubemint/exchange"
 )
 
 // TestReportWords: setup says updated when it updated, and --dry-run says
@@ -81,4 +83,27 @@ func setupFromFlags(args []string) *setupCmd {
 		}
 	}
 	return s
+}
+
+// TestMinterSteps: after --minter, setup tells people to run kubemint use
+// and says how a CI runner, which has no kubeconfig to run it with, gets
+// one: kubemint kubeconfig with a CI source.
+func TestMinterSteps(t *testing.T) {
+	if got := minterSteps("dev/deployer", "admin", nil); got != "" {
+		t.Errorf("no minters: %q", got)
+	}
+	got := minterSteps("ci/deployer", "admin", []exchange.Minter{
+		{Kind: "User", Name: "alice"},
+		{Kind: "User", Name: "github:repo:octo-org/app:ref:refs/heads/main"},
+	})
+	for _, want := range []string{
+		"\n  user:alice: kubemint use --service-account=ci/deployer\n",
+		"\n  user:github:repo:octo-org/app:ref:refs/heads/main: kubemint use --service-account=ci/deployer\n",
+		"People among the minters run",
+		"kubemint kubeconfig --service-account=ci/deployer --from-context=admin --source-github-actions|--source-token-env=VAR",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("steps lack %q:\n%s", want, got)
+		}
+	}
 }
