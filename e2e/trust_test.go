@@ -80,7 +80,7 @@ func sharedDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(d) })
-	if err := os.Chmod(d, 0o1777); err != nil {
+	if err := os.Chmod(d, 0o777|os.ModeSticky); err != nil { // os.Chmod takes ModeSticky, not 0o1000
 		t.Fatal(err)
 	}
 	return d
@@ -217,7 +217,7 @@ func TestPlantedFilesInALooseCacheDir(t *testing.T) {
 	if got := tokenRequests(t) - requests; got != 0 {
 		t.Errorf("the hit made %v TokenRequests", got)
 	}
-	if !strings.Contains(r.stderr, "kubemint: warning: the cache directory "+dir+" had mode -rwxrwxrwx, readable by others; made it drwx------") {
+	if !strings.Contains(r.stderr, "kubemint: warning: the cache directory "+dir+" had mode drwxrwxrwx, readable by others; made it drwx------") {
 		t.Errorf("no warning about the loose directory:\n%s", r.stderr)
 	}
 	assertMode(t, dir, 0o700|os.ModeDir)
