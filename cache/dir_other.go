@@ -91,3 +91,6 @@ func (d *cacheDir) lockFile(ctx context.Context, name string, wait bool) (*fileL
 // trustedAncestor: Windows directories carry access lists, checked on the
 // cache directory itself (makeDirPrivate); parents are not walked.
 func trustedAncestor(os.FileInfo) string { return "" }
+
+// isPlantedDir: Windows keeps its path-based checks.
+func isPlantedDir(error) bool { return false }

@@ -82,11 +82,41 @@ func (d *cacheDir) open(name string, flag int, perm os.FileMode) (*os.File, erro
 	return os.NewFile(uintptr(fd), d.join(name)), nil
 }
 
+// remove removes name from the directory. A directory in the place of one
+// of kubemint's files was planted (while the cache directory was open to
+// others): it is removed with what it holds, as far as the user may.
 func (d *cacheDir) remove(name string) error {
-	if err := unix.Unlinkat(d.fd, name, 0); err != nil {
+	if err := removeAllAt(d.fd, name, 0); err != nil {
 		return &os.PathError{Op: "remove", Path: d.join(name), Err: err}
 	}
 	return nil
+}
+
+// removeAllAt removes name in the directory dirfd, and, if it is a
+// directory, what it holds, never following a link (depth bounds a
+// planted tree).
+func removeAllAt(dirfd int, name string, depth int) error {
+	err := unix.Unlinkat(dirfd, name, 0)
+	if err != unix.EISDIR && err != unix.EPERM || depth > 16 {
+		return err
+	}
+	fd, oerr := openNoEINTR(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if oerr != nil {
+		return err
+	}
+	f := os.NewFile(uintptr(fd), name)
+	names, _ := f.Readdirnames(-1)
+	for _, n := range names {
+		_ = removeAllAt(fd, n, depth+1)
+	}
+	_ = f.Close()
+	return unix.Unlinkat(dirfd, name, unix.AT_REMOVEDIR)
+}
+
+// isPlantedDir reports an error that a directory in the place of a file
+// gives (open for writing, or rename over it).
+func isPlantedDir(err error) bool {
+	return errors.Is(err, unix.EISDIR) || errors.Is(err, unix.ENOTEMPTY) || errors.Is(err, unix.EEXIST)
 }
 
 func (d *cacheDir) rename(from, to string) error {
@@ -195,6 +225,13 @@ func (d *cacheDir) writeAtomic(name string, data []byte) (err error) {
 	}
 	if err == nil {
 		err = d.rename(tmp, name)
+		if isPlantedDir(err) {
+			// A directory where the file goes: remove it, and try once more.
+			if rerr := d.remove(name); rerr != nil {
+				return fmt.Errorf("writing %s: it is a directory kubemint cannot remove (%v); fix: rm -rf %s", d.join(name), rerr, d.join(name))
+			}
+			err = d.rename(tmp, name)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", d.join(name), err)

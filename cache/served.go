@@ -65,6 +65,9 @@ func (s *Store) WriteServed(key string, r Served) error {
 	}
 	path := s.servedPath(key)
 	f, _, err := s.openPrivate(path, os.O_WRONLY|os.O_CREATE, 0o600)
+	if isPlantedDir(err) {
+		err = fmt.Errorf("%w: %s is a directory", ErrInsecure, path)
+	}
 	if errors.Is(err, ErrInsecure) {
 		s.logf(0, "warning: %v; replacing it", err)
 		if rerr := s.remove(path); rerr == nil {

@@ -244,6 +244,9 @@ func (s *Store) lock(ctx context.Context, key string, wait bool) (unlock func(),
 		if isLink(err) {
 			return nil, false, insecureLink(path)
 		}
+		if isPlantedDir(err) {
+			return nil, false, fmt.Errorf("%w: %s is a directory", ErrInsecure, path)
+		}
 		return nil, false, fmt.Errorf("locking %s: %w", path, err)
 	}
 	if !ok {

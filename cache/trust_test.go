@@ -627,3 +627,51 @@ func TestIsTempName(t *testing.T) {
 		}
 	}
 }
+
+// A directory planted at one of kubemint's file names (while the cache
+// directory was open to others) is removed with what it holds, so that
+// caching works again instead of failing its rename on every call.
+func TestPlantedDirectoriesAreReplaced(t *testing.T) {
+	ops := map[string]func(s *Store) error{
+		"k.json": func(s *Store) error { _, err := s.Save("k", entry()); return err },
+		"k.served": func(s *Store) error {
+			return s.WriteServed("k", Served{PID: 1, Last: time.Now()})
+		},
+		"k.lock": func(s *Store) error {
+			unlock, err := s.Lock(context.Background(), "k")
+			if err == nil {
+				unlock()
+			}
+			return err
+		},
+		"k.failed": func(s *Store) error { return s.RememberFailure("k", Failure{PID: 1, At: time.Now(), Message: "x"}) },
+		"k.info":   func(s *Store) error { return s.SaveInfo(Info{Key: "k", Backend: BackendFile}) },
+	}
+	for name, op := range ops {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "kubemint")
+			s := &Store{Mode: File, Dir: dir}
+			if err := s.ensureDir(); err != nil {
+				t.Fatal(err)
+			}
+			planted := filepath.Join(dir, name)
+			if err := os.MkdirAll(filepath.Join(planted, "sub"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			write(t, filepath.Join(planted, "sub", "x"), "x")
+			if os.Geteuid() == 0 {
+				for _, p := range []string{planted, filepath.Join(planted, "sub"), filepath.Join(planted, "sub", "x")} {
+					if err := os.Chown(p, 65534, 65534); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if err := op(s); err != nil {
+				t.Fatalf("with a directory planted at %s: %v", name, err)
+			}
+			if fi, err := os.Lstat(planted); err != nil || !fi.Mode().IsRegular() {
+				t.Errorf("%s is not a regular file after the write: %v, %v", name, fi, err)
+			}
+		})
+	}
+}
