@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 )
 
@@ -30,10 +31,17 @@ var ErrNoCacheDir = errors.New("no cache directory: neither XDG_CACHE_HOME nor H
 // to do about it.
 type UntrustedDirError struct {
 	Dir, Why string
+	// Fix, when set, replaces the default advice (remove it, or set
+	// XDG_CACHE_HOME).
+	Fix string
 }
 
 func (e *UntrustedDirError) Error() string {
-	return fmt.Sprintf("not using the cache directory %s: %s; remove it, or set XDG_CACHE_HOME to a directory of your own", e.Dir, e.Why)
+	fix := e.Fix
+	if fix == "" {
+		fix = "remove it, or set XDG_CACHE_HOME to a directory of your own"
+	}
+	return fmt.Sprintf("not using the cache directory %s: %s; %s", e.Dir, e.Why, fix)
 }
 
 // Is makes errors.Is(err, ErrUntrusted) true.
@@ -194,12 +202,15 @@ func (s *Store) walkAncestors(dir string) error {
 		if err != nil {
 			return err
 		}
-		why := trustedAncestor(fi)
+		why, fix := trustedAncestor(fi), "set XDG_CACHE_HOME to a directory of your own"
 		if why == "" && isReparse(fi) {
 			why = "it changed into a link while kubemint looked at it"
 		}
+		if strings.Contains(why, "writable by others") {
+			fix = fmt.Sprintf("run chmod go-w %s (or chmod +t, as /tmp is), or %s", p, fix)
+		}
 		if why != "" {
-			return &UntrustedDirError{Dir: s.Dir, Why: fmt.Sprintf("its parent directory %s is not safe: %s (fix: chmod go-w,+t %s)", p, why, p)}
+			return &UntrustedDirError{Dir: s.Dir, Why: fmt.Sprintf("its parent directory %s is not safe: %s", p, why), Fix: fix}
 		}
 		if p == filepath.Dir(p) {
 			return nil

@@ -427,3 +427,27 @@ func TestCleanRemovesTempFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestAttackersParentDirIsNotUsed: XDG_CACHE_HOME names a directory
+// another user owns (made in a shared /tmp-like directory before root
+// used it). Its owner could swap a link in for kubemint/ at any moment, so
+// root's kubectl neither creates kubemint/ in it nor uses one there: it
+// says so once per call, naming the directory, and mints without a cache.
+func TestAttackersParentDirIsNotUsed(t *testing.T) {
+	te := newTrustEnv(t)
+	parent := filepath.Join(sharedDir(t), "c2")
+	te.attacker.sh(t, "", fmt.Sprintf("mkdir -m 755 %s", parent))
+	requests := tokenRequests(t)
+	for i, r := range te.mustBeDeployer(t, parent, 2) {
+		want := fmt.Sprintf("kubemint: warning: cannot use the cache (not using the cache directory %s/kubemint: its parent directory %s is not safe: it is owned by uid %d, who could swap the cache directory under it; set XDG_CACHE_HOME to a directory of your own); minting without it, as --cache=none would\n", parent, parent, te.attacker.uid)
+		if r.stderr != want {
+			t.Errorf("call %d: stderr\n%s\nwant once\n%s", i, r.stderr, want)
+		}
+	}
+	if got := tokenRequests(t) - requests; got != 2 {
+		t.Errorf("two calls without a cache made %v TokenRequests, want 2", got)
+	}
+	if after := listDir(t, parent); len(after) != 0 {
+		t.Errorf("root created files in the other user's directory: %v", after)
+	}
+}
