@@ -94,3 +94,7 @@ func trustedAncestor(os.FileInfo) string { return "" }
 
 // isPlantedDir: Windows keeps its path-based checks.
 func isPlantedDir(error) bool { return false }
+
+// checkParents: Windows has access lists, checked on the cache directory
+// itself; its parents are not walked.
+const checkParents = false

@@ -238,3 +238,7 @@ func (d *cacheDir) writeAtomic(name string, data []byte) (err error) {
 	}
 	return nil
 }
+
+// checkParents: the parent walk applies where owners and modes say who may
+// write (Unix).
+const checkParents = true

@@ -167,31 +167,71 @@ func (s *Store) checkDir(create bool) error {
 // ones passed, and the whole chain is checked again.
 func (s *Store) checkAncestors(create bool) (string, error) {
 	parent := filepath.Dir(s.Dir)
-	resolved, err := filepath.EvalSymlinks(parent)
+	resolved, err := s.walkParent(parent)
 	if errors.Is(err, os.ErrNotExist) && create {
 		existing := parent
 		for {
 			existing = filepath.Dir(existing)
-			r, err := filepath.EvalSymlinks(existing)
+			_, err := s.walkParent(existing)
 			if err == nil {
-				if err := s.walkAncestors(r); err != nil {
-					return "", err
-				}
 				break
 			}
-			if existing == filepath.Dir(existing) {
+			if !errors.Is(err, os.ErrNotExist) || existing == filepath.Dir(existing) {
 				return "", err
 			}
 		}
 		if err := os.MkdirAll(parent, 0o700); err != nil {
 			return "", fmt.Errorf("creating the cache directory: %w", err)
 		}
-		resolved, err = filepath.EvalSymlinks(parent)
+		resolved, err = s.walkParent(parent)
 	}
-	if err != nil {
-		return "", err
+	return resolved, err
+}
+
+// walkParent checks dir and the directories above it (walkAncestors) and
+// returns it resolved. The usual path has no link in it: one Lstat per
+// component, top down; a link found on the way is resolved once
+// (EvalSymlinks) and the resolved path walked instead.
+func (s *Store) walkParent(dir string) (string, error) {
+	if !checkParents {
+		return dir, nil
 	}
-	return resolved, s.walkAncestors(resolved)
+	if !filepath.IsAbs(dir) {
+		return "", fmt.Errorf("the cache directory %s is not an absolute path", s.Dir)
+	}
+	for p := dir; ; p = filepath.Dir(p) {
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return "", err
+		}
+		if isReparse(fi) {
+			resolved, err := filepath.EvalSymlinks(dir)
+			if err != nil {
+				return "", err
+			}
+			return resolved, s.walkAncestors(resolved)
+		}
+		if err := s.untrustedAncestor(p, fi); err != nil {
+			return "", err
+		}
+		if p == filepath.Dir(p) {
+			return dir, nil
+		}
+	}
+}
+
+// untrustedAncestor says, as an *UntrustedDirError, why the ancestor p is
+// not safe (nil when it is).
+func (s *Store) untrustedAncestor(p string, fi os.FileInfo) error {
+	why := trustedAncestor(fi)
+	if why == "" {
+		return nil
+	}
+	fix := "set XDG_CACHE_HOME to a directory of your own"
+	if strings.Contains(why, "writable by others") {
+		fix = fmt.Sprintf("run chmod go-w %s (or chmod +t, as /tmp is), or %s", p, fix)
+	}
+	return &UntrustedDirError{Dir: s.Dir, Why: fmt.Sprintf("its parent directory %s is not safe: %s", p, why), Fix: fix}
 }
 
 // walkAncestors checks dir (resolved, no links) and each directory above
@@ -202,15 +242,11 @@ func (s *Store) walkAncestors(dir string) error {
 		if err != nil {
 			return err
 		}
-		why, fix := trustedAncestor(fi), "set XDG_CACHE_HOME to a directory of your own"
-		if why == "" && isReparse(fi) {
-			why = "it changed into a link while kubemint looked at it"
+		if isReparse(fi) {
+			return &UntrustedDirError{Dir: s.Dir, Why: fmt.Sprintf("its parent directory %s changed into a link while kubemint looked at it", p)}
 		}
-		if strings.Contains(why, "writable by others") {
-			fix = fmt.Sprintf("run chmod go-w %s (or chmod +t, as /tmp is), or %s", p, fix)
-		}
-		if why != "" {
-			return &UntrustedDirError{Dir: s.Dir, Why: fmt.Sprintf("its parent directory %s is not safe: %s", p, why), Fix: fix}
+		if err := s.untrustedAncestor(p, fi); err != nil {
+			return err
 		}
 		if p == filepath.Dir(p) {
 			return nil
