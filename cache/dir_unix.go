@@ -228,7 +228,7 @@ func (d *cacheDir) writeAtomic(name string, data []byte) (err error) {
 		if isPlantedDir(err) {
 			// A directory where the file goes: remove it, and try once more.
 			if rerr := d.remove(name); rerr != nil {
-				return fmt.Errorf("writing %s: it is a directory kubemint cannot remove (%v); fix: rm -rf %s", d.join(name), rerr, d.join(name))
+				return fmt.Errorf("writing %s: it is a directory kubemint cannot remove (%v); fix: rm -rf %s (as its owner, or root, if it is not yours)", d.join(name), rerr, d.join(name))
 			}
 			err = d.rename(tmp, name)
 		}
