@@ -354,7 +354,7 @@ func TestInsecureFileIsAMissAndDirIsRepaired(t *testing.T) {
 	if _, _, err := s.Load("k"); err != nil {
 		t.Fatalf("Load after the save: %v", err)
 	}
-	if len(logs) != 1 || !strings.Contains(logs[0], "had mode -rwxr-xr-x, readable by others; made it drwx------") {
+	if len(logs) != 1 || !strings.Contains(logs[0], "had mode drwxr-xr-x, readable by others; made it drwx------") {
 		t.Errorf("logs = %q", logs)
 	}
 }

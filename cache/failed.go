@@ -36,7 +36,7 @@ func (s *Store) RememberFailure(key string, f Failure) error {
 	if len(msg) > maxFailureSize-64 {
 		msg = msg[:maxFailureSize-64]
 	}
-	return writeFileAtomic(s.failedPath(key), []byte(strconv.Itoa(f.PID)+" "+strconv.FormatInt(f.At.UnixNano(), 10)+"\n"+msg+"\n"))
+	return s.writeFileAtomic(s.failedPath(key), []byte(strconv.Itoa(f.PID)+" "+strconv.FormatInt(f.At.UnixNano(), 10)+"\n"+msg+"\n"))
 }
 
 // RecallFailure reads the failure remembered for key. ok is false when
@@ -46,7 +46,7 @@ func (s *Store) RecallFailure(key string) (f Failure, ok bool) {
 	if s.checkDir(false) != nil {
 		return Failure{}, false
 	}
-	b, err := readPrivate(s.failedPath(key), maxFailureSize)
+	b, err := s.readPrivate(s.failedPath(key), maxFailureSize)
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
 			s.logf(1, "not using the remembered failure of the last mint: %v", err)
@@ -64,7 +64,10 @@ func (s *Store) RecallFailure(key string) (f Failure, ok bool) {
 
 // ForgetFailure deletes the failure remembered for key: a mint succeeded.
 func (s *Store) ForgetFailure(key string) error {
-	if err := os.Remove(s.failedPath(key)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := s.checkDir(false); err != nil {
+		return nil // no directory we use: nothing remembered in it
+	}
+	if err := s.remove(s.failedPath(key)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("removing the remembered failure: %w", err)
 	}
 	return nil

@@ -36,7 +36,7 @@ func (s *Store) SaveInfo(info Info) error {
 	if err != nil {
 		return fmt.Errorf("encoding cache info: %w", err)
 	}
-	return writeFileAtomic(s.infoPath(info.Key), b)
+	return s.writeFileAtomic(s.infoPath(info.Key), b)
 }
 
 // List returns the Info of every entry in the cache directory, skipping
@@ -50,13 +50,17 @@ func (s *Store) List() ([]Info, error) {
 		}
 		return nil, err
 	}
-	names, err := filepath.Glob(filepath.Join(s.Dir, "*.info"))
+	all, err := s.dir.names()
 	if err != nil {
 		return nil, err
 	}
 	var infos []Info
-	for _, n := range names {
-		b, err := readPrivate(n, maxEntrySize)
+	for _, n := range all {
+		if !strings.HasSuffix(n, ".info") || strings.HasPrefix(n, ".") {
+			continue
+		}
+		n = filepath.Join(s.Dir, n)
+		b, err := s.readPrivate(n, maxEntrySize)
 		if err != nil {
 			continue
 		}
@@ -83,7 +87,15 @@ func (s *Store) Forget(info Info) error {
 	var errs []error
 	// Temporary files of this entry too: a writer killed before its
 	// rename left a live token in one.
-	temps, _ := filepath.Glob(filepath.Join(s.Dir, "."+info.Key+".*.tmp*"))
+	var temps []string
+	if s.dir != nil {
+		all, _ := s.dir.names()
+		for _, n := range all {
+			if isTempName(n) && strings.HasPrefix(n, "."+info.Key+".") {
+				temps = append(temps, filepath.Join(s.Dir, n))
+			}
+		}
+	}
 	paths := append([]string{s.entryPath(info.Key), s.servedPath(info.Key), s.failedPath(info.Key)}, temps...)
 	switch err := backend.Delete(info.Key); {
 	case errors.Is(err, ErrNoSessionBus):
@@ -96,7 +108,7 @@ func (s *Store) Forget(info Info) error {
 		paths = append(paths, s.infoPath(info.Key))
 	}
 	for _, p := range paths {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := s.remove(p); err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, errDirNotOpen) {
 			errs = append(errs, err)
 		}
 	}

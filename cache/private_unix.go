@@ -25,26 +25,14 @@ func checkPrivate(path string, _ *os.File, fi os.FileInfo) error {
 
 // makeDirPrivate makes the cache directory private to its owner if it is
 // not already, and reports what it found wrong ("" when nothing was). It
-// changes the directory it opens without following a link, after checking
-// that it is still the user's: never a target someone swapped in.
-func makeDirPrivate(dir string, fi os.FileInfo) (string, error) {
+// changes the directory it opened (fchmod), which checkDir checked: never
+// a target someone swapped in.
+func makeDirPrivate(d *cacheDir, fi os.FileInfo) (string, error) {
 	if fi.Mode().Perm()&0o077 == 0 {
 		return "", nil
 	}
-	was := fmt.Sprintf("had mode %v, readable by others", fi.Mode().Perm())
-	d, err := os.OpenFile(dir, os.O_RDONLY|openFlags|oDirectory, 0)
-	if err != nil {
-		return was, err
-	}
-	defer d.Close()
-	now, err := d.Stat()
-	if err != nil {
-		return was, err
-	}
-	if why := untrustedDir(now); why != "" || !os.SameFile(fi, now) {
-		return was, fmt.Errorf("it changed while kubemint looked at it")
-	}
-	if err := d.Chmod(0o700); err != nil {
+	was := fmt.Sprintf("had mode %v, readable by others", fi.Mode())
+	if err := d.chmod(0o700); err != nil {
 		return was, err
 	}
 	return was + "; made it drwx------", nil

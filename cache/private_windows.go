@@ -49,7 +49,8 @@ func checkPrivate(path string, f *os.File, fi os.FileInfo) error {
 // makeDirPrivate replaces the cache directory's DACL with a protected one
 // (owner and SYSTEM, inherited by files and folders) when the current one
 // lets another account in, and reports what it found wrong.
-func makeDirPrivate(dir string, _ os.FileInfo) (string, error) {
+func makeDirPrivate(cd *cacheDir, _ os.FileInfo) (string, error) {
+	dir := cd.path
 	user, err := currentUser()
 	if err != nil {
 		return "", err

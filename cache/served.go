@@ -36,7 +36,7 @@ func (s *Store) ReadServed(key string) Served {
 	if s.checkDir(false) != nil {
 		return Served{Unknown: true}
 	}
-	f, _, err := openPrivate(s.servedPath(key), os.O_RDONLY, 0)
+	f, _, err := s.openPrivate(s.servedPath(key), os.O_RDONLY, 0)
 	if err != nil {
 		return Served{Unknown: true}
 	}
@@ -64,11 +64,14 @@ func (s *Store) WriteServed(key string, r Served) error {
 		return err
 	}
 	path := s.servedPath(key)
-	f, _, err := openPrivate(path, os.O_WRONLY|os.O_CREATE, 0o600)
+	f, _, err := s.openPrivate(path, os.O_WRONLY|os.O_CREATE, 0o600)
+	if isPlantedDir(err) {
+		err = fmt.Errorf("%w: %s is a directory", ErrInsecure, path)
+	}
 	if errors.Is(err, ErrInsecure) {
 		s.logf(0, "warning: %v; replacing it", err)
-		if rerr := os.Remove(path); rerr == nil {
-			f, _, err = openPrivate(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if rerr := s.remove(path); rerr == nil {
+			f, _, err = s.openPrivate(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		}
 	}
 	if err != nil {
@@ -88,7 +91,7 @@ func (s *Store) WriteServed(key string, r Served) error {
 // would make a retry after a 401 look like a first call, while no record
 // at all (Unknown) has the next call checked.
 func (s *Store) servedFailed(path string, err error) error {
-	if rerr := os.Remove(path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+	if rerr := s.remove(path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
 		return fmt.Errorf("writing %s: %w (and it could not be removed: %v)", path, err, rerr)
 	}
 	return fmt.Errorf("writing %s: %w", path, err)

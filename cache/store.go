@@ -12,10 +12,7 @@ import (
 	"time"
 
 	"github.com/adrg/xdg"
-	"github.com/gofrs/flock"
 	"github.com/zalando/go-keyring"
-
-	"github.com/kubemint/kubemint/internal/atomicfile"
 )
 
 // Mode selects where entries are stored.
@@ -75,8 +72,8 @@ type Store struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
-	// dirOK is set once the cache directory passed checkDir.
-	dirOK bool
+	// dir is the cache directory, open, once it passed checkDir.
+	dir *cacheDir
 	// keyringDown, once set, is why the keyring is not used again in this
 	// process: one keyring call that hangs costs its timeout once, not
 	// once per call (load, then save).
@@ -164,7 +161,7 @@ func (s *Store) Save(key string, e Entry) (Backend, error) {
 		switch {
 		case err == nil:
 			// An older entry in the file cache would now shadow the keyring.
-			if rerr := os.Remove(s.entryPath(key)); rerr == nil {
+			if rerr := s.remove(s.entryPath(key)); rerr == nil {
 				s.logf(4, "removed the file cache entry now held by the keyring")
 			}
 			return BackendKeyring, nil
@@ -186,7 +183,7 @@ func (s *Store) Delete(key string) error {
 		if err := s.checkDir(false); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
-		if err := os.Remove(s.entryPath(key)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		if err := s.remove(s.entryPath(key)); err != nil && !errors.Is(err, os.ErrNotExist) {
 			errs = append(errs, err)
 		}
 	}
@@ -229,7 +226,7 @@ func (s *Store) safeLock(ctx context.Context, key string, wait bool) (unlock fun
 	unlock, ok, err = s.lock(ctx, key, wait)
 	if errors.Is(err, ErrInsecure) {
 		s.logf(0, "warning: %v; replacing it", err)
-		if rerr := os.Remove(s.lockPath(key)); rerr != nil {
+		if rerr := s.remove(s.lockPath(key)); rerr != nil {
 			return nil, false, err
 		}
 		unlock, ok, err = s.lock(ctx, key, wait)
@@ -239,24 +236,16 @@ func (s *Store) safeLock(ctx context.Context, key string, wait bool) (unlock fun
 
 func (s *Store) lock(ctx context.Context, key string, wait bool) (unlock func(), ok bool, err error) {
 	path := s.lockPath(key)
-	if err := refuseReparse(path); err != nil {
-		return nil, false, err
-	}
-	l := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR|openFlags), flock.SetPermissions(0o600))
-	if wait {
-		ok, err = l.TryLockContext(ctx, 25*time.Millisecond)
-		if !ok && err == nil {
-			err = ctx.Err()
-		}
-		if ctxErr := ctx.Err(); !ok && ctxErr != nil {
-			return nil, false, fmt.Errorf("waiting for another kubemint process to finish minting (lock %s): %w", path, ctxErr)
-		}
-	} else {
-		ok, err = l.TryLock()
+	l, ok, err := s.dir.lockFile(ctx, filepath.Base(path), wait)
+	if ctxErr := ctx.Err(); wait && !ok && ctxErr != nil {
+		return nil, false, fmt.Errorf("waiting for another kubemint process to finish minting (lock %s): %w", path, ctxErr)
 	}
 	if err != nil {
 		if isLink(err) {
 			return nil, false, insecureLink(path)
+		}
+		if isPlantedDir(err) {
+			return nil, false, fmt.Errorf("%w: %s is a directory", ErrInsecure, path)
 		}
 		return nil, false, fmt.Errorf("locking %s: %w", path, err)
 	}
@@ -292,11 +281,11 @@ func (s *Store) keyringOffMarker() (time.Time, bool) {
 	if s.checkDir(false) != nil {
 		return time.Time{}, false
 	}
-	path := s.keyringOffPath()
-	fi, err := os.Lstat(path)
-	if err != nil || isReparse(fi) || checkPrivate(path, nil, fi) != nil {
+	f, fi, err := s.openPrivate(s.keyringOffPath(), os.O_RDONLY, 0)
+	if err != nil {
 		return time.Time{}, false
 	}
+	_ = f.Close()
 	return fi.ModTime(), s.now().Sub(fi.ModTime()) < keyringOffFor
 }
 
@@ -340,7 +329,7 @@ func (s *Store) KeyringOffSince() (time.Time, string, bool) {
 	if !off {
 		return time.Time{}, "", false
 	}
-	b, _ := readPrivate(s.keyringOffPath(), 4<<10)
+	b, _ := s.readPrivate(s.keyringOffPath(), 4<<10)
 	return since, strings.TrimSpace(string(b)), true
 }
 
@@ -352,7 +341,7 @@ func (s *Store) rememberKeyringOff(cause error) {
 	if err := s.ensureDir(); err != nil {
 		return
 	}
-	_ = writeFileAtomic(s.keyringOffPath(), []byte(cause.Error()+"\n"))
+	_ = s.writeFileAtomic(s.keyringOffPath(), []byte(cause.Error()+"\n"))
 }
 
 var errKeyringTimeout = errors.New("the keyring did not answer in time (is it locked, waiting for a password prompt?)")
@@ -431,7 +420,7 @@ const maxEntrySize = 64 << 10
 func (s *Store) loadFile(key string) (Entry, error) {
 	// Open, stat, read: the syscalls os.ReadFile makes anyway, with the
 	// checks in between.
-	f, fi, err := openPrivate(s.entryPath(key), os.O_RDONLY, 0)
+	f, fi, err := s.openPrivate(s.entryPath(key), os.O_RDONLY, 0)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -456,7 +445,7 @@ func (s *Store) saveFile(key string, e Entry) error {
 	if err := s.ensureDir(); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(s.entryPath(key), b); err != nil {
+	if err := s.writeFileAtomic(s.entryPath(key), b); err != nil {
 		return err
 	}
 	s.removeTemps(staleTempAge)
@@ -465,8 +454,8 @@ func (s *Store) saveFile(key string, e Entry) error {
 
 // readPrivate reads a small private file of the cache, at most limit
 // bytes of it.
-func readPrivate(path string, limit int64) ([]byte, error) {
-	f, fi, err := openPrivate(path, os.O_RDONLY, 0)
+func (s *Store) readPrivate(path string, limit int64) ([]byte, error) {
+	f, fi, err := s.openPrivate(path, os.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -483,13 +472,60 @@ const staleTempAge = time.Minute
 
 // removeTemps deletes temporary files older than age that a kubemint
 // killed between writing and renaming left behind. They may hold a token.
+// Only kubemint's own temporary files are touched: a name of the pattern
+// writeFileAtomic makes (isTempName), a private regular file of the
+// user's, opened through the directory without following a link.
 func (s *Store) removeTemps(age time.Duration) {
-	temps, _ := filepath.Glob(filepath.Join(s.Dir, ".*.tmp*"))
-	for _, p := range temps {
-		if fi, err := os.Lstat(p); err == nil && s.now().Sub(fi.ModTime()) >= age {
-			_ = os.Remove(p)
+	if s.dir == nil {
+		return
+	}
+	names, _ := s.dir.names()
+	for _, n := range names {
+		if !isTempName(n) {
+			continue
+		}
+		p := filepath.Join(s.Dir, n)
+		f, fi, err := s.openPrivate(p, os.O_RDONLY, 0)
+		if err != nil {
+			continue
+		}
+		_ = f.Close()
+		if s.now().Sub(fi.ModTime()) >= age {
+			_ = s.remove(p)
 		}
 	}
+}
+
+// isTempName reports whether name is one of kubemint's temporary files:
+// ".<file>.tmp<digits>" (os.CreateTemp's pattern, which atomicfile and
+// writeFileAtomic use) where <file> is an entry's file (<key>.<ext>: the
+// key is 64 hex digits, letters in tests; ext one of the cache's) or the
+// keyring marker.
+func isTempName(name string) bool {
+	rest, ok := strings.CutPrefix(name, ".")
+	if !ok {
+		return false
+	}
+	i := strings.LastIndex(rest, ".tmp")
+	if i < 0 {
+		return false
+	}
+	file, digits := rest[:i], rest[i+len(".tmp"):]
+	if digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return false
+	}
+	if file == "keyring-unavailable" {
+		return true
+	}
+	key, ext, ok := strings.Cut(file, ".")
+	if !ok || key == "" || strings.Trim(key, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_-") != "" {
+		return false
+	}
+	switch ext {
+	case "json", "info", "failed", "served", "lock":
+		return true
+	}
+	return false
 }
 
 // RemoveTemps deletes every temporary file in the cache directory, of any
@@ -514,9 +550,13 @@ func (s *Store) ensureDir() error { return s.checkDir(true) }
 // writeFileAtomic replaces a private file of the cache atomically and
 // without fsync: a cache file that a machine crash loses is a miss (see
 // package atomicfile for the policy). The temporary file is created
-// exclusively (O_EXCL, so never through a planted link) and 0600.
-func writeFileAtomic(path string, data []byte) error {
-	return atomicfile.Write(path, data, 0o600)
+// exclusively (O_EXCL, so never through a planted link) and 0600, through
+// the open directory. checkDir must have passed.
+func (s *Store) writeFileAtomic(path string, data []byte) error {
+	if s.dir == nil {
+		return errDirNotOpen
+	}
+	return s.dir.writeAtomic(filepath.Base(path), data)
 }
 
 // DefaultDir is kubemint's directory under the XDG cache home

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 )
 
@@ -30,10 +31,17 @@ var ErrNoCacheDir = errors.New("no cache directory: neither XDG_CACHE_HOME nor H
 // to do about it.
 type UntrustedDirError struct {
 	Dir, Why string
+	// Fix, when set, replaces the default advice (remove it, or set
+	// XDG_CACHE_HOME).
+	Fix string
 }
 
 func (e *UntrustedDirError) Error() string {
-	return fmt.Sprintf("not using the cache directory %s: %s; remove it, or set XDG_CACHE_HOME to a directory of your own", e.Dir, e.Why)
+	fix := e.Fix
+	if fix == "" {
+		fix = "remove it, or set XDG_CACHE_HOME to a directory of your own"
+	}
+	return fmt.Sprintf("not using the cache directory %s: %s; %s", e.Dir, e.Why, fix)
 }
 
 // Is makes errors.Is(err, ErrUntrusted) true.
@@ -48,13 +56,15 @@ func insecureLink(path string) error {
 	return fmt.Errorf("%w: %s is a symbolic link; kubemint does not follow links in its cache", ErrInsecure, path)
 }
 
-// openPrivate opens a file in the cache directory without following a
-// link and checks, on the open file, that it is private to the user.
-func openPrivate(path string, flag int, perm os.FileMode) (*os.File, os.FileInfo, error) {
-	if err := refuseReparse(path); err != nil {
-		return nil, nil, err
+// openPrivate opens a file of the cache directory (path is Dir joined
+// with its name) through the open directory, without following a link,
+// and checks, on the open file, that it is private to the user. checkDir
+// must have passed.
+func (s *Store) openPrivate(path string, flag int, perm os.FileMode) (*os.File, os.FileInfo, error) {
+	if s.dir == nil {
+		return nil, nil, errDirNotOpen
 	}
-	f, err := os.OpenFile(path, flag|openFlags, perm)
+	f, err := s.dir.open(filepath.Base(path), flag, perm)
 	if isLink(err) {
 		return nil, nil, insecureLink(path)
 	}
@@ -70,6 +80,18 @@ func openPrivate(path string, flag int, perm os.FileMode) (*os.File, os.FileInfo
 		return nil, nil, err
 	}
 	return f, fi, nil
+}
+
+// errDirNotOpen is what a file operation returns when the cache directory
+// was not opened (checkDir failed or was not called): a miss.
+var errDirNotOpen = fmt.Errorf("the cache directory is not open: %w", os.ErrNotExist)
+
+// remove removes a file of the cache directory through the open directory.
+func (s *Store) remove(path string) error {
+	if s.dir == nil {
+		return errDirNotOpen
+	}
+	return s.dir.remove(filepath.Base(path))
 }
 
 // untrustedDir says why the cache directory, as Lstat found it, is not
@@ -89,51 +111,145 @@ func untrustedDir(fi os.FileInfo) string {
 
 // checkDir checks the cache directory before anything in it is read or
 // written, creating it when create is set (a miss need not create it), and
-// repairs a loose mode on it (the directory is the user's own). The answer
-// is kept: a call checks once.
+// repairs a loose mode on it (the directory is the user's own). The
+// directory is opened once, without following a link at it, and every
+// later operation goes through that descriptor; its ancestors are checked
+// first (checkAncestors). The answer is kept: a call checks once.
 func (s *Store) checkDir(create bool) error {
-	if s.dirOK {
+	if s.dir != nil {
 		return nil
 	}
 	if s.Dir == "" {
 		return ErrNoCacheDir
 	}
-	fi, err := os.Lstat(s.Dir)
+	parent, err := s.checkAncestors(create)
+	if err != nil {
+		return err
+	}
+	base := filepath.Base(s.Dir)
+	d, fi, err := openCacheDir(filepath.Join(parent, base))
 	if errors.Is(err, os.ErrNotExist) && create {
-		fi, err = s.mkdir()
+		if err = mkdirIn(parent, base); err != nil {
+			return fmt.Errorf("creating the cache directory: %w", err)
+		}
+		d, fi, err = openCacheDir(filepath.Join(parent, base))
 	}
 	if err != nil {
 		return err
 	}
-	if why := untrustedDir(fi); why != "" {
+	if why := untrustedDir(fi); why != "" || d == nil {
+		if why == "" {
+			why = "it is not a directory"
+		}
 		return &UntrustedDirError{Dir: s.Dir, Why: why}
 	}
+	d.path = s.Dir
 	// Repair rather than refuse: the directory is ours, and a mode or an
 	// access list made by a lax umask, a copy or a shared XDG_CACHE_HOME
 	// should not break kubectl.
-	was, err := makeDirPrivate(s.Dir, fi)
+	was, err := makeDirPrivate(d, fi)
 	if err != nil {
 		return fmt.Errorf("the cache directory %s %s and cannot be made private: %w", s.Dir, was, err)
 	}
 	if was != "" {
 		s.logf(0, "warning: the cache directory %s %s", s.Dir, was)
 	}
-	s.dirOK = true
+	s.dir = d
 	return nil
 }
 
-// mkdir creates the cache directory (its parents too, private), and
-// Lstats what is there after: another process may have made it first.
-func (s *Store) mkdir() (os.FileInfo, error) {
-	if err := os.MkdirAll(filepath.Dir(s.Dir), 0o700); err != nil {
-		return nil, fmt.Errorf("creating the cache directory: %w", err)
+// checkAncestors resolves the parent of the cache directory and checks it
+// and every directory above it as OpenSSH's secure_path does (see
+// trustedAncestor): one that another user could write to could swap the
+// cache directory for one of their choosing. It returns the resolved
+// parent, in which the cache directory is then opened without following a
+// link. With create, missing parents are made (0700) once the existing
+// ones passed, and the whole chain is checked again.
+func (s *Store) checkAncestors(create bool) (string, error) {
+	parent := filepath.Dir(s.Dir)
+	resolved, err := s.walkParent(parent)
+	if errors.Is(err, os.ErrNotExist) && create {
+		existing := parent
+		for {
+			existing = filepath.Dir(existing)
+			_, err := s.walkParent(existing)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, os.ErrNotExist) || existing == filepath.Dir(existing) {
+				return "", err
+			}
+		}
+		if err := os.MkdirAll(parent, 0o700); err != nil {
+			return "", fmt.Errorf("creating the cache directory: %w", err)
+		}
+		resolved, err = s.walkParent(parent)
 	}
-	if err := os.Mkdir(s.Dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
-		return nil, fmt.Errorf("creating the cache directory: %w", err)
+	return resolved, err
+}
+
+// walkParent checks dir and the directories above it (walkAncestors) and
+// returns it resolved. The usual path has no link in it: one Lstat per
+// component, top down; a link found on the way is resolved once
+// (EvalSymlinks) and the resolved path walked instead.
+func (s *Store) walkParent(dir string) (string, error) {
+	if !checkParents {
+		return dir, nil
 	}
-	fi, err := os.Lstat(s.Dir)
-	if err != nil {
-		return nil, fmt.Errorf("creating the cache directory: %w", err)
+	if !filepath.IsAbs(dir) {
+		return "", fmt.Errorf("the cache directory %s is not an absolute path", s.Dir)
 	}
-	return fi, nil
+	for p := dir; ; p = filepath.Dir(p) {
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return "", err
+		}
+		if isReparse(fi) {
+			resolved, err := filepath.EvalSymlinks(dir)
+			if err != nil {
+				return "", err
+			}
+			return resolved, s.walkAncestors(resolved)
+		}
+		if err := s.untrustedAncestor(p, fi); err != nil {
+			return "", err
+		}
+		if p == filepath.Dir(p) {
+			return dir, nil
+		}
+	}
+}
+
+// untrustedAncestor says, as an *UntrustedDirError, why the ancestor p is
+// not safe (nil when it is).
+func (s *Store) untrustedAncestor(p string, fi os.FileInfo) error {
+	why := trustedAncestor(fi)
+	if why == "" {
+		return nil
+	}
+	fix := "set XDG_CACHE_HOME to a directory of your own"
+	if strings.Contains(why, "writable by others") {
+		fix = fmt.Sprintf("run chmod go-w %s (or chmod +t, as /tmp is), or %s", p, fix)
+	}
+	return &UntrustedDirError{Dir: s.Dir, Why: fmt.Sprintf("its parent directory %s is not safe: %s", p, why), Fix: fix}
+}
+
+// walkAncestors checks dir (resolved, no links) and each directory above
+// it, up to the root.
+func (s *Store) walkAncestors(dir string) error {
+	for p := dir; ; p = filepath.Dir(p) {
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		if isReparse(fi) {
+			return &UntrustedDirError{Dir: s.Dir, Why: fmt.Sprintf("its parent directory %s changed into a link while kubemint looked at it", p)}
+		}
+		if err := s.untrustedAncestor(p, fi); err != nil {
+			return err
+		}
+		if p == filepath.Dir(p) {
+			return nil
+		}
+	}
 }

@@ -294,7 +294,7 @@ func TestLooseDirIsRepairedOnAHit(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 	assertPerm(t, dir, 0o700)
-	if len(logs) != 1 || !strings.Contains(logs[0], "warning: the cache directory "+dir+" had mode -rwxrwxrwx") {
+	if len(logs) != 1 || !strings.Contains(logs[0], "warning: the cache directory "+dir+" had mode drwxrwxrwx") {
 		t.Errorf("logs = %q, want one warning", logs)
 	}
 }
@@ -492,5 +492,186 @@ func TestUnwritableServedRecordIsChecked(t *testing.T) {
 	}
 	if line := strings.SplitN(string(out), "\n", 2)[0]; line != "true|true" {
 		t.Errorf("helper said %q, want the write to fail and the next call to be checked", line)
+	}
+}
+
+// Every operation after the check goes through the open directory: a link
+// swapped into a parent of the cache directory (one the user can be made
+// to use, as a shared XDG_CACHE_HOME) does not redirect a write.
+func TestParentSwapDoesNotRedirect(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "p", "kubemint")
+	s := &Store{Mode: File, Dir: dir}
+	if err := s.ensureDir(); err != nil {
+		t.Fatal(err)
+	}
+	evil := filepath.Join(base, "evil")
+	if err := os.MkdirAll(filepath.Join(evil, "kubemint"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(base, "p"), filepath.Join(base, "p.orig")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(evil, filepath.Join(base, "p")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Save("k", entry()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Join(evil, "kubemint", "k.json")); err == nil {
+		t.Errorf("the entry was written where the swapped-in link points")
+	}
+	if _, err := os.Lstat(filepath.Join(base, "p.orig", "kubemint", "k.json")); err != nil {
+		t.Errorf("the entry is not in the directory that was checked: %v", err)
+	}
+}
+
+// A parent directory another user owns, or that others may write to
+// without the sticky bit, could have the cache directory swapped under
+// it: the cache is not used, and nothing is created in it.
+func TestUnsafeParentIsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		mode    os.FileMode
+		foreign bool
+		ok      bool
+	}{
+		{name: "own private", mode: 0o700, ok: true},
+		{name: "world-writable", mode: 0o777},
+		{name: "group-writable", mode: 0o770},
+		{name: "sticky world-writable", mode: 0o777 | os.ModeSticky, ok: true},
+		{name: "another user's", mode: 0o755, foreign: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			parent := filepath.Join(t.TempDir(), "c2")
+			if err := os.Mkdir(parent, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(parent, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			if tc.foreign {
+				if os.Geteuid() != 0 {
+					t.Skip("needs root to give the directory to another user")
+				}
+				if err := os.Chown(parent, 65534, 65534); err != nil {
+					t.Fatal(err)
+				}
+			}
+			dir := filepath.Join(parent, "kubemint")
+			_, err := (&Store{Mode: File, Dir: dir}).Save("k", entry())
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("Save: %v", err)
+				}
+				return
+			}
+			var ue *UntrustedDirError
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), parent+" is not safe") {
+				t.Fatalf("Save = %v, want an UntrustedDirError naming %s", err, parent)
+			}
+			if _, err := os.Lstat(dir); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("kubemint created %s in the unsafe directory", dir)
+			}
+		})
+	}
+}
+
+// Only kubemint's own temporary files are removed: a name of its pattern,
+// a private regular file of the user's.
+func TestRemoveTempsOnlyOwnPattern(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "kubemint")
+	s := &Store{Mode: File, Dir: dir}
+	if _, err := s.Save("k", entry()); err != nil {
+		t.Fatal(err)
+	}
+	mine := filepath.Join(dir, ".k.json.tmp42")
+	keep := []string{filepath.Join(dir, ".notes.txt.tmp1"), filepath.Join(dir, ".k.json.tmpx"), filepath.Join(dir, ".k.json.tmp9.bak")}
+	for _, p := range append(keep, mine) {
+		write(t, p, "x")
+	}
+	if os.Geteuid() == 0 {
+		foreign := filepath.Join(dir, ".k.info.tmp7")
+		write(t, foreign, "x")
+		if err := os.Chown(foreign, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		keep = append(keep, foreign)
+	}
+	if err := s.RemoveTemps(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(mine); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("kubemint's own temporary file was left")
+	}
+	for _, p := range keep {
+		if _, err := os.Lstat(p); err != nil {
+			t.Errorf("%s was removed: not kubemint's temporary file", p)
+		}
+	}
+}
+
+func TestIsTempName(t *testing.T) {
+	hex := strings.Repeat("ab", 32)
+	for name, want := range map[string]bool{
+		"." + hex + ".json.tmp123":    true,
+		".keyring-unavailable.tmp1":   true,
+		"." + hex + ".json.tmp":       false,
+		"." + hex + ".exe.tmp1":       false,
+		".a.b.json.tmp1":              false,
+		hex + ".json.tmp1":            false,
+		"." + hex + ".json.tmp1/../x": false,
+	} {
+		if got := isTempName(name); got != want {
+			t.Errorf("isTempName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
+
+// A directory planted at one of kubemint's file names (while the cache
+// directory was open to others) is removed with what it holds, so that
+// caching works again instead of failing its rename on every call.
+func TestPlantedDirectoriesAreReplaced(t *testing.T) {
+	ops := map[string]func(s *Store) error{
+		"k.json": func(s *Store) error { _, err := s.Save("k", entry()); return err },
+		"k.served": func(s *Store) error {
+			return s.WriteServed("k", Served{PID: 1, Last: time.Now()})
+		},
+		"k.lock": func(s *Store) error {
+			unlock, err := s.Lock(context.Background(), "k")
+			if err == nil {
+				unlock()
+			}
+			return err
+		},
+		"k.failed": func(s *Store) error { return s.RememberFailure("k", Failure{PID: 1, At: time.Now(), Message: "x"}) },
+		"k.info":   func(s *Store) error { return s.SaveInfo(Info{Key: "k", Backend: BackendFile}) },
+	}
+	for name, op := range ops {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "kubemint")
+			s := &Store{Mode: File, Dir: dir}
+			if err := s.ensureDir(); err != nil {
+				t.Fatal(err)
+			}
+			planted := filepath.Join(dir, name)
+			if err := os.MkdirAll(filepath.Join(planted, "sub"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			write(t, filepath.Join(planted, "sub", "x"), "x")
+			if os.Geteuid() == 0 {
+				for _, p := range []string{planted, filepath.Join(planted, "sub"), filepath.Join(planted, "sub", "x")} {
+					if err := os.Chown(p, 65534, 65534); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if err := op(s); err != nil {
+				t.Fatalf("with a directory planted at %s: %v", name, err)
+			}
+			if fi, err := os.Lstat(planted); err != nil || !fi.Mode().IsRegular() {
+				t.Errorf("%s is not a regular file after the write: %v, %v", name, fi, err)
+			}
+		})
 	}
 }

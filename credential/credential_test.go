@@ -1,6 +1,8 @@
 package credential
 
 import (
+	"encoding/base64"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -210,5 +212,68 @@ func TestKeySourceKubeconfigFromEnv(t *testing.T) {
 	t.Setenv("KUBECONFIG", "/home/u/.kube/prod")
 	if Key(&o, cluster) != flag {
 		t.Errorf("$KUBECONFIG changed the key although --source-kubeconfig is set")
+	}
+}
+
+// The key names whose source it is beyond the flags' spelling: a relative
+// path is taken from the working directory, the token in
+// --source-token-env by its issuer, subject and audience, and a GitHub
+// Actions source by its repository and ref. Two jobs on one shared-uid
+// runner, or one relative path in two directories, never share an entry.
+func TestKeySourceIdentity(t *testing.T) {
+	jwtFor := func(sub string) string {
+		payload := base64.RawURLEncoding.EncodeToString([]byte(`{"iss":"https://token.actions.githubusercontent.com","sub":"` + sub + `","aud":"kubernetes","exp":1}`))
+		return "eyJhbGciOiJSUzI1NiJ9." + payload + ".c2ln"
+	}
+	dirA, dirB := t.TempDir(), t.TempDir()
+	cluster := Cluster{Server: "https://a.example:6443"}
+	tests := []struct {
+		name string
+		set  func(o *Options) // applied to a fresh Options, then for the second key too
+		env  [2]map[string]string
+		dirs [2]string
+		same bool
+	}{
+		{name: "relative token file in two directories", set: func(o *Options) { o.SourceTokenFile = "token" }, dirs: [2]string{dirA, dirB}},
+		{name: "relative token file, one directory", set: func(o *Options) { o.SourceTokenFile = "token" }, dirs: [2]string{dirA, dirA}, same: true},
+		{name: "relative kubeconfig in two directories", set: func(o *Options) { o.SourceKubeconfig = "kc"; o.SourceContext = "x" }, dirs: [2]string{dirA, dirB}},
+		{name: "relative CA in two directories", set: func(o *Options) { o.SourceTokenFile = "/t"; o.SourceCA = "ca.crt" }, dirs: [2]string{dirA, dirB}},
+		{name: "relative $KUBECONFIG in two directories", set: func(o *Options) { o.SourceContext = "x" }, env: [2]map[string]string{{"KUBECONFIG": "kc"}, {"KUBECONFIG": "kc"}}, dirs: [2]string{dirA, dirB}},
+		{name: "token-env: two subjects", set: func(o *Options) { o.SourceTokenEnv = "ID_TOKEN" },
+			env: [2]map[string]string{{"ID_TOKEN": jwtFor("repo:a/a:ref:refs/heads/main")}, {"ID_TOKEN": jwtFor("repo:b/b:ref:refs/heads/main")}}},
+		{name: "token-env: one subject, two tokens", set: func(o *Options) { o.SourceTokenEnv = "ID_TOKEN" },
+			env: [2]map[string]string{{"ID_TOKEN": jwtFor("repo:a/a:ref:refs/heads/main")}, {"ID_TOKEN": jwtFor("repo:a/a:ref:refs/heads/main") + "x"}}, same: true},
+		{name: "token-env: opaque tokens", set: func(o *Options) { o.SourceTokenEnv = "ID_TOKEN" },
+			env: [2]map[string]string{{"ID_TOKEN": "opaque-1"}, {"ID_TOKEN": "opaque-2"}}, same: true},
+		{name: "github: two repositories", set: func(o *Options) { o.SourceGitHubActions = true },
+			env: [2]map[string]string{{"GITHUB_REPOSITORY": "a/a"}, {"GITHUB_REPOSITORY": "b/b"}}},
+		{name: "github: two workflow refs", set: func(o *Options) { o.SourceGitHubActions = true },
+			env: [2]map[string]string{{"GITHUB_WORKFLOW_REF": "a/a/.github/workflows/x.yml@refs/heads/main"}, {"GITHUB_WORKFLOW_REF": "a/a/.github/workflows/y.yml@refs/heads/main"}}},
+		{name: "github: two refs", set: func(o *Options) { o.SourceGitHubActions = true },
+			env: [2]map[string]string{{"GITHUB_REF": "refs/heads/main"}, {"GITHUB_REF": "refs/pull/1/merge"}}},
+	}
+	wd, _ := os.Getwd()
+	defer os.Chdir(wd)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var keys [2]string
+			for i := range keys {
+				for _, k := range []string{"KUBECONFIG", "ID_TOKEN", "GITHUB_REPOSITORY", "GITHUB_WORKFLOW_REF", "GITHUB_REF"} {
+					t.Setenv(k, tt.env[i][k])
+				}
+				if tt.dirs[i] != "" {
+					if err := os.Chdir(tt.dirs[i]); err != nil {
+						t.Fatal(err)
+					}
+				}
+				o := validOptions()
+				o.SourceContext = ""
+				tt.set(&o)
+				keys[i] = Key(&o, cluster)
+			}
+			if (keys[0] == keys[1]) != tt.same {
+				t.Errorf("same key = %v, want %v", keys[0] == keys[1], tt.same)
+			}
+		})
 	}
 }

@@ -2,16 +2,20 @@ package credential
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 )
 
 // keyVersion changes whenever the key's fields change, so that entries
 // written under the old scheme become misses instead of being matched by
-// chance. 2: the source's identity joined the key.
-const keyVersion = 2
+// chance. 2: the source's identity joined the key. 3: source paths made
+// absolute; the CI identity (token claims, GitHub repository and ref) in it.
+const keyVersion = 3
 
 // keyFields is everything that changes the token a TokenRequest returns, in
 // a fixed order. Its JSON is the canonical encoding that the cache key
@@ -88,7 +92,7 @@ func sourceIdentity(o *Options) []string {
 	case o.SourceInCluster:
 		return []string{"in-cluster"}
 	case o.SourceTokenFile != "":
-		return []string{"token-file", o.SourceTokenFile, o.SourceServer, o.SourceCA}
+		return []string{"token-file", absPath(o.SourceTokenFile), o.SourceServer, absPath(o.SourceCA)}
 	case o.SourceGitHubActions:
 		// The audience shapes the identity the cluster maps the token to
 		// (one AuthenticationConfiguration entry per audience).
@@ -96,14 +100,67 @@ func sourceIdentity(o *Options) []string {
 		if aud == "" {
 			aud = DefaultCIAudience
 		}
-		return []string{"github-actions", aud, o.SourceServer, o.SourceCA}
+		// Whose job it is: two jobs of two repositories (or refs) on one
+		// runner, under one uid and cache, must not share an entry.
+		return []string{"github-actions", aud, o.SourceServer, absPath(o.SourceCA),
+			os.Getenv("GITHUB_REPOSITORY"), os.Getenv("GITHUB_WORKFLOW_REF"), os.Getenv("GITHUB_REF")}
 	case o.SourceTokenEnv != "":
-		return []string{"token-env", o.SourceTokenEnv, o.SourceServer, o.SourceCA}
+		return []string{"token-env", o.SourceTokenEnv, o.SourceServer, absPath(o.SourceCA), tokenIdentity(os.Getenv(o.SourceTokenEnv))}
 	}
-	kubeconfig := o.SourceKubeconfig
+	kubeconfig := absPath(o.SourceKubeconfig)
 	if kubeconfig == "" {
 		// As client-go resolves it; "" is ~/.kube/config.
-		kubeconfig = os.Getenv("KUBECONFIG")
+		kubeconfig = absPaths(os.Getenv("KUBECONFIG"))
 	}
 	return []string{"kubeconfig", kubeconfig, o.SourceContext}
+}
+
+// absPath makes a source path absolute, so that one relative path given in
+// two directories is two identities. Getwd is paid only for a relative
+// path; one that cannot be resolved is kept as given.
+func absPath(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+// absPaths is absPath for each entry of a $KUBECONFIG list.
+func absPaths(list string) string {
+	if list == "" {
+		return ""
+	}
+	parts := filepath.SplitList(list)
+	for i, p := range parts {
+		parts[i] = absPath(p)
+	}
+	return strings.Join(parts, string(os.PathListSeparator))
+}
+
+// tokenIdentity is the hash of a JWT's issuer, subject and audience, read
+// without verifying it (the cluster verifies it when minting): whose token
+// the variable holds, so that two CI jobs with two identities under one
+// uid and cache do not share an entry. A token that is not a JWT gives "".
+func tokenIdentity(token string) string {
+	parts := strings.Split(strings.TrimSpace(token), ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return ""
+	}
+	var claims struct {
+		Iss string          `json:"iss"`
+		Sub string          `json:"sub"`
+		Aud json.RawMessage `json:"aud"`
+	}
+	if json.Unmarshal(payload, &claims) != nil {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(claims.Iss + "\n" + claims.Sub + "\n" + string(claims.Aud)))
+	return hex.EncodeToString(sum[:])
 }

@@ -80,7 +80,7 @@ func sharedDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(d) })
-	if err := os.Chmod(d, 0o1777); err != nil {
+	if err := os.Chmod(d, 0o777|os.ModeSticky); err != nil { // os.Chmod takes ModeSticky, not 0o1000
 		t.Fatal(err)
 	}
 	return d
@@ -217,7 +217,7 @@ func TestPlantedFilesInALooseCacheDir(t *testing.T) {
 	if got := tokenRequests(t) - requests; got != 0 {
 		t.Errorf("the hit made %v TokenRequests", got)
 	}
-	if !strings.Contains(r.stderr, "kubemint: warning: the cache directory "+dir+" had mode -rwxrwxrwx, readable by others; made it drwx------") {
+	if !strings.Contains(r.stderr, "kubemint: warning: the cache directory "+dir+" had mode drwxrwxrwx, readable by others; made it drwx------") {
 		t.Errorf("no warning about the loose directory:\n%s", r.stderr)
 	}
 	assertMode(t, dir, 0o700|os.ModeDir)
@@ -425,5 +425,29 @@ func TestCleanRemovesTempFiles(t *testing.T) {
 		if _, err := os.Lstat(p); err == nil {
 			t.Errorf("clean left %s", filepath.Base(p))
 		}
+	}
+}
+
+// TestAttackersParentDirIsNotUsed: XDG_CACHE_HOME names a directory
+// another user owns (made in a shared /tmp-like directory before root
+// used it). Its owner could swap a link in for kubemint/ at any moment, so
+// root's kubectl neither creates kubemint/ in it nor uses one there: it
+// says so once per call, naming the directory, and mints without a cache.
+func TestAttackersParentDirIsNotUsed(t *testing.T) {
+	te := newTrustEnv(t)
+	parent := filepath.Join(sharedDir(t), "c2")
+	te.attacker.sh(t, "", fmt.Sprintf("mkdir -m 755 %s", parent))
+	requests := tokenRequests(t)
+	for i, r := range te.mustBeDeployer(t, parent, 2) {
+		want := fmt.Sprintf("kubemint: warning: cannot use the cache (not using the cache directory %s/kubemint: its parent directory %s is not safe: it is owned by uid %d, who could swap the cache directory under it; set XDG_CACHE_HOME to a directory of your own); minting without it, as --cache=none would\n", parent, parent, te.attacker.uid)
+		if r.stderr != want {
+			t.Errorf("call %d: stderr\n%s\nwant once\n%s", i, r.stderr, want)
+		}
+	}
+	if got := tokenRequests(t) - requests; got != 2 {
+		t.Errorf("two calls without a cache made %v TokenRequests, want 2", got)
+	}
+	if after := listDir(t, parent); len(after) != 0 {
+		t.Errorf("root created files in the other user's directory: %v", after)
 	}
 }

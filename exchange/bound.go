@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kubemint/kubemint/procs"
-
 	"github.com/kubemint/kubemint/hint"
+	"github.com/kubemint/kubemint/procs"
+	"github.com/kubemint/kubemint/redact"
 )
 
 // settle is how long a call whose context has ended may take to return
@@ -74,7 +74,43 @@ func (s *Source) plugin() string {
 		return ""
 	}
 	p := s.Config.ExecProvider
-	return fmt.Sprintf("the source %s's exec plugin (%s)", s.Label, strings.TrimSpace(p.Command+" "+strings.Join(p.Args, " ")))
+	return fmt.Sprintf("the source %s's exec plugin (%s)", s.Label, strings.TrimSpace(p.Command+" "+strings.Join(maskArgs(p.Args), " ")))
+}
+
+// maskArgs returns a plugin's arguments with the value of each one whose
+// name says it is a credential masked: kubelogin takes
+// --oidc-client-secret=..., others --token or --password VALUE.
+func maskArgs(args []string) []string {
+	out := make([]string, len(args))
+	maskNext := false
+	for i, a := range args {
+		switch name, _, hasValue := strings.Cut(a, "="); {
+		case maskNext && !strings.HasPrefix(a, "-"):
+			out[i] = redact.Mask
+			maskNext = false
+			continue
+		case strings.HasPrefix(a, "-") && secretArg(name):
+			if hasValue {
+				out[i] = name + "=" + redact.Mask
+			} else {
+				out[i], maskNext = a, true
+			}
+			continue
+		}
+		out[i], maskNext = a, false
+	}
+	return out
+}
+
+// secretArg reports a flag name that names a credential.
+func secretArg(name string) bool {
+	name = strings.ToLower(name)
+	for _, w := range []string{"secret", "token", "password", "passwd", "key", "credential"} {
+		if strings.Contains(name, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // hung is the error of a call that outlived its bound.

@@ -115,12 +115,151 @@ func (r *Writer) String(s string) string {
 // mask does the work of String; r.mu is held.
 func (r *Writer) mask(s string) string {
 	for _, secret := range r.secrets {
-		if strings.Contains(s, secret) {
-			s = strings.ReplaceAll(s, secret, Mask)
+		s = maskSecret(s, secret)
+	}
+	return maskJWTs(maskAuth(s))
+}
+
+// maskSecret masks secret in s, and any start of it at least minSecret
+// long: client-go cuts an error body at 2048 bytes, and a server that
+// echoes a token near the end leaves only its beginning.
+func maskSecret(s, secret string) string {
+	head := secret[:minSecret]
+	if !strings.Contains(s, head) {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); {
+		j := strings.Index(s[i:], head)
+		if j < 0 {
+			break
+		}
+		i += j
+		n := minSecret
+		for n < len(secret) && i+n < len(s) && s[i+n] == secret[n] {
+			n++
+		}
+		b.WriteString(s[last:i])
+		b.WriteString(Mask)
+		last, i = i+n, i+n
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// authWords introduce a credential in an echoed request: an
+// Authorization header's value, or the token after a scheme. Matched
+// without regard to case.
+var authWords = []string{"authorization:", "bearer ", "basic "}
+
+// maskAuth masks, for secrets kubemint never saw (a token an exec plugin
+// gave client-go, a basic-auth password), the run of token characters
+// after "Bearer " or "Basic " and the value of an "Authorization:"
+// header. A run of lowercase letters alone is left: that is prose ("basic
+// authentication"), not a credential.
+func maskAuth(s string) string {
+	lower := asciiLower(s)
+	if lower == "" {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(lower); i++ {
+		for _, w := range authWords {
+			if !strings.HasPrefix(lower[i:], w) {
+				continue
+			}
+			start := i + len(w)
+			for start < len(s) && (s[start] == ' ' || s[start] == '\t' || s[start] == '"') {
+				start++
+			}
+			end := start
+			for end < len(s) && isCredByte(s[end]) {
+				end++
+			}
+			for end > start && s[end-1] == '.' {
+				end-- // a sentence's full stop
+			}
+			if w == "authorization:" {
+				if strings.HasPrefix(lower[start:], "bearer ") || strings.HasPrefix(lower[start:], "basic ") {
+					break // the scheme's own word masks it
+				}
+				if scheme := schemeLen(s[start:]); scheme > 0 {
+					// Another scheme (Negotiate, Digest): mask what follows.
+					start += scheme
+					end = start
+					for end < len(s) && isCredByte(s[end]) {
+						end++
+					}
+				}
+			}
+			if end-start < 4 || onlyLowerLetters(s[start:end]) {
+				break
+			}
+			if start < last {
+				break
+			}
+			b.WriteString(s[last:start])
+			b.WriteString(Mask)
+			last = end
+			i = end - 1
+			break
 		}
 	}
-	return maskJWTs(s)
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
+
+// asciiLower returns s with ASCII letters lowered (same length, unlike
+// strings.ToLower), or "" when s holds none of authWords.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	l := string(b)
+	for _, w := range authWords {
+		if strings.Contains(l, w) {
+			return l
+		}
+	}
+	return ""
+}
+
+// schemeLen is the length of an auth scheme and the spaces after it at the
+// start of s ("Negotiate "), or 0 when s does not start with one.
+func schemeLen(s string) int {
+	n := 0
+	for n < len(s) && (s[n] >= 'a' && s[n] <= 'z' || s[n] >= 'A' && s[n] <= 'Z' || s[n] == '-') {
+		n++
+	}
+	if n == 0 || n >= len(s) || s[n] != ' ' {
+		return 0
+	}
+	for n < len(s) && s[n] == ' ' {
+		n++
+	}
+	return n
+}
+
+func onlyLowerLetters(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 'a' || s[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// isCredByte reports a byte of a credential: base64 (standard or url),
+// dots and tildes (EKS k8s-aws-v1.…, GKE ya29.…, RFC 6750 b64token).
+func isCredByte(c byte) bool { return isTokenByte(c) || c == '.' || c == '~' }
 
 // jwtMin is the shortest run starting with "eyJ" taken for a token: a
 // header and a few characters of a payload. Base64url JSON ('{"' encodes to

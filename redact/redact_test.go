@@ -72,6 +72,37 @@ func TestWriter(t *testing.T) {
 			want:    "abc is a word\n",
 		},
 		{
+			name:   "EKS token after Bearer, never registered",
+			writes: []string{"kubemint: error: 500: Authorization: Bearer k8s-aws-v1.aHR0cHM6Ly9zdHMuYW1hem9uYXdzLmNvbS8_QWN0aW9u\n"},
+			want:   "kubemint: error: 500: Authorization: Bearer [redacted]\n",
+		},
+		{
+			name:   "GKE token, lower-case scheme, in JSON",
+			writes: []string{`echo: {"authorization":"bearer ya29.a0AfH6SMBx-3Kq_Zz~Q"}` + "\n"},
+			want:   `echo: {"authorization":"bearer [redacted]"}` + "\n",
+		},
+		{
+			name:   "basic auth",
+			writes: []string{"got Authorization: Basic YWRtaW46czNjcmV0UGFzcw== from you\n"},
+			want:   "got Authorization: Basic [redacted] from you\n",
+		},
+		{
+			name:   "Authorization header with another scheme or none",
+			writes: []string{"authorization: Negotiate-less dG9rZW4tdmFsdWU= x\nAuthorization:  s3cr3tOpaqueValue\n"},
+			want:   "authorization: Negotiate-less [redacted] x\nAuthorization:  [redacted]\n",
+		},
+		{
+			name:   "prose about basic authentication is left",
+			writes: []string{"the server wants basic authentication, not a bearer token.\n"},
+			want:   "the server wants basic authentication, not a bearer token.\n",
+		},
+		{
+			name:    "registered secret cut short by a truncated body",
+			secrets: []string{"opaque-source-token-1234567890"},
+			writes:  []string{"body: ...token=opaque-source-tok\n"},
+			want:    "body: ...token=[redacted]\n",
+		},
+		{
 			name:    "partial last line on Flush",
 			secrets: []string{"opaque-source-token-123"},
 			writes:  []string{"no newline opaque-source-token-123"},

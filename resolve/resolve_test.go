@@ -529,16 +529,19 @@ func TestBadEntryIsReplaced(t *testing.T) {
 	}
 }
 
-// A file cache that cannot save still answers, with a warning.
+// A file cache that cannot save still answers, with a warning that names
+// the fix. (A planted directory kubemint cannot remove: deeper than it
+// goes; one it can remove is replaced, see cache.)
 func TestFileSaveFailureWarns(t *testing.T) {
 	h := newHarness(t)
-	if err := os.MkdirAll(filepath.Join(h.dir, h.key()+".json", "x"), 0o700); err != nil {
+	deep := filepath.Join(h.dir, h.key()+".json")
+	if err := os.MkdirAll(filepath.Join(deep, strings.Repeat("d/", 20)), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	if c := h.must(); c.Token != "tok-1" {
 		t.Errorf("served %s", c.Token)
 	}
-	if !strings.Contains(h.stderr.String(), "kubemint: warning: could not cache the token") {
+	if !strings.Contains(h.stderr.String(), "kubemint: warning: could not cache the token") || !strings.Contains(h.stderr.String(), "fix: rm -rf "+deep) {
 		t.Errorf("no warning:\n%s", h.stderr.String())
 	}
 }

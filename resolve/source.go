@@ -2,8 +2,11 @@ package resolve
 
 import (
 	"context"
+	"encoding/base64"
 	"io"
+	"net/http"
 	"os"
+	"strings"
 
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
@@ -62,6 +65,16 @@ func registerSource(src *exchange.Source, stderr io.Writer) {
 		return
 	}
 	redact.Add(stderr, src.Config.BearerToken)
+	if pw := src.Config.Password; pw != "" {
+		redact.Add(stderr, pw)
+		redact.Add(stderr, base64.StdEncoding.EncodeToString([]byte(src.Config.Username+":"+pw)))
+	}
+	// A token client-go gets from the source's exec plugin (EKS, GKE,
+	// kubelogin) is known only when a request carries it: client-go's
+	// auth wrappers sit outside this one, so it sees the final header.
+	src.Config.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return &authRoundTripper{next: rt, add: func(s string) { redact.Add(stderr, s) }}
+	})
 	if p := src.Config.BearerTokenFile; p != "" {
 		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Size() <= maxRedactRead {
 			if b, err := os.ReadFile(p); err == nil {
@@ -73,3 +86,35 @@ func registerSource(src *exchange.Source, stderr io.Writer) {
 
 // maxRedactRead bounds the token file registerSource reads.
 const maxRedactRead = 64 << 10
+
+// authRoundTripper registers every outgoing Authorization value with the
+// redactor before the request leaves: an API server or proxy that echoes
+// it in an error body must not print it.
+type authRoundTripper struct {
+	next http.RoundTripper
+	add  func(string)
+}
+
+// WrappedRoundTripper lets client-go reach the transport beneath, to cancel
+// a request that timed out.
+func (a *authRoundTripper) WrappedRoundTripper() http.RoundTripper { return a.next }
+
+func (a *authRoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
+	for _, v := range r.Header.Values("Authorization") {
+		a.add(v)
+		scheme, cred, ok := strings.Cut(v, " ")
+		if !ok {
+			continue
+		}
+		cred = strings.TrimSpace(cred)
+		a.add(cred)
+		if strings.EqualFold(scheme, "basic") {
+			if b, err := base64.StdEncoding.DecodeString(cred); err == nil {
+				if _, pw, ok := strings.Cut(string(b), ":"); ok {
+					a.add(pw)
+				}
+			}
+		}
+	}
+	return a.next.RoundTrip(r)
+}

@@ -1,0 +1,244 @@
+//go:build unix
+
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// cacheDir is the cache directory, open. Every file operation in it goes
+// through the descriptor (openat, unlinkat, renameat), never through the
+// path again: a link swapped into a parent of the directory after it was
+// checked cannot redirect a write, a chmod or a removal.
+type cacheDir struct {
+	f    *os.File
+	fd   int
+	path string
+}
+
+// openCacheDir opens path as a directory without following a link at it,
+// and returns what the open descriptor is (fstat, not a second lookup).
+func openCacheDir(path string) (*cacheDir, os.FileInfo, error) {
+	fd, err := openNoEINTR(unix.AT_FDCWD, path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if isLink(err) || errors.Is(err, unix.ENOTDIR) {
+			// Lstat to say which: a link, or not a directory.
+			fi, lerr := os.Lstat(path)
+			if lerr == nil {
+				return nil, fi, nil
+			}
+		}
+		return nil, nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), path)
+	fi, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return nil, nil, err
+	}
+	return &cacheDir{f: f, fd: fd, path: path}, fi, nil
+}
+
+// mkdirIn creates name, 0700, in the directory at parent, opened without
+// following a link (the caller checked parent and its ancestors).
+func mkdirIn(parent, name string) error {
+	fd, err := openNoEINTR(unix.AT_FDCWD, parent, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: parent, Err: err}
+	}
+	defer unix.Close(fd)
+	if err := unix.Mkdirat(fd, name, 0o700); err != nil && err != unix.EEXIST {
+		return &os.PathError{Op: "mkdir", Path: filepath.Join(parent, name), Err: err}
+	}
+	return nil
+}
+
+func openNoEINTR(dirfd int, name string, flag int, perm uint32) (int, error) {
+	for {
+		fd, err := unix.Openat(dirfd, name, flag, perm)
+		if err != unix.EINTR {
+			return fd, err
+		}
+	}
+}
+
+func (d *cacheDir) join(name string) string { return filepath.Join(d.path, name) }
+
+// open opens name in the directory, never following a link at it.
+func (d *cacheDir) open(name string, flag int, perm os.FileMode) (*os.File, error) {
+	fd, err := openNoEINTR(d.fd, name, flag|openFlags|unix.O_CLOEXEC, uint32(perm.Perm()))
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: d.join(name), Err: err}
+	}
+	return os.NewFile(uintptr(fd), d.join(name)), nil
+}
+
+// remove removes name from the directory. A directory in the place of one
+// of kubemint's files was planted (while the cache directory was open to
+// others): it is removed with what it holds, as far as the user may.
+func (d *cacheDir) remove(name string) error {
+	if err := removeAllAt(d.fd, name, 0); err != nil {
+		return &os.PathError{Op: "remove", Path: d.join(name), Err: err}
+	}
+	return nil
+}
+
+// removeAllAt removes name in the directory dirfd, and, if it is a
+// directory, what it holds, never following a link (depth bounds a
+// planted tree).
+func removeAllAt(dirfd int, name string, depth int) error {
+	err := unix.Unlinkat(dirfd, name, 0)
+	if err != unix.EISDIR && err != unix.EPERM || depth > 16 {
+		return err
+	}
+	fd, oerr := openNoEINTR(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if oerr != nil {
+		return err
+	}
+	f := os.NewFile(uintptr(fd), name)
+	names, _ := f.Readdirnames(-1)
+	for _, n := range names {
+		_ = removeAllAt(fd, n, depth+1)
+	}
+	_ = f.Close()
+	return unix.Unlinkat(dirfd, name, unix.AT_REMOVEDIR)
+}
+
+// isPlantedDir reports an error that a directory in the place of a file
+// gives (open for writing, or rename over it).
+func isPlantedDir(err error) bool {
+	return errors.Is(err, unix.EISDIR) || errors.Is(err, unix.ENOTEMPTY) || errors.Is(err, unix.EEXIST)
+}
+
+func (d *cacheDir) rename(from, to string) error {
+	if err := unix.Renameat(d.fd, from, d.fd, to); err != nil {
+		return &os.LinkError{Op: "rename", Old: d.join(from), New: d.join(to), Err: err}
+	}
+	return nil
+}
+
+// names lists the directory through its descriptor.
+func (d *cacheDir) names() ([]string, error) {
+	f, err := d.open(".", os.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
+}
+
+// chmod changes the directory itself (fchmod).
+func (d *cacheDir) chmod(mode os.FileMode) error { return d.f.Chmod(mode) }
+
+// fileLock is a lock file held with flock(2).
+type fileLock struct{ f *os.File }
+
+func (l *fileLock) Unlock() error { return l.f.Close() }
+
+func (l *fileLock) Stat() (os.FileInfo, error) { return l.f.Stat() }
+
+// lockFile opens name (created 0600, never through a link) and flocks it,
+// waiting until ctx is done when wait is set.
+func (d *cacheDir) lockFile(ctx context.Context, name string, wait bool) (*fileLock, bool, error) {
+	f, err := d.open(name, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, false, err
+	}
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			return &fileLock{f: f}, true, nil
+		}
+		if err != unix.EWOULDBLOCK && err != unix.EINTR {
+			_ = f.Close()
+			return nil, false, err
+		}
+		if !wait {
+			_ = f.Close()
+			return nil, false, nil
+		}
+		select {
+		case <-ctx.Done():
+			_ = f.Close()
+			return nil, false, ctx.Err()
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+// trustedAncestor says why the directory at path, an ancestor of the cache
+// directory, would let someone else swap or plant what kubemint reaches
+// through it ("" when it does not): as OpenSSH's secure_path, it must be
+// owned by root or the user, and not writable by group or others unless
+// the sticky bit is set (as on /tmp).
+func trustedAncestor(fi os.FileInfo) string {
+	uid, _, ok := fileOwner(fi)
+	if !ok {
+		return ""
+	}
+	if uid != 0 && uid != effectiveUID() {
+		return fmt.Sprintf("it is owned by uid %d, who could swap the cache directory under it", uid)
+	}
+	if fi.Mode().Perm()&0o022 != 0 && fi.Mode()&os.ModeSticky == 0 {
+		return fmt.Sprintf("it has mode %v, writable by others without the sticky bit", fi.Mode())
+	}
+	return ""
+}
+
+// writeAtomic replaces name with data: a temporary file created
+// exclusively (never through a link) and 0600 in the directory, renamed
+// over name. No fsync (see package atomicfile for the policy). The
+// temporary name is the one atomicfile uses, .<name>.tmp<digits>, which
+// removeTemps recognizes.
+func (d *cacheDir) writeAtomic(name string, data []byte) (err error) {
+	var f *os.File
+	var tmp string
+	for range 100 {
+		tmp = "." + name + ".tmp" + strconv.FormatUint(uint64(rand.Uint32()), 10)
+		f, err = d.open(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if !errors.Is(err, os.ErrExist) {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", d.join(name), err)
+	}
+	defer func() {
+		if err != nil {
+			_ = d.remove(tmp)
+		}
+	}()
+	if err = f.Chmod(0o600); err == nil { // whatever the umask
+		_, err = f.Write(data)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = d.rename(tmp, name)
+		if isPlantedDir(err) {
+			// A directory where the file goes: remove it, and try once more.
+			if rerr := d.remove(name); rerr != nil {
+				return fmt.Errorf("writing %s: it is a directory kubemint cannot remove (%v); fix: rm -rf %s (as its owner, or root, if it is not yours)", d.join(name), rerr, d.join(name))
+			}
+			err = d.rename(tmp, name)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", d.join(name), err)
+	}
+	return nil
+}
+
+// checkParents: the parent walk applies where owners and modes say who may
+// write (Unix).
+const checkParents = true
