@@ -21,10 +21,6 @@ func isLink(err error) bool {
 	return errors.Is(err, syscall.ELOOP) || errors.Is(err, syscall.EMLINK)
 }
 
-// refuseReparse is for platforms without O_NOFOLLOW; here the open refuses
-// links itself.
-func refuseReparse(string) error { return nil }
-
 // fileOwner returns the uid that owns fi and how many names it has.
 func fileOwner(fi os.FileInfo) (uid int, links uint64, ok bool) {
 	st, ok := fi.Sys().(*syscall.Stat_t)
@@ -36,6 +32,3 @@ func fileOwner(fi os.FileInfo) (uid int, links uint64, ok bool) {
 
 // isReparse reports a link at fi; Lstat says so on Unix.
 func isReparse(fi os.FileInfo) bool { return fi.Mode()&os.ModeSymlink != 0 }
-
-// oDirectory makes an open fail unless the path is a directory.
-const oDirectory = syscall.O_DIRECTORY
