@@ -194,6 +194,11 @@ func (s *Store) checkAncestors(create bool) (string, error) {
 // (EvalSymlinks) and the resolved path walked instead.
 func (s *Store) walkParent(dir string) (string, error) {
 	if !checkParents {
+		// Not walked here (Windows), but a missing parent must still say
+		// so, for checkAncestors to create it.
+		if _, err := os.Lstat(dir); err != nil {
+			return "", err
+		}
 		return dir, nil
 	}
 	if !filepath.IsAbs(dir) {
