@@ -76,10 +76,8 @@ func registerSource(src *exchange.Source, stderr io.Writer) {
 		return &authRoundTripper{next: rt, add: func(s string) { redact.Add(stderr, s) }}
 	})
 	if p := src.Config.BearerTokenFile; p != "" {
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Size() <= maxRedactRead {
-			if b, err := os.ReadFile(p); err == nil {
-				redact.Add(stderr, string(b))
-			}
+		if b, err := exchange.ReadBounded(p, "the source's token file", maxRedactRead); err == nil {
+			redact.Add(stderr, string(b))
 		}
 	}
 }
