@@ -46,8 +46,7 @@ func main() {
 
 	v := product.Version(version)
 	if err := sameRelease(v); err != nil {
-		self, _ := os.Executable()
-		hint.Print(stderr, "kubemint", hint.Wrap(err, product.Hints(product.Resolve(self), version)...))
+		hint.Print(stderr, "kubemint", hint.Wrap(err, product.HintsForSelf(version)...))
 		_ = stderr.Flush()
 		os.Exit(1)
 	}

@@ -57,8 +57,7 @@ func notServed(args []string, stderr *redact.Writer) int {
 	// kubemint-full writes to the same stderr through a redactor of its own.
 	_ = stderr.Flush()
 	if err := handOff(args, v); err != nil {
-		fmt.Fprintf(stderr, "kubemint: error: %v\n", err)
-		hints(stderr)
+		hint.Print(stderr, "kubemint", hint.Wrap(err, product.HintsForSelf(version)...))
 		_ = stderr.Flush()
 		return 1
 	}
@@ -90,8 +89,7 @@ func checkFull(stderr *redact.Writer) {
 
 // hints says how to get the kubemint-full that goes with this front.
 func hints(stderr *redact.Writer) {
-	self, _ := os.Executable()
-	for _, h := range product.Hints(product.Resolve(self), version) {
+	for _, h := range product.HintsForSelf(version) {
 		fmt.Fprintf(stderr, "kubemint: hint: %s\n", h)
 	}
 }

@@ -152,6 +152,13 @@ func KindOf(front, ldflag string) Kind {
 	return Archive
 }
 
+// HintsForSelf is Hints for the running executable, as either binary
+// prints them when the two halves of an install do not match.
+func HintsForSelf(ldflag string) []string {
+	self, _ := os.Executable()
+	return Hints(Resolve(self), ldflag)
+}
+
 // Hints says, one line each, how to install kubemint-full for the way the
 // front at front was installed. The caller prefixes them "kubemint: hint: ".
 func Hints(front, ldflag string) []string {

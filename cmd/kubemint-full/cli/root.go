@@ -6,11 +6,11 @@ package cli
 import (
 	"fmt"
 	"io"
-	"runtime"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kubemint/kubemint/exchange"
+	"github.com/kubemint/kubemint/internal/product"
 	"github.com/kubemint/kubemint/redact"
 )
 
@@ -80,7 +80,7 @@ func newVersionCmd(version string, stdout io.Writer) *cobra.Command {
 		Short: "Print kubemint's version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, err := fmt.Fprintf(stdout, "kubemint %s %s/%s %s\n", version, runtime.GOOS, runtime.GOARCH, runtime.Version())
+			_, err := fmt.Fprint(stdout, product.VersionLine(version))
 			return err
 		},
 	}
