@@ -126,19 +126,6 @@ func assertNoLockHeld(t *testing.T, pids []int) {
 	}
 }
 
-// oneLine fails unless stderr is one kubemint error line holding want.
-func oneLine(t *testing.T, r result, want ...string) {
-	t.Helper()
-	if _, _, ok := errorAndHints(r.stderr); r.code == 0 || r.stdout != "" || !ok {
-		t.Errorf("exit %d, stdout %q, stderr %q: want exit 1 and one error line (then its hints)", r.code, r.stdout, r.stderr)
-	}
-	for _, s := range want {
-		if !strings.Contains(r.stderr, s) {
-			t.Errorf("stderr %q does not say %q", r.stderr, s)
-		}
-	}
-}
-
 // kubemintCmd is the lean kubemint as kubectl runs it, with the cluster in
 // its exec info, so that the cache key does not need the source.
 func (u *userEnv) kubemintCmd(t *testing.T, args ...string) *exec.Cmd {
@@ -165,7 +152,7 @@ func TestHungSourcePluginIsStopped(t *testing.T) {
 	if took > 3500*time.Millisecond {
 		t.Errorf("took %v with --request-timeout=2s", took)
 	}
-	oneLine(t, r, `the source context "hung"'s exec plugin (`+script+`) did not answer within 2s`, "--request-timeout")
+	oneErrorLine(t, r, `the source context "hung"'s exec plugin (`+script+`) did not answer within 2s`, "--request-timeout")
 	assertGone(t, pluginPIDs(t, pidFile))
 
 	// The lock is free: the same account, cache and key mint at once.
@@ -291,7 +278,7 @@ func TestTokenFileReadsAreBounded(t *testing.T) {
 			if took := time.Since(start); took > 3*time.Second {
 				t.Errorf("took %v", took)
 			}
-			oneLine(t, r, "--source-token-file "+tc.path+" "+tc.want)
+			oneErrorLine(t, r, "--source-token-file "+tc.path+" "+tc.want)
 			if rss := maxRSS(cmd); rss > 100<<20 {
 				t.Errorf("peak memory %d MiB", rss>>20)
 			}
@@ -327,7 +314,7 @@ func TestHugeResponseBodyIsBounded(t *testing.T) {
 	cmd := exec.Command(filepath.Join(w.binDir, "kubemint"), "token", "--service-account=ci/deployer", "--source-token-file="+tokenFile, "--source-server="+srv.URL, "--source-certificate-authority="+ca, "--cache=none")
 	cmd.Env = u.vars
 	r := runCmd(t, cmd, time.Minute)
-	oneLine(t, r, "the API server "+srv.URL+" sent an answer larger than 1 MiB")
+	oneErrorLine(t, r, "the API server "+srv.URL+" sent an answer larger than 1 MiB")
 	rss := maxRSS(cmd)
 	t.Logf("peak memory %d MiB", rss>>20)
 	if rss > 100<<20 {
@@ -352,7 +339,7 @@ func TestBadClientCertificateInTheSource(t *testing.T) {
 			u := newUserEnv(t)
 			kc := sourceKubeconfig(t, t.TempDir(), "certs", "    client-certificate: "+tc.cert+"\n    client-key: "+tc.key)
 			r := runCmd(t, u.kubemintCmd(t, "token", "--service-account=ci/deployer", "--source-context=certs", "--source-kubeconfig="+kc, "--cache=none"), time.Minute)
-			oneLine(t, r, `the client certificate of context "certs" (user "certs-user": client-certificate `+tc.cert+`, client-key `+tc.key+`) cannot be used`, tc.want, "fix client-certificate and client-key")
+			oneErrorLine(t, r, `the client certificate of context "certs" (user "certs-user": client-certificate `+tc.cert+`, client-key `+tc.key+`) cannot be used`, tc.want, "fix client-certificate and client-key")
 			if strings.Contains(r.stderr, "certificate-authority") || strings.Contains(r.stderr, "TLS verification") {
 				t.Errorf("blames the CA: %q", r.stderr)
 			}

@@ -313,23 +313,6 @@ func noLongLivedSecret(t *testing.T, kubeconfig string) {
 	}
 }
 
-// oneErrorLine checks that stderr is one `kubemint: error:` line, then
-// only `kubemint: hint:` lines, and that they hold every one of want.
-func oneErrorLine(t *testing.T, r result, want ...string) {
-	t.Helper()
-	if r.code == 0 || r.stdout != "" {
-		t.Fatalf("exit %d, stdout %q; want a failure with nothing on stdout", r.code, r.stdout)
-	}
-	if _, _, ok := errorAndHints(strings.TrimSpace(r.stderr)); !ok {
-		t.Fatalf("stderr is not one error line and its hints:\n%s", r.stderr)
-	}
-	for _, s := range want {
-		if !strings.Contains(r.stderr, s) {
-			t.Errorf("the error and its hints lack %q:\n%s", s, r.stderr)
-		}
-	}
-}
-
 func TestCIGitHubActions(t *testing.T) {
 	applyCIRBAC(t)
 	u := newUserEnv(t)

@@ -30,6 +30,24 @@ func errorAndHints(stderr string) (errLine string, hints []string, ok bool) {
 	return lines[0], hints, true
 }
 
+// oneErrorLine checks that the command failed with nothing on stdout and
+// stderr is one `kubemint: error:` line, then only `kubemint: hint:` lines,
+// which hold every one of want.
+func oneErrorLine(t *testing.T, r result, want ...string) {
+	t.Helper()
+	if r.code == 0 || r.stdout != "" {
+		t.Errorf("exit %d, stdout %q; want a failure with nothing on stdout", r.code, r.stdout)
+	}
+	if _, _, ok := errorAndHints(strings.TrimSpace(r.stderr)); !ok {
+		t.Errorf("stderr is not one error line and its hints:\n%s", r.stderr)
+	}
+	for _, s := range want {
+		if !strings.Contains(r.stderr, s) {
+			t.Errorf("the error and its hints lack %q:\n%s", s, r.stderr)
+		}
+	}
+}
+
 // TestErrors: every way a user can get it wrong ends in one error line on
 // stderr, then the fix on hint lines of their own, a non-zero exit and an
 // empty stdout.
