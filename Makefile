@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 GO        ?= go
 BIN       ?= bin
-TOOLS_BIN := e2e/bin
+TOOLS_BIN := tools/bin
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 # Static binaries: cgo's dynamic linking would cost every kubectl call ~1 ms.
@@ -18,18 +18,18 @@ all: build
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/kubemint ./cmd/kubemint-full
 
-## tools: kube-apiserver, etcd and kubectl (and kubectl.exe, run under Wine) from the pinned modules in e2e/tools (built once, then cached)
+## tools: kube-apiserver, etcd and kubectl (and kubectl.exe, run under Wine) from the pinned module in tools/cluster (built once, then cached)
 tools: $(TOOLS_BIN)/kube-apiserver $(TOOLS_BIN)/kubectl $(TOOLS_BIN)/etcd $(TOOLS_BIN)/kubectl.exe
 
-$(TOOLS_BIN)/kube-apiserver $(TOOLS_BIN)/kubectl: e2e/tools/go.mod e2e/tools/go.sum
-	cd e2e/tools && $(GO) build -trimpath -o ../bin/ k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
+$(TOOLS_BIN)/kube-apiserver $(TOOLS_BIN)/kubectl: tools/cluster/go.mod tools/cluster/go.sum
+	cd tools/cluster && $(GO) build -trimpath -o ../bin/ k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
 	touch $(TOOLS_BIN)/kube-apiserver $(TOOLS_BIN)/kubectl
 
-$(TOOLS_BIN)/etcd: e2e/tools/go.mod e2e/tools/go.sum
-	cd e2e/tools && $(GO) build -trimpath -o ../bin/etcd go.etcd.io/etcd/server/v3
+$(TOOLS_BIN)/etcd: tools/cluster/go.mod tools/cluster/go.sum
+	cd tools/cluster && $(GO) build -trimpath -o ../bin/etcd go.etcd.io/etcd/server/v3
 
-$(TOOLS_BIN)/kubectl.exe: e2e/tools/go.mod e2e/tools/go.sum
-	cd e2e/tools && GOOS=windows GOARCH=amd64 $(GO) build -trimpath -o ../bin/kubectl.exe k8s.io/kubernetes/cmd/kubectl
+$(TOOLS_BIN)/kubectl.exe: tools/cluster/go.mod tools/cluster/go.sum
+	cd tools/cluster && GOOS=windows GOARCH=amd64 $(GO) build -trimpath -o ../bin/kubectl.exe k8s.io/kubernetes/cmd/kubectl
 
 ## deps: Debian packages for the e2e tests: real Secret Services (gnome-keyring, KeePassXC, KWallet, D-Bus), Wine with mingw-w64 to run the Windows builds, and the official Python Kubernetes client (apt-get as root, else a hint)
 DEB_PACKAGES := gnome-keyring keepassxc libkf5wallet-bin dbus libsecret-tools wine wine64 gcc-mingw-w64-x86-64-win32 python3-kubernetes
@@ -97,7 +97,7 @@ bench: tools build
 
 ## demo: a throwaway control plane, a service account with a Role, kubectl through the exec entry
 demo: tools build
-	$(GO) run ./e2e/demo -bin $(BIN) -tools $(TOOLS_BIN)
+	$(GO) run ./demo -bin $(BIN) -tools $(TOOLS_BIN)
 
 ## install: build and install to ~/.local/bin (PREFIX or BINDIR to change)
 install:
@@ -126,7 +126,7 @@ cross:
 	done; done
 
 ## dist: the release with GoReleaser (pinned in tools/go.mod), snapshot mode: tar.gz/zip archives with both binaries, LICENSE, README and completions, .deb and .rpm, an SBOM per archive, checksums.txt and the krew manifest dist/krew/mint.yaml; reproducible (see docs/install.md)
-RELEASE_BIN := tools/bin
+RELEASE_BIN := $(TOOLS_BIN)
 # GoReleaser reads the commit (its time is every file's mtime) only when it
 # can also read a remote URL: a clone without a remote gets the project's.
 DIST_GIT_ENV := $(if $(shell git remote 2>/dev/null),,GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=remote.origin.url GIT_CONFIG_VALUE_0=https://github.com/kubemint/kubemint.git)

@@ -36,7 +36,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kubemint/kubemint/e2e/controlplane"
+	"github.com/kubemint/kubemint/internal/controlplane"
 )
 
 // Issue 10's targets.
@@ -48,7 +48,7 @@ const (
 
 func main() {
 	binDir := flag.String("bin", "bin", "directory with kubemint and kubemint-full")
-	toolsDir := flag.String("tools", "e2e/bin", "directory with etcd, kube-apiserver and kubectl")
+	toolsDir := flag.String("tools", "tools/bin", "directory with etcd, kube-apiserver and kubectl")
 	runs := flag.Int("runs", 300, "runs of each command in the cache-hit comparison")
 	mintRuns := flag.Int("mint-runs", 30, "runs of each command in the mint comparison")
 	keyringPhase := flag.String("keyring-phase", "", "internal: measure keyring hits with this kubeconfig, inside a D-Bus session")

@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kubemint/kubemint/e2e/controlplane"
+	"github.com/kubemint/kubemint/internal/controlplane"
 )
 
 // world is what every test shares: one control plane, the binaries, and
@@ -50,7 +50,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(tmp)
-	toolsBin, err := filepath.Abs("bin")
+	toolsBin, err := filepath.Abs(filepath.Join("..", "tools", "bin"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kubemint/kubemint/e2e/controlplane"
+	"github.com/kubemint/kubemint/internal/controlplane"
 )
 
 // errorAndHints splits stderr into kubemint's one error line and the

@@ -19,7 +19,7 @@ import (
 
 	"github.com/gofrs/flock"
 
-	"github.com/kubemint/kubemint/e2e/controlplane"
+	"github.com/kubemint/kubemint/internal/controlplane"
 )
 
 // holdLock takes the lock kubemint takes for the user's one cached entry,

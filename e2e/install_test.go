@@ -312,7 +312,7 @@ func moduleProxy(t *testing.T, dir, version string) {
 				return nil
 			}
 			switch rel {
-			case ".git", "bin", "dist", "dist-extra", "e2e/bin":
+			case ".git", "bin", "dist", "dist-extra":
 				return filepath.SkipDir
 			}
 			if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil {

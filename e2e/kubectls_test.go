@@ -32,7 +32,7 @@ func otherKubectls() []string {
 func TestEveryKubectl(t *testing.T) {
 	kubectls := otherKubectls()
 	if len(kubectls) == 0 {
-		t.Skip("no kubectl on PATH besides the pinned one in e2e/bin; the other tests cover that one")
+		t.Skip("no kubectl on PATH besides the pinned one in tools/bin; the other tests cover that one")
 	}
 	for _, k := range kubectls {
 		t.Run(filepath.Base(k), func(t *testing.T) {

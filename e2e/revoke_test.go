@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kubemint/kubemint/e2e/controlplane"
+	"github.com/kubemint/kubemint/internal/controlplane"
 )
 
 // TestRevoke: an account set up with --revocable loses every outstanding

@@ -293,7 +293,7 @@ func TestWindowsUnderWine(t *testing.T) {
 
 	t.Run("kubectl.exe through the exec entry", func(t *testing.T) {
 		if we.kubectl == "" {
-			missingOptional(t, "kubectl.exe", "not in e2e/bin", "make tools builds it")
+			missingOptional(t, "kubectl.exe", "not in tools/bin", "make tools builds it")
 		}
 		u := newUserEnv(t)
 		kc := we.winKubeconfig(t, u.kubeconfig(t, "--service-account=ci/deployer", "--source-context=admin", "--cache=file"))

@@ -13,7 +13,7 @@ import (
 
 	"k8s.io/client-go/rest"
 
-	"github.com/kubemint/kubemint/hint"
+	"github.com/kubemint/kubemint/internal/hint"
 )
 
 // TestResponseBodyIsBounded: an answer over BodyLimit fails with an error

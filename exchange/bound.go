@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kubemint/kubemint/hint"
-	"github.com/kubemint/kubemint/procs"
-	"github.com/kubemint/kubemint/redact"
+	"github.com/kubemint/kubemint/internal/hint"
+	"github.com/kubemint/kubemint/internal/procs"
+	"github.com/kubemint/kubemint/internal/redact"
 )
 
 // settle is how long a call whose context has ended may take to return

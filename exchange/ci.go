@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kubemint/kubemint/hint"
+	"github.com/kubemint/kubemint/internal/hint"
 )
 
 // The variables GitHub Actions sets in a job whose workflow has

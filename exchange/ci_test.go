@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kubemint/kubemint/hint"
+	"github.com/kubemint/kubemint/internal/hint"
 )
 
 func TestGitHubIDToken(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/kubemint/kubemint/hint"
+	"github.com/kubemint/kubemint/internal/hint"
 )
 
 // Minter is an identity allowed to mint one service account's tokens:

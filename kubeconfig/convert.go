@@ -20,8 +20,8 @@ import (
 
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
-	"github.com/kubemint/kubemint/hint"
 	"github.com/kubemint/kubemint/internal/atomicfile"
+	"github.com/kubemint/kubemint/internal/hint"
 )
 
 // Account is the service account a token was issued for.

@@ -14,7 +14,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
-	"github.com/kubemint/kubemint/hint"
+	"github.com/kubemint/kubemint/internal/hint"
 )
 
 // jwt crafts an unsigned JWT with the given claims JSON.

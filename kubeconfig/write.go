@@ -12,8 +12,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
-	"github.com/kubemint/kubemint/hint"
 	"github.com/kubemint/kubemint/internal/atomicfile"
+	"github.com/kubemint/kubemint/internal/hint"
 )
 
 // Context is a kubeconfig context whose user is a kubemint exec entry, as

@@ -12,7 +12,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
-	"github.com/kubemint/kubemint/hint"
+	"github.com/kubemint/kubemint/internal/hint"
 )
 
 const adminKubeconfig = `apiVersion: v1

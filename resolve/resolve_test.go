@@ -17,7 +17,7 @@ import (
 	"github.com/kubemint/kubemint/cache"
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
-	"github.com/kubemint/kubemint/redact"
+	"github.com/kubemint/kubemint/internal/redact"
 )
 
 var t0 = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
-	"github.com/kubemint/kubemint/redact"
+	"github.com/kubemint/kubemint/internal/redact"
 )
 
 // loadSource loads the source o configures: a pod's own token, a token

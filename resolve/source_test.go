@@ -15,7 +15,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/kubemint/kubemint/exchange"
-	"github.com/kubemint/kubemint/redact"
+	"github.com/kubemint/kubemint/internal/redact"
 )
 
 // A token the source's exec plugin gives client-go (EKS, GKE: not a JWT)

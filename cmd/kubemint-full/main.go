@@ -17,10 +17,10 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/kubemint/kubemint/cmd/kubemint-full/cli"
-	"github.com/kubemint/kubemint/hint"
+	"github.com/kubemint/kubemint/internal/hint"
 	"github.com/kubemint/kubemint/internal/nodump"
 	"github.com/kubemint/kubemint/internal/product"
-	"github.com/kubemint/kubemint/redact"
+	"github.com/kubemint/kubemint/internal/redact"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

@@ -16,10 +16,10 @@ import (
 	"time"
 
 	"github.com/kubemint/kubemint/credential"
-	"github.com/kubemint/kubemint/hint"
+	"github.com/kubemint/kubemint/internal/hint"
 	"github.com/kubemint/kubemint/internal/nodump"
 	"github.com/kubemint/kubemint/internal/product"
-	"github.com/kubemint/kubemint/redact"
+	"github.com/kubemint/kubemint/internal/redact"
 )
 
 // version is set at build time with -ldflags "-X main.version=...", to

@@ -17,7 +17,7 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/kubemint/kubemint/hint"
+	"github.com/kubemint/kubemint/internal/hint"
 )
 
 // TestKubeconfigForARunner: the printed kubeconfig carries the CA inline,

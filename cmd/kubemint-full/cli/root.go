@@ -11,7 +11,7 @@ import (
 
 	"github.com/kubemint/kubemint/exchange"
 	"github.com/kubemint/kubemint/internal/product"
-	"github.com/kubemint/kubemint/redact"
+	"github.com/kubemint/kubemint/internal/redact"
 )
 
 // NewRootCmd returns the kubemint command tree. version is what

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kubemint/kubemint/redact"
+	"github.com/kubemint/kubemint/internal/redact"
 )
 
 // TestRootStderrIsRedacted: every command of the tree writes stderr

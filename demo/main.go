@@ -16,12 +16,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kubemint/kubemint/e2e/controlplane"
+	"github.com/kubemint/kubemint/internal/controlplane"
 )
 
 func main() {
 	binDir := flag.String("bin", "bin", "directory with kubemint and kubemint-full")
-	toolsDir := flag.String("tools", "e2e/bin", "directory with etcd, kube-apiserver and kubectl")
+	toolsDir := flag.String("tools", "tools/bin", "directory with etcd, kube-apiserver and kubectl")
 	keep := flag.Bool("keep", false, "keep the control plane running until Ctrl-C, to try kubectl yourself")
 	flag.Parse()
 	if err := run(*binDir, *toolsDir, *keep); err != nil {

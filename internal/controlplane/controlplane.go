@@ -1,7 +1,7 @@
 // Package controlplane runs a throwaway Kubernetes control plane, a real
 // etcd and a real kube-apiserver on loopback ports, for kubemint's
-// end-to-end tests and `make demo`. The binaries are built from pinned
-// modules by e2e/tools (make tools); this package only starts them.
+// end-to-end tests, `make demo` and `make bench`. The binaries are built from the
+// pinned module in tools/cluster (make tools); this package only starts them.
 //
 // There is no controller manager: namespaces and service accounts are made
 // explicitly, and aggregated ClusterRoles such as view are empty.

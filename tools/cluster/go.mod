@@ -2,7 +2,7 @@
 // end-to-end tests and `make demo` run: kube-apiserver, kubectl and etcd.
 // It lives apart from kubemint's go.mod so the product's dependency list
 // stays lean.
-module github.com/kubemint/kubemint/e2e/tools
+module github.com/kubemint/kubemint/tools/cluster
 
 go 1.26.0
 
