@@ -90,7 +90,7 @@ func AddVerbosityFlag(fs *pflag.FlagSet, v *int) {
 	fs.IntVarP(v, "v", "v", *v, "Number for the log level verbosity on stderr (1: cache decisions, 4: each step, 6: API requests). Tokens are never logged.")
 }
 
-// BoundKinds are the objects a token can be bound to, as in kubectl create token.
+// boundKinds are the objects a token can be bound to, as in kubectl create token.
 var boundKinds = []string{"Pod", "Secret"}
 
 // Validate checks the options before anything is read or sent. Its wording
