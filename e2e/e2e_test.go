@@ -35,6 +35,9 @@ type world struct {
 var w world
 
 func TestMain(m *testing.M) {
+	if testHelperMain() {
+		os.Exit(0)
+	}
 	if os.Getenv(kwalletLauncherEnv) != "" {
 		// This binary, run again by a test's shell script, starts
 		// kwalletd5 as a PAM login would; see launchKWallet.
@@ -281,10 +284,16 @@ func (u *userEnv) kubeconfig(t *testing.T, tokenArgs ...string) string {
 
 // writeKubeconfig writes a kubeconfig for server, verified with caFile, with
 // contexts admin (system:masters), nobody (a user without any RBAC) and
-// deployer (kubemint token with tokenArgs).
+// deployer (kubemint token with tokenArgs). Without a --cache in tokenArgs
+// the entry names --cache=file: most tests here look at the file cache,
+// which --cache=auto uses on Linux only where the kernel keyring cannot be
+// (kernelkeyring_test.go tests auto's choice).
 func writeKubeconfig(t *testing.T, path, server, caFile string, tokenArgs ...string) string {
 	t.Helper()
 	args := append([]string{"token"}, tokenArgs...)
+	if !slices.ContainsFunc(tokenArgs, func(a string) bool { return strings.HasPrefix(a, "--cache") }) {
+		args = append(args, "--cache=file")
+	}
 	var quoted []string
 	for _, a := range args {
 		quoted = append(quoted, fmt.Sprintf("%q", a))
