@@ -174,7 +174,8 @@ func admin(stdin string, args ...string) (string, string, error) {
 
 // userEnv is the environment of a user's shell: kubemint on PATH, a home
 // and cache of the test's own, and no D-Bus session, so --cache=auto uses
-// the file cache (the keyring has its own test).
+// the kernel keyring where keyctl works, else the file cache (the Secret
+// Service keyring has its own test; see writeKubeconfig for --cache=file).
 type userEnv struct {
 	home  string
 	cache string

@@ -27,11 +27,6 @@ import (
 // default profile does, and exec the rest of its arguments under it.
 const seccompExecEnv = "KUBEMINT_E2E_SECCOMP_EXEC"
 
-// keyFillEnv, set to N, makes the e2e test binary fill its user's key
-// quota until fewer than N bytes are left (filler keys time out in 2
-// minutes).
-const keyFillEnv = "KUBEMINT_E2E_KEY_FILL"
-
 // testHelperMain runs the helper modes of the e2e binary; it returns false
 // when none is asked for.
 func testHelperMain() bool {
@@ -49,44 +44,8 @@ func testHelperMain() bool {
 	case os.Getenv(keyPlantEnv) != "":
 		plantKey()
 		return true
-	case os.Getenv(keyFillEnv) != "":
-		leave, _ := strconv.Atoi(os.Getenv(keyFillEnv))
-		for i := 0; ; i++ {
-			left := quotaLeft()
-			if left <= leave {
-				return true
-			}
-			size := min(32000, left-leave-100)
-			if size < 1 {
-				size = 1
-			}
-			id, err := unix.AddKey("user", fmt.Sprintf("kubemint-e2e-filler:%d", i), make([]byte, size), unix.KEY_SPEC_USER_KEYRING)
-			if err != nil {
-				if quotaLeft() <= leave {
-					return true
-				}
-				fmt.Fprintln(os.Stderr, "add_key:", err, "left", quotaLeft())
-				os.Exit(3)
-			}
-			_, _ = unix.KeyctlInt(unix.KEYCTL_SET_TIMEOUT, id, 120, 0, 0)
-		}
 	}
 	return false
-}
-
-// quotaLeft is how many bytes of its key quota this user has left.
-func quotaLeft() int {
-	b, _ := os.ReadFile("/proc/key-users")
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 5 && f[0] == strconv.Itoa(os.Geteuid())+":" {
-			used, max, _ := strings.Cut(f[4], "/")
-			u, _ := strconv.Atoi(used)
-			m, _ := strconv.Atoi(max)
-			return m - u
-		}
-	}
-	return 20000
 }
 
 // denyKeyctl installs, for this thread and what it execs, a seccomp
