@@ -266,9 +266,13 @@ func (u *userEnv) kubectl(t *testing.T, args ...string) result {
 }
 
 // kubemint runs the lean kubemint binary by hand, as kubectl would, with
-// exec info in KUBERNETES_EXEC_INFO when execInfo is not empty.
+// exec info in KUBERNETES_EXEC_INFO when execInfo is not empty. A token
+// call without a --cache names --cache=file, as writeKubeconfig does.
 func (u *userEnv) kubemint(t *testing.T, execInfo string, args ...string) result {
 	t.Helper()
+	if len(args) > 0 && args[0] == "token" && !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--cache") }) {
+		args = append(slices.Clone(args), "--cache=file")
+	}
 	var env []string
 	if execInfo != "" {
 		env = append(env, "KUBERNETES_EXEC_INFO="+execInfo)
