@@ -19,6 +19,7 @@ import (
 	"github.com/kubemint/kubemint/exchange"
 	"github.com/kubemint/kubemint/internal/hint"
 	"github.com/kubemint/kubemint/kubeconfig"
+	"github.com/kubemint/kubemint/provision"
 )
 
 // kubeconfigCmd is kubemint kubeconfig: a self-contained kubeconfig for
@@ -156,7 +157,7 @@ func (k *kubeconfigCmd) tokenOptions() credential.Options {
 	o := k.o
 	if k.revocable {
 		_, name, _ := o.Account()
-		o.BoundObjectKind, o.BoundObjectName = "Secret", secretName(name)
+		o.BoundObjectKind, o.BoundObjectName = "Secret", provision.SecretName(name)
 	}
 	return o
 }
@@ -229,7 +230,7 @@ func (k *kubeconfigCmd) run() error {
 	}
 	changed, err := kubeconfig.WriteStandalone(k.out, clusterName, cluster, c, k.force)
 	if err != nil {
-		return forceHint(err)
+		return kubeconfig.ForceHint(err)
 	}
 	state := "unchanged"
 	switch {
