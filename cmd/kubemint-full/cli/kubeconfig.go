@@ -100,6 +100,7 @@ Writing over an existing file needs --force.`,
 	f.StringVar(&k.o.SourceTokenEnv, "source-token-env", "", "Mint with the token in this environment variable of the runner (GitLab's id_tokens).")
 	f.StringVar(&k.o.SourceServer, "source-server", "", "With a token source: the API server as the runner reaches it, written into the entry for clients that send no cluster to the plugin (Python, JavaScript).")
 	f.StringVar(&k.o.SourceCA, "source-certificate-authority", "", "With --source-server: the CA file that verifies it, a path on the runner.")
+	f.StringArrayVar(&k.o.AllowServers, "allow-server", nil, "Another name of the cluster's API server that the runner's kubeconfig may use, written into the entry (--server, or --from-context's, is written already). May be repeated.")
 	f.StringVar(&k.o.SourceAudience, "source-audience", "", "With --source-github-actions: the ID token's audience. Default: kubernetes.")
 	f.DurationVar(&k.o.Duration, "duration", k.o.Duration, "Lifetime of the tokens the runner mints; at least 10m.")
 	f.BoolVar(&k.revocable, "revocable", false, "Bind the runner's tokens to the Secret that kubemint setup --revocable made, so that kubemint revoke kills them too.")
@@ -151,8 +152,15 @@ func (k *kubeconfigCmd) validate() error {
 }
 
 // tokenArgs are the exec entry's arguments: the account, the runner's
-// source flags as given, and a non-default duration.
-func (k *kubeconfigCmd) tokenArgs() []string {
+// source flags as given, the cluster's server pinned (--allow-server,
+// unless --source-server is that server), and a non-default duration.
+//
+// The pin is what this command is for: the user names the cluster the
+// runner's tokens are for (--server, --from-context), and the runner's
+// source reaches it under a name of its own (the pod's service address, a
+// context of the runner's) or none (a CI token), so the entry says which
+// server the exec info may name.
+func (k *kubeconfigCmd) tokenArgs(server string) []string {
 	o := k.o
 	args := []string{"token", "--service-account=" + o.ServiceAccount}
 	add := func(cond bool, flag string) {
@@ -169,6 +177,10 @@ func (k *kubeconfigCmd) tokenArgs() []string {
 	add(o.SourceAudience != "", "--source-audience="+o.SourceAudience)
 	add(o.SourceServer != "", "--source-server="+o.SourceServer)
 	add(o.SourceCA != "", "--source-certificate-authority="+o.SourceCA)
+	for _, a := range o.AllowServers {
+		args = append(args, "--allow-server="+a)
+	}
+	add(!o.FlagsPin(server), "--allow-server="+server)
 	add(o.Duration != time.Hour, "--duration="+o.Duration.String())
 	if k.revocable {
 		_, name, _ := o.Account()
@@ -229,7 +241,7 @@ func (k *kubeconfigCmd) run() error {
 	if c.Name == "" {
 		c.Name = ns + "-" + name
 	}
-	c.Exec = kubeconfig.Exec("kubemint", k.tokenArgs())
+	c.Exec = kubeconfig.Exec("kubemint", k.tokenArgs(cluster.Server))
 	c.Exec.InstallHint = kubeconfig.RunnerInstallHint
 	if k.out == "" {
 		data, err := kubeconfig.Standalone(clusterName, cluster, c)
