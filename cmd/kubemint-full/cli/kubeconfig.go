@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -151,42 +152,27 @@ func (k *kubeconfigCmd) validate() error {
 	return nil
 }
 
-// tokenArgs are the exec entry's arguments: the account, the runner's
-// source flags as given, the cluster's server pinned (--allow-server,
-// unless --source-server is that server), and a non-default duration.
+// tokenOptions are the exec entry's token options: the account, the
+// runner's source flags as given, the cluster's server pinned
+// (--allow-server, unless --source-server is that server), the duration,
+// the bound Secret.
 //
 // The pin is what this command is for: the user names the cluster the
 // runner's tokens are for (--server, --from-context), and the runner's
 // source reaches it under a name of its own (the pod's service address, a
 // context of the runner's) or none (a CI token), so the entry says which
 // server the exec info may name.
-func (k *kubeconfigCmd) tokenArgs(server string) []string {
+func (k *kubeconfigCmd) tokenOptions(server string) credential.Options {
 	o := k.o
-	args := []string{"token", "--service-account=" + o.ServiceAccount}
-	add := func(cond bool, flag string) {
-		if cond {
-			args = append(args, flag)
-		}
+	o.AllowServers = slices.Clone(o.AllowServers)
+	if !o.FlagsPin(server) {
+		o.AllowServers = append(o.AllowServers, server)
 	}
-	add(o.SourceContext != "", "--source-context="+o.SourceContext)
-	add(o.SourceKubeconfig != "", "--source-kubeconfig="+o.SourceKubeconfig)
-	add(o.SourceInCluster, "--source-in-cluster")
-	add(o.SourceTokenFile != "", "--source-token-file="+o.SourceTokenFile)
-	add(o.SourceGitHubActions, "--source-github-actions")
-	add(o.SourceTokenEnv != "", "--source-token-env="+o.SourceTokenEnv)
-	add(o.SourceAudience != "", "--source-audience="+o.SourceAudience)
-	add(o.SourceServer != "", "--source-server="+o.SourceServer)
-	add(o.SourceCA != "", "--source-certificate-authority="+o.SourceCA)
-	for _, a := range o.AllowServers {
-		args = append(args, "--allow-server="+a)
-	}
-	add(!o.FlagsPin(server), "--allow-server="+server)
-	add(o.Duration != time.Hour, "--duration="+o.Duration.String())
 	if k.revocable {
 		_, name, _ := o.Account()
-		args = append(args, "--bound-object-kind=Secret", "--bound-object-name="+secretName(name))
+		o.BoundObjectKind, o.BoundObjectName = "Secret", secretName(name)
 	}
-	return args
+	return o
 }
 
 // cluster is the runner's cluster entry: server and CA inline.
@@ -241,7 +227,7 @@ func (k *kubeconfigCmd) run() error {
 	if c.Name == "" {
 		c.Name = ns + "-" + name
 	}
-	c.Exec = kubeconfig.Exec("kubemint", k.tokenArgs(cluster.Server))
+	c.Exec = kubeconfig.Exec("kubemint", k.tokenOptions(cluster.Server))
 	c.Exec.InstallHint = kubeconfig.RunnerInstallHint
 	if k.out == "" {
 		data, err := kubeconfig.Standalone(clusterName, cluster, c)
