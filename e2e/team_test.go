@@ -469,7 +469,7 @@ subjects:
 		t.Fatal(err)
 	}
 	want := map[string]bool{ // binding=subject
-		"kubemint-minter-app-serviceaccount-team-x-ci-runner=team-x/ci-runner": true,
+		"kubemint-minter-app-serviceaccount-team-x-ci-runner=team-x/ci-runner":                                                               true,
 		exchange.MinterBinding("app", exchange.Minter{Kind: "ServiceAccount", Namespace: "team-x-ci", Name: "runner"}) + "=team-x-ci/runner": true,
 	}
 	got := strings.Fields(out)
