@@ -27,6 +27,14 @@ import (
 // default profile does, and exec the rest of its arguments under it.
 const seccompExecEnv = "KUBEMINT_E2E_SECCOMP_EXEC"
 
+// keyFillEnv, set to N, makes the e2e test binary fill its user's key
+// quota until fewer than N bytes are left (the filler keys time out in two
+// minutes).
+const keyFillEnv = "KUBEMINT_E2E_KEY_FILL"
+
+// keyClearEnv, set, makes the e2e test binary empty its user's keyring.
+const keyClearEnv = "KUBEMINT_E2E_KEY_CLEAR"
+
 // testHelperMain runs the helper modes of the e2e binary; it returns false
 // when none is asked for.
 func testHelperMain() bool {
@@ -44,8 +52,46 @@ func testHelperMain() bool {
 	case os.Getenv(keyPlantEnv) != "":
 		plantKey()
 		return true
+	case os.Getenv(keyClearEnv) != "":
+		if _, err := unix.KeyctlInt(unix.KEYCTL_CLEAR, unix.KEY_SPEC_USER_KEYRING, 0, 0, 0); err != nil {
+			fmt.Fprintln(os.Stderr, "clear:", err)
+			os.Exit(3)
+		}
+		return true
+	case os.Getenv(keyFillEnv) != "":
+		leave, _ := strconv.Atoi(os.Getenv(keyFillEnv))
+		for i := 0; quotaLeft() > leave; i++ {
+			// Each key costs its payload and its description against
+			// the quota: aim a little under what is left.
+			size := max(1, min(16000, quotaLeft()-leave-64))
+			id, err := unix.AddKey("user", fmt.Sprintf("kubemint-e2e-filler:%d", i), make([]byte, size), unix.KEY_SPEC_USER_KEYRING)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "add_key:", err, "left:", quotaLeft())
+				os.Exit(3)
+			}
+			_, _ = unix.KeyctlInt(unix.KEYCTL_SET_TIMEOUT, id, 120, 0, 0)
+		}
+		fmt.Println(quotaLeft())
+		return true
 	}
 	return false
+}
+
+// quotaLeft is how many bytes of its key quota this user has left, from
+// /proc/key-users ("uid: usage keys/... bytes/maxbytes").
+func quotaLeft() int {
+	b, _ := os.ReadFile("/proc/key-users")
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 || f[0] != strconv.Itoa(os.Geteuid())+":" {
+			continue
+		}
+		used, limit, _ := strings.Cut(f[4], "/")
+		u, _ := strconv.Atoi(used)
+		l, _ := strconv.Atoi(limit)
+		return l - u
+	}
+	return 0
 }
 
 // denyKeyctl installs, for this thread and what it execs, a seccomp
@@ -346,4 +392,88 @@ func helperCopy(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestKernelKeyringQuotaFullFallsBackForThatEntry: a second Unix user (the
+// default quota of a non-root user: 20000 bytes) mints for one account
+// into the kernel keyring, fills the rest of the quota, and mints for a
+// second account: that entry alone goes to the file cache, with one -v=1
+// line naming the sysctl; both are hits afterwards.
+func TestKernelKeyringQuotaFullFallsBackForThatEntry(t *testing.T) {
+	needKernelKeyring(t)
+	mustAdmin(t, "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: kk-quota, namespace: ci}\n", "apply", "-f", "-")
+	o := newOtherUser(t)
+	helper := helperCopy(t)
+	binDir := filepath.Dir(helper)
+	// A uid that userdel freed is given out again, and its keys outlive
+	// the user: start, and leave, with an empty keyring.
+	clearKeys := func() {
+		cmd := o.command(helper)
+		cmd.Env = append(cmd.Env, keyClearEnv+"=1")
+		if r := runCmd(t, cmd, time.Minute); r.code != 0 {
+			t.Fatalf("clearing the keyring of %s: %s", o.name, r.stderr)
+		}
+	}
+	clearKeys()
+	t.Cleanup(clearKeys)
+	for _, b := range []string{"kubemint", "kubemint-full"} {
+		data, err := os.ReadFile(filepath.Join(w.binDir, b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(binDir, b), data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flat, stderr, err := admin("", "config", "view", "--raw", "--flatten")
+	if err != nil {
+		t.Fatalf("flattening the admin kubeconfig: %v: %s", err, stderr)
+	}
+	kc := filepath.Join(o.home, "admin.kubeconfig")
+	if err := os.WriteFile(kc, []byte(flat), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(kc, o.uid, o.gid); err != nil {
+		t.Fatal(err)
+	}
+	info := execInfo(t, "client.authentication.k8s.io/v1")
+	mint := func(account string) result {
+		t.Helper()
+		cmd := o.command(filepath.Join(binDir, "kubemint"), "token", "--service-account="+account, "--source-kubeconfig="+kc, "--cache=auto", "-v=1")
+		cmd.Env = append(cmd.Env, "KUBERNETES_EXEC_INFO="+info)
+		r := runCmd(t, cmd, time.Minute)
+		if r.code != 0 {
+			t.Fatalf("as %s, token for %s: exit %d: %s", o.name, account, r.code, r.stderr)
+		}
+		return r
+	}
+	first := mint("ci/deployer")
+	if first.stderr != "" {
+		t.Fatalf("the first mint said %q, want nothing (the kernel keyring)", first.stderr)
+	}
+	fill := o.command(helper)
+	fill.Env = append(fill.Env, keyFillEnv+"=300")
+	if r := runCmd(t, fill, time.Minute); r.code != 0 {
+		t.Fatalf("filling the quota of %s: %s", o.name, r.stderr)
+	}
+	second := mint("ci/kk-quota")
+	t.Logf("the second mint, with the quota full: %s", second.stderr)
+	lines := strings.Split(strings.TrimSpace(second.stderr), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], "quota") || !strings.Contains(lines[0], "kernel.keys.maxbytes") || !strings.Contains(lines[0], "file cache") {
+		t.Errorf("the second mint said %q, want one line naming the full quota, the sysctl and the file cache", second.stderr)
+	}
+	entries, _ := filepath.Glob(filepath.Join(o.home, ".cache", "kubemint", "*.json"))
+	if len(entries) != 1 {
+		t.Errorf("file cache entries %v, want the second account's alone", entries)
+	}
+	before := tokenRequests(t)
+	if r := mint("ci/deployer"); tokenOf(t, r.stdout) != tokenOf(t, first.stdout) || r.stderr != "" {
+		t.Errorf("the first account's next call: another token, or stderr %q", r.stderr)
+	}
+	if r := mint("ci/kk-quota"); tokenOf(t, r.stdout) != tokenOf(t, second.stdout) || r.stderr != "" {
+		t.Errorf("the second account's next call: another token, or stderr %q", r.stderr)
+	}
+	if got := tokenRequests(t) - before; got != 0 {
+		t.Errorf("the two next calls made %v TokenRequests, want 0 (hits from the kernel keyring and the file cache)", got)
+	}
 }
