@@ -159,7 +159,6 @@ func (r *release) serveKubectl(rw http.ResponseWriter, req *http.Request, parts 
 	}
 }
 
-
 // runner is a GitHub Actions job on a runner: its environment, its
 // RUNNER_TEMP and RUNNER_TOOL_CACHE, and what its steps exported through
 // GITHUB_ENV and GITHUB_PATH.
