@@ -24,12 +24,15 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/kubemint/kubemint/internal/cispec"
 )
@@ -166,6 +169,7 @@ type runner struct {
 	os, arch  string // RUNNER_OS, RUNNER_ARCH
 	temp      string
 	toolCache string
+	workspace string // GITHUB_WORKSPACE, where steps run
 	env       []string
 	exported  map[string]string
 	paths     []string
@@ -178,8 +182,9 @@ func newRunner(t *testing.T, env []string) *runner {
 	t.Helper()
 	dir := t.TempDir()
 	r := &runner{os: "Linux", arch: map[string]string{"amd64": "X64", "arm64": "ARM64"}[runtime.GOARCH],
-		temp: filepath.Join(dir, "_temp"), toolCache: filepath.Join(dir, "_tool"), env: env, exported: map[string]string{}}
-	for _, d := range []string{r.temp, r.toolCache} {
+		temp: filepath.Join(dir, "_temp"), toolCache: filepath.Join(dir, "_tool"), workspace: filepath.Join(dir, "work"),
+		env: env, exported: map[string]string{}}
+	for _, d := range []string{r.temp, r.toolCache, r.workspace} {
 		if err := os.Mkdir(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -206,7 +211,7 @@ func (r *runner) environ(extra ...string) []string {
 		dirs = append(dirs, r.paths[i])
 	}
 	env = append(env, "PATH="+strings.Join(append(dirs, pathVar), string(os.PathListSeparator)),
-		"GITHUB_ACTIONS=true", "RUNNER_OS="+r.os, "RUNNER_ARCH="+r.arch, "RUNNER_TEMP="+r.temp, "RUNNER_TOOL_CACHE="+r.toolCache)
+		"GITHUB_ACTIONS=true", "RUNNER_OS="+r.os, "RUNNER_ARCH="+r.arch, "RUNNER_TEMP="+r.temp, "RUNNER_TOOL_CACHE="+r.toolCache, "GITHUB_WORKSPACE="+r.workspace)
 	return append(env, extra...)
 }
 
@@ -281,6 +286,7 @@ func (r *runner) runAction(t *testing.T, inputs map[string]string) (result, map[
 		}
 		cmd := exec.Command("bash", "--noprofile", "--norc", "-eo", "pipefail", script)
 		cmd.Env = r.environ(append(env, "GITHUB_ACTION_PATH="+root)...)
+		cmd.Dir = r.workspace
 		res = runCmd(t, cmd, 5*time.Minute)
 		if res.code != 0 {
 			return res, nil
@@ -347,6 +353,7 @@ func (r *runner) step(t *testing.T, name string, args ...string) result {
 	// The step's shell finds name on the job's PATH.
 	cmd := exec.Command("bash", append([]string{"-c", `exec "$@"`, "bash", name}, args...)...)
 	cmd.Env = r.environ()
+	cmd.Dir = r.workspace
 	return runCmd(t, cmd, 2*time.Minute)
 }
 
@@ -408,13 +415,17 @@ func TestGitHubAction(t *testing.T) {
 	}
 
 	t.Run("kubectl acts as the service account", func(t *testing.T) {
+		// The recipe's step as written, but for the server's URL, the
+		// release and where it is: its CA committed as ci/ca.crt in the
+		// workspace.
 		r := newRunner(t, githubJobEnv(t, rel))
-		inputs := map[string]string{
-			"version":                    "v" + rel.version,
-			"base-url":                   rel.baseURL("kubemint"),
-			"service-account":            "ci/deployer",
-			"server":                     w.cp.Server,
-			"certificate-authority-data": string(ca),
+		inputs := recipeActionInputs(t)
+		inputs["server"], inputs["version"], inputs["base-url"] = w.cp.Server, "v"+rel.version, rel.baseURL("kubemint")
+		if err := os.MkdirAll(filepath.Join(r.workspace, "ci"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(r.workspace, inputs["certificate-authority"]), ca, 0o644); err != nil {
+			t.Fatal(err)
 		}
 		res, out := r.runAction(t, inputs)
 		if res.code != 0 {
@@ -454,12 +465,8 @@ func TestGitHubAction(t *testing.T) {
 		archive := "/kubemint/kubemint/releases/download/v" + rel.version + "/" + rel.hostArchive()
 		sums := path.Dir(archive) + "/checksums.txt"
 		a, s := rel.fetched(archive), rel.fetched(sums)
-		caFile := filepath.Join(t.TempDir(), "ca.crt")
-		if err := os.WriteFile(caFile, ca, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		delete(inputs, "certificate-authority-data")
-		inputs["certificate-authority"] = caFile
+		delete(inputs, "certificate-authority")
+		inputs["certificate-authority-data"] = string(ca)
 		inputs["context-name"] = "prod"
 		if res, _ := r.runAction(t, inputs); res.code != 0 {
 			t.Fatalf("the action, again: exit %d\nstderr: %s", res.code, res.stderr)
@@ -540,6 +547,66 @@ func TestGitHubAction(t *testing.T) {
 	})
 }
 
+// recipeActionInputs are the with: inputs of the kubemint/kubemint step of
+// docs/recipes.md's workflow.
+func recipeActionInputs(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile("../docs/recipes.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile("(?ms)^```yaml\n(.*?)^```").FindAllSubmatch(b, -1) {
+		var wf struct {
+			Jobs map[string]struct {
+				Steps []struct {
+					Uses string            `json:"uses"`
+					With map[string]string `json:"with"`
+				} `json:"steps"`
+			} `json:"jobs"`
+		}
+		if yaml.Unmarshal(m[1], &wf) != nil {
+			continue
+		}
+		for _, j := range wf.Jobs {
+			for _, s := range j.Steps {
+				if strings.HasPrefix(s.Uses, "kubemint/kubemint@") {
+					return s.With
+				}
+			}
+		}
+	}
+	t.Fatal("docs/recipes.md has no workflow that uses kubemint/kubemint")
+	return nil
+}
+
+// recipeComponentInputs are the inputs docs/recipes.md's pipeline gives the
+// component.
+func recipeComponentInputs(t *testing.T) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile("../docs/recipes.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile("(?ms)^```yaml\n(.*?)^```").FindAllSubmatch(b, -1) {
+		var p struct {
+			Include []struct {
+				Component string         `json:"component"`
+				Inputs    map[string]any `json:"inputs"`
+			} `json:"include"`
+		}
+		if yaml.Unmarshal(m[1], &p) != nil {
+			continue
+		}
+		for _, inc := range p.Include {
+			if strings.Contains(inc.Component, "/kubemint/kubemint/kubemint@") {
+				return inc.Inputs
+			}
+		}
+	}
+	t.Fatal("docs/recipes.md has no pipeline that includes the kubemint component")
+	return nil
+}
+
 // gitlabJob runs the component's .kubemint job as GitLab's runner does
 // with the job's own script after it: the variables and the id_tokens
 // variable in the environment, before_script then script in one sh, in
@@ -596,15 +663,13 @@ func TestGitLabComponent(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(project, "ci", "ca.crt"), ca, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The recipe's inputs as written, but for the server's URL, the
+	// release and where it and kubectl are.
 	inputs := func(kubectlOwner string) map[string]any {
-		return map[string]any{
-			"service-account":       "ci/deployer",
-			"server":                w.cp.Server,
-			"certificate-authority": "ci/ca.crt",
-			"version":               rel.version,
-			"base-url":              rel.baseURL("kubemint"),
-			"kubectl-base-url":      rel.srv.URL + "/" + kubectlOwner + "/release",
-		}
+		in := recipeComponentInputs(t)
+		in["server"], in["version"], in["base-url"] = w.cp.Server, rel.version, rel.baseURL("kubemint")
+		in["kubectl-base-url"] = rel.srv.URL + "/" + kubectlOwner + "/release"
+		return in
 	}
 
 	t.Run("kubectl acts as the service account", func(t *testing.T) {
