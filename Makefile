@@ -31,10 +31,10 @@ $(TOOLS_BIN)/etcd: tools/cluster/go.mod tools/cluster/go.sum
 $(TOOLS_BIN)/kubectl.exe: tools/cluster/go.mod tools/cluster/go.sum
 	cd tools/cluster && GOOS=windows GOARCH=amd64 $(GO) build -trimpath -o ../bin/kubectl.exe k8s.io/kubernetes/cmd/kubectl
 
-## deps: Debian packages for the e2e tests: real Secret Services (gnome-keyring, KeePassXC, KWallet, D-Bus), Wine with mingw-w64 to run the Windows builds, and the official Python Kubernetes client (apt-get as root, else a hint)
-DEB_PACKAGES := gnome-keyring keepassxc libkf5wallet-bin dbus libsecret-tools wine wine64 gcc-mingw-w64-x86-64-win32 python3-kubernetes
+## deps: Debian packages for the e2e tests: real Secret Services (gnome-keyring, KeePassXC, KWallet, D-Bus), Wine with mingw-w64 to run the Windows builds, the official Python Kubernetes client, and shellcheck for the CI scripts (apt-get as root, else a hint)
+DEB_PACKAGES := gnome-keyring keepassxc libkf5wallet-bin dbus libsecret-tools wine wine64 gcc-mingw-w64-x86-64-win32 python3-kubernetes shellcheck
 deps:
-	@for b in dbus-run-session gnome-keyring-daemon keepassxc kwalletd5 secret-tool wine x86_64-w64-mingw32-gcc; do command -v $$b >/dev/null || missing=1; done; \
+	@for b in dbus-run-session gnome-keyring-daemon keepassxc kwalletd5 secret-tool wine x86_64-w64-mingw32-gcc shellcheck; do command -v $$b >/dev/null || missing=1; done; \
 	/usr/bin/python3 -c 'import kubernetes' 2>/dev/null || missing=1; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -289,5 +290,23 @@ func TestReleaseArchives(t *testing.T) {
 	}
 	if g.Checksum.NameTemplate != "checksums.txt" || g.Checksum.Algorithm != "sha256" {
 		t.Errorf("checksum %+v: the script verifies against checksums.txt, sha256", g.Checksum)
+	}
+}
+
+// TestShellcheck: the scripts are POSIX sh (GitLab job images may have no
+// bash) and pass shellcheck (a Debian package: make deps).
+func TestShellcheck(t *testing.T) {
+	sc, err := exec.LookPath("shellcheck")
+	if err != nil {
+		if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
+			t.Fatal("shellcheck is not installed: make deps installs it")
+		}
+		t.Skip("shellcheck is not installed: make deps installs it")
+	}
+	for _, shell := range []string{"sh", "bash"} {
+		out, err := exec.Command(sc, "-s", shell, repo("ci/setup-kubemint.sh"), repo("ci/release-version.sh")).CombinedOutput()
+		if err != nil {
+			t.Errorf("shellcheck -s %s: %v\n%s", shell, err, out)
+		}
 	}
 }
