@@ -311,3 +311,50 @@ func TestShellcheck(t *testing.T) {
 		}
 	}
 }
+
+// TestScriptRefusesBadInput: what the script can tell before it downloads
+// anything ends in one error line and its hints, and nothing for the job.
+func TestScriptRefusesBadInput(t *testing.T) {
+	tests := []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"no version", nil, "no kubemint version given"},
+		{"latest", []string{"KUBEMINT_VERSION=latest"}, `kubemint version "latest" is not a release version`},
+		{"a path in the version", []string{"KUBEMINT_VERSION=1.2.3/../../x"}, "is not a release version"},
+		{"plain http", []string{"KUBEMINT_VERSION=1.2.3", "KUBEMINT_BASE_URL=http://mirror.example.com/k"}, `base URL "http://mirror.example.com/k" is not an https URL`},
+		{"another OS", []string{"KUBEMINT_VERSION=1.2.3", "RUNNER_OS=FreeBSD"}, "no kubemint release for the operating system FreeBSD"},
+		{"another architecture", []string{"KUBEMINT_VERSION=1.2.3", "RUNNER_ARCH=ARM"}, "no kubemint release for the architecture ARM"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			env := []string{"PATH=" + os.Getenv("PATH"), "RUNNER_TEMP=" + dir, "RUNNER_TOOL_CACHE=" + filepath.Join(dir, "tool"),
+				"RUNNER_OS=Linux", "RUNNER_ARCH=X64"}
+			for _, f := range []string{"GITHUB_PATH", "GITHUB_ENV", "GITHUB_OUTPUT"} {
+				env = append(env, f+"="+filepath.Join(dir, f))
+			}
+			cmd := exec.Command("sh", repo("ci/setup-kubemint.sh"))
+			cmd.Env = append(env, tt.env...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Run(); err == nil {
+				t.Fatal("the script succeeded")
+			}
+			lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+			if stdout.Len() != 0 || !strings.HasPrefix(lines[0], "kubemint: error: ") || !strings.Contains(lines[0], tt.want) {
+				t.Errorf("stdout %q, stderr:\n%s\nwant one error line with %q", stdout.String(), stderr.String(), tt.want)
+			}
+			for _, l := range lines[1:] {
+				if !strings.HasPrefix(l, "kubemint: hint: ") {
+					t.Errorf("stderr line %q is neither the error nor a hint", l)
+				}
+			}
+			left, _ := os.ReadDir(dir)
+			if len(left) != 0 {
+				t.Errorf("the script left %v", left)
+			}
+		})
+	}
+}
