@@ -153,11 +153,21 @@ esac
 is_sha256 "$want" || fail "checksums.txt of kubemint v$version has no sha256 for $archive" "nothing was installed: checksums.txt is damaged"
 
 # The tool cache (GitHub's layout: TOOL/VERSION/ARCH, ARCH.complete beside
-# it). A complete entry is reused only when it came from this very archive.
+# it). The marker holds the archive's sha256 and each binary's: an entry is
+# reused only when it came from this very archive and its binaries are
+# still what was unpacked (a self-hosted runner keeps its cache).
 cache_root=${RUNNER_TOOL_CACHE:-$tmp_root/kubemint-tools}
 dest=$cache_root/kubemint/$version/$cache_arch
-if [ -f "$dest.complete" ] && [ "$(cat "$dest.complete")" = "$want" ] &&
-	[ -x "$dest/kubemint$exe" ] && [ -x "$dest/kubemint-full$exe" ]; then
+marker() { # DIR ARCHIVE_SHA256
+	printf '%s
+' "$2"
+	for b in kubemint kubemint-full; do
+		[ -f "$1/$b$exe" ] || return 0
+		printf '%s %s
+' "$b$exe" "$(sha256 "$1/$b$exe")"
+	done
+}
+if [ -f "$dest.complete" ] && [ "$(cat "$dest.complete")" = "$(marker "$dest" "$want")" ]; then
 	:
 else
 	status=0
@@ -190,7 +200,7 @@ else
 	mkdir "$dest.new.$$"
 	cp "$work/x/kubemint$exe" "$work/x/kubemint-full$exe" "$dest.new.$$/"
 	mv "$dest.new.$$" "$dest"
-	printf '%s\n' "$want" >"$dest.complete"
+	marker "$dest" "$want" >"$dest.complete"
 fi
 bin_dirs=$dest
 

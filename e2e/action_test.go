@@ -477,6 +477,24 @@ func TestGitHubAction(t *testing.T) {
 		if ctx := r.step(t, "kubectl", "config", "current-context"); strings.TrimSpace(ctx.stdout) != "prod" {
 			t.Errorf("current context %q, want prod (context-name)", ctx.stdout)
 		}
+
+		// A cached binary that changed since is not used: the archive is
+		// fetched, verified and unpacked again.
+		bin := filepath.Join(binDir, "kubemint")
+		good, err := os.ReadFile(bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(bin, append(slices.Clone(good), 0), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		a = rel.fetched(archive)
+		if res, _ := r.runAction(t, inputs); res.code != 0 {
+			t.Fatalf("the action, over a changed cache: exit %d\nstderr: %s", res.code, res.stderr)
+		}
+		if now, _ := os.ReadFile(bin); rel.fetched(archive) != a+1 || !bytes.Equal(now, good) {
+			t.Errorf("over a changed cached kubemint the archive was fetched %d times (want 1) and the binary restored: %v", rel.fetched(archive)-a, bytes.Equal(now, good))
+		}
 	})
 
 	t.Run("fails closed", func(t *testing.T) {
