@@ -222,7 +222,8 @@ if [ -n "$kubectl_version" ]; then
 	[ "$status" = 44 ] && fail "kubectl v$kubectl_version not found: $kurl.sha256 answers 404" "check the kubectl version"
 	kwant=$(awk 'NR == 1 { print $1 }' "$work/kubectl.sha256")
 	is_sha256 "$kwant" || fail "$kurl.sha256 holds no sha256" "nothing was installed"
-	if ! { [ -f "$kdest.complete" ] && [ "$(cat "$kdest.complete")" = "$kwant" ] && [ -x "$kdest/kubectl$exe" ]; }; then
+	# kubectl's sha256 is the binary's own: a cached one is hashed again.
+	if ! { [ -f "$kdest.complete" ] && [ -f "$kdest/kubectl$exe" ] && [ "$(sha256 "$kdest/kubectl$exe")" = "$kwant" ]; }; then
 		status=0
 		fetch "$kurl" "$work/kubectl$exe" "kubectl v$kubectl_version" || status=$?
 		[ "$status" = 44 ] && fail "kubectl v$kubectl_version not found: $kurl answers 404" "check the kubectl version"
