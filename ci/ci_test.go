@@ -313,7 +313,8 @@ func TestShellcheck(t *testing.T) {
 }
 
 // TestScriptRefusesBadInput: what the script can tell before it downloads
-// anything ends in one error line and its hints, and nothing for the job.
+// anything (the version, the base URL, the runner, the kubeconfig's
+// inputs) ends in one error line and its hints, and nothing for the job.
 func TestScriptRefusesBadInput(t *testing.T) {
 	tests := []struct {
 		name string
@@ -326,6 +327,12 @@ func TestScriptRefusesBadInput(t *testing.T) {
 		{"plain http", []string{"KUBEMINT_VERSION=1.2.3", "KUBEMINT_BASE_URL=http://mirror.example.com/k"}, `base URL "http://mirror.example.com/k" is not an https URL`},
 		{"another OS", []string{"KUBEMINT_VERSION=1.2.3", "RUNNER_OS=FreeBSD"}, "no kubemint release for the operating system FreeBSD"},
 		{"another architecture", []string{"KUBEMINT_VERSION=1.2.3", "RUNNER_ARCH=ARM"}, "no kubemint release for the architecture ARM"},
+		{"no server", []string{"KUBEMINT_VERSION=1.2.3", "KUBEMINT_SERVICE_ACCOUNT=ci/deployer"}, "no server given"},
+		{"no CA", []string{"KUBEMINT_VERSION=1.2.3", "KUBEMINT_SERVICE_ACCOUNT=ci/deployer", "KUBEMINT_SERVER=https://k:6443"}, "no CA given"},
+		{"two CAs", []string{"KUBEMINT_VERSION=1.2.3", "KUBEMINT_SERVICE_ACCOUNT=ci/deployer", "KUBEMINT_SERVER=https://k:6443",
+			"KUBEMINT_CERTIFICATE_AUTHORITY=ca.crt", "KUBEMINT_CERTIFICATE_AUTHORITY_DATA=-----BEGIN CERTIFICATE-----"}, "both certificate-authority and certificate-authority-data"},
+		{"revocable yes", []string{"KUBEMINT_VERSION=1.2.3", "KUBEMINT_SERVICE_ACCOUNT=ci/deployer", "KUBEMINT_SERVER=https://k:6443",
+			"KUBEMINT_CERTIFICATE_AUTHORITY=ca.crt", "KUBEMINT_REVOCABLE=yes"}, `revocable is "yes"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -37,7 +37,8 @@
 # GITHUB_ENV, and kubeconfig, version and bin-dir to GITHUB_OUTPUT; with
 # KUBEMINT_ENV_FILE, the same as export lines. Any failure is one
 # `kubemint: error:` line (and hints) on stderr, and then nothing was
-# installed, written or exported.
+# exported; bad input and a download that fails verification also leave
+# nothing installed (kubemint kubeconfig, last, runs the installed binary).
 set -eu
 
 fail() {
@@ -97,6 +98,43 @@ if [ "$os" = windows ]; then exe=.exe ext=zip; fi
 # The name .goreleaser.yaml gives each archive.
 archive=kubemint_${version}_${os}_${arch}.${ext}
 release=$base/v$version
+
+# --- the kubeconfig's arguments, checked before anything is fetched ------
+
+kubeconfig=''
+if [ -n "${KUBEMINT_SERVICE_ACCOUNT:-}" ]; then
+	[ -n "${KUBEMINT_SERVER:-}" ] || fail "no server given for the kubeconfig" "set server: the API server's https URL as this job reaches it"
+	ca=${KUBEMINT_CERTIFICATE_AUTHORITY:-}
+	if [ -n "${KUBEMINT_CERTIFICATE_AUTHORITY_DATA:-}" ]; then
+		[ -z "$ca" ] || fail "both certificate-authority and certificate-authority-data given" "give one of them"
+		ca=$work/ca.crt
+		case $KUBEMINT_CERTIFICATE_AUTHORITY_DATA in
+		*-----BEGIN*) printf '%s\n' "$KUBEMINT_CERTIFICATE_AUTHORITY_DATA" >"$ca" ;;
+		*) printf '%s' "$KUBEMINT_CERTIFICATE_AUTHORITY_DATA" | { base64 -d 2>/dev/null || base64 -D; } >"$ca" 2>/dev/null ||
+			fail "certificate-authority-data is neither PEM nor base64" "give the CA's PEM, or a kubeconfig's certificate-authority-data" ;;
+		esac
+	fi
+	[ -n "$ca" ] || fail "no CA given for the kubeconfig" "set certificate-authority (a PEM file in the job) or certificate-authority-data"
+	kubeconfig=${KUBEMINT_KUBECONFIG:-$tmp_root/kubemint/kubeconfig}
+	set -- kubeconfig --service-account="$KUBEMINT_SERVICE_ACCOUNT" --server="$KUBEMINT_SERVER" \
+		--certificate-authority="$(native "$ca")" -o "$(native "$kubeconfig")" --force
+	if [ -n "${KUBEMINT_TOKEN_ENV:-}" ]; then
+		set -- "$@" --source-token-env="$KUBEMINT_TOKEN_ENV"
+	else
+		set -- "$@" --source-github-actions
+		case ${KUBEMINT_AUDIENCE:-kubernetes} in
+		kubernetes) ;;
+		*) set -- "$@" --source-audience="$KUBEMINT_AUDIENCE" ;;
+		esac
+	fi
+	case ${KUBEMINT_REVOCABLE:-false} in
+	true) set -- "$@" --revocable ;;
+	false | '') ;;
+	*) fail "revocable is \"$KUBEMINT_REVOCABLE\"" "give true or false" ;;
+	esac
+	[ -z "${KUBEMINT_DURATION:-}" ] || set -- "$@" --duration="$KUBEMINT_DURATION"
+	[ -z "${KUBEMINT_CONTEXT_NAME:-}" ] || set -- "$@" --context-name="$KUBEMINT_CONTEXT_NAME"
+fi
 
 # --- tools ----------------------------------------------------------------
 
@@ -244,41 +282,10 @@ fi
 
 # --- the job's kubeconfig -------------------------------------------------
 
-kubeconfig=''
-if [ -n "${KUBEMINT_SERVICE_ACCOUNT:-}" ]; then
-	[ -n "${KUBEMINT_SERVER:-}" ] || fail "no server given for the kubeconfig" "set server: the API server's https URL as this job reaches it"
-	ca=${KUBEMINT_CERTIFICATE_AUTHORITY:-}
-	if [ -n "${KUBEMINT_CERTIFICATE_AUTHORITY_DATA:-}" ]; then
-		[ -z "$ca" ] || fail "both certificate-authority and certificate-authority-data given" "give one of them"
-		ca=$work/ca.crt
-		case $KUBEMINT_CERTIFICATE_AUTHORITY_DATA in
-		*-----BEGIN*) printf '%s\n' "$KUBEMINT_CERTIFICATE_AUTHORITY_DATA" >"$ca" ;;
-		*) printf '%s' "$KUBEMINT_CERTIFICATE_AUTHORITY_DATA" | { base64 -d 2>/dev/null || base64 -D; } >"$ca" 2>/dev/null ||
-			fail "certificate-authority-data is neither PEM nor base64" "give the CA's PEM, or a kubeconfig's certificate-authority-data" ;;
-		esac
-	fi
-	[ -n "$ca" ] || fail "no CA given for the kubeconfig" "set certificate-authority (a PEM file in the job) or certificate-authority-data"
-	kubeconfig=${KUBEMINT_KUBECONFIG:-$tmp_root/kubemint/kubeconfig}
+if [ -n "$kubeconfig" ]; then
 	mkdir -p "$(dirname "$kubeconfig")" || fail "cannot create the directory of $kubeconfig"
-	set -- kubeconfig --service-account="$KUBEMINT_SERVICE_ACCOUNT" --server="$KUBEMINT_SERVER" \
-		--certificate-authority="$(native "$ca")" -o "$(native "$kubeconfig")" --force
-	if [ -n "${KUBEMINT_TOKEN_ENV:-}" ]; then
-		set -- "$@" --source-token-env="$KUBEMINT_TOKEN_ENV"
-	else
-		set -- "$@" --source-github-actions
-		case ${KUBEMINT_AUDIENCE:-kubernetes} in
-		kubernetes) ;;
-		*) set -- "$@" --source-audience="$KUBEMINT_AUDIENCE" ;;
-		esac
-	fi
-	case ${KUBEMINT_REVOCABLE:-false} in
-	true) set -- "$@" --revocable ;;
-	false | '') ;;
-	*) fail "revocable is \"$KUBEMINT_REVOCABLE\"" "give true or false" ;;
-	esac
-	[ -z "${KUBEMINT_DURATION:-}" ] || set -- "$@" --duration="$KUBEMINT_DURATION"
-	[ -z "${KUBEMINT_CONTEXT_NAME:-}" ] || set -- "$@" --context-name="$KUBEMINT_CONTEXT_NAME"
-	# kubemint's own errors are already one error line and hints.
+	# The arguments made above; kubemint's own errors are already one
+	# error line and hints.
 	"$dest/kubemint$exe" "$@" >/dev/null
 fi
 
