@@ -528,15 +528,29 @@ func TestGitHubAction(t *testing.T) {
 		for _, os_ := range []string{"Linux", "macOS", "Windows"} {
 			for _, arch := range []string{"X64", "ARM64"} {
 				t.Run(os_+"/"+arch, func(t *testing.T) {
-					r := newRunner(t, githubJobEnv(t, rel))
+					env := githubJobEnv(t, rel)
+					if os_ == "Windows" {
+						// Git Bash's cygpath, as a stand-in: what the
+						// job gets must be Windows paths.
+						env = withCygpath(t, env)
+					}
+					r := newRunner(t, env)
 					r.os, r.arch = os_, arch
 					res, out := r.runAction(t, map[string]string{"version": rel.version, "base-url": rel.baseURL("kubemint")})
 					if res.code != 0 {
 						t.Fatalf("exit %d\nstderr: %s", res.code, res.stderr)
 					}
-					exe := map[bool]string{true: ".exe"}[os_ == "Windows"]
+					binDir := filepath.Join(r.toolCache, "kubemint", rel.version, strings.ToLower(arch))
+					exe := ""
+					if os_ == "Windows" {
+						exe = ".exe"
+						binDir = winPath(binDir)
+					}
+					if out["bin-dir"] != binDir || !slices.Equal(r.paths, []string{binDir}) {
+						t.Errorf("bin-dir %q and GITHUB_PATH %v, want %s", out["bin-dir"], r.paths, binDir)
+					}
 					for _, b := range []string{"kubemint", "kubemint-full"} {
-						f := filepath.Join(out["bin-dir"], b+exe)
+						f := filepath.Join(r.toolCache, "kubemint", rel.version, strings.ToLower(arch), b+exe)
 						head := make([]byte, 4)
 						fh, err := os.Open(f)
 						if err != nil {
@@ -563,6 +577,23 @@ func TestGitHubAction(t *testing.T) {
 			}
 		}
 	})
+}
+
+// withCygpath puts a cygpath on env's PATH that answers -w as Wine maps
+// this machine's files (winPath), as Git Bash's does on a Windows runner.
+func withCygpath(t *testing.T, env []string) []string {
+	t.Helper()
+	d := t.TempDir()
+	script := "#!/bin/sh\n[ \"$1\" = -w ] || exit 2\nprintf 'Z:%s\\n' \"$2\" | tr / '\\\\'\n"
+	if err := os.WriteFile(filepath.Join(d, "cygpath"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			env[i] = "PATH=" + d + string(os.PathListSeparator) + v
+		}
+	}
+	return env
 }
 
 // recipeActionInputs are the with: inputs of the kubemint/kubemint step of
