@@ -660,7 +660,7 @@ func recipeComponentInputs(t *testing.T) map[string]any {
 // with the job's own script after it: the variables and the id_tokens
 // variable in the environment, before_script then script in one sh, in
 // the project directory.
-func gitlabJob(t *testing.T, rel *release, project string, inputs map[string]any, script ...string) (result, map[string]any) {
+func gitlabJob(t *testing.T, rel *release, project string, inputs map[string]any, tmpdir string, script ...string) (result, map[string]any) {
 	t.Helper()
 	c, err := cispec.ReadComponent("../templates/kubemint.yml")
 	if err != nil {
@@ -676,7 +676,7 @@ func gitlabJob(t *testing.T, rel *release, project string, inputs map[string]any
 	}
 	// The image has curl, sh and tar, and no kubectl or kubemint.
 	u := installedUser(t)
-	env := append(u.vars, "GITLAB_CI=true", "CI=true", "CI_PROJECT_DIR="+project, "TMPDIR="+t.TempDir(), "CURL_CA_BUNDLE="+rel.caFile)
+	env := append(u.vars, "GITLAB_CI=true", "CI=true", "CI_PROJECT_DIR="+project, "TMPDIR="+tmpdir, "CURL_CA_BUNDLE="+rel.caFile)
 	vars, _ := job["variables"].(map[string]any)
 	for k, v := range vars {
 		env = append(env, fmt.Sprintf("%s=%v", k, v))
@@ -722,7 +722,7 @@ func TestGitLabComponent(t *testing.T) {
 	}
 
 	t.Run("kubectl acts as the service account", func(t *testing.T) {
-		res, _ := gitlabJob(t, rel, project, inputs("kubectl"),
+		res, _ := gitlabJob(t, rel, project, inputs("kubectl"), t.TempDir(),
 			"command -v kubemint", "command -v kubectl",
 			"kubectl auth whoami -o jsonpath={.status.userInfo.username}")
 		if res.code != 0 {
@@ -743,8 +743,33 @@ func TestGitLabComponent(t *testing.T) {
 		}
 	})
 
-	t.Run("tampered kubectl", func(t *testing.T) {
-		res, _ := gitlabJob(t, rel, project, inputs("kubectl-tampered"), "echo the job's script ran")
-		oneErrorLine(t, res, "does not match its .sha256", "nothing was installed")
+	t.Run("fails closed", func(t *testing.T) {
+		tests := []struct {
+			name string
+			edit func(map[string]any)
+			want []string
+		}{
+			{"tampered archive", func(in map[string]any) { in["base-url"] = rel.baseURL("tampered") }, []string{"does not match checksums.txt", "nothing was installed"}},
+			{"missing checksum line", func(in map[string]any) { in["base-url"] = rel.baseURL("nochecksum") }, []string{"has no line for " + rel.hostArchive()}},
+			{"unknown version", func(in map[string]any) { in["version"] = "9.9.9" }, []string{"kubemint v9.9.9 not found"}},
+			{"tampered kubectl", func(in map[string]any) { in["kubectl-base-url"] = rel.srv.URL + "/kubectl-tampered/release" }, []string{"does not match its .sha256", "nothing was installed"}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				in := inputs("kubectl")
+				tt.edit(in)
+				tmp := t.TempDir()
+				res, _ := gitlabJob(t, rel, project, in, tmp, "echo the job's script ran")
+				oneErrorLine(t, res, tt.want...)
+				// Nothing for the job's shell to source, and for the
+				// archive and checksum failures nothing installed.
+				left, _ := filepath.Glob(filepath.Join(tmp, "*"))
+				for _, f := range left {
+					if b := filepath.Base(f); b != "kubemint-setup.sh" && !(tt.name == "tampered kubectl" && b == "kubemint-tools") {
+						t.Errorf("the failed job left %s", f)
+					}
+				}
+			})
+		}
 	})
 }
