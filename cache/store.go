@@ -211,9 +211,10 @@ func (s *Store) Save(key string, e Entry) (Backend, error) {
 		err := s.saveKeyring(key, e)
 		switch {
 		case err == nil:
-			// An older entry elsewhere would now shadow the keyring.
+			// An older file entry would now shadow the keyring.
 			s.dropShadows(key, BackendKeyring)
 			s.hold(key, BackendKeyring)
+			s.copyToKernel(key, e)
 			return BackendKeyring, nil
 		case errors.Is(err, keyring.ErrSetDataTooBig):
 			// The keyring works; this entry is too large for it (Windows
@@ -237,12 +238,32 @@ func (s *Store) Save(key string, e Entry) (Backend, error) {
 	return BackendFile, s.saveFile(key, e)
 }
 
+// copyToKernel keeps a copy of an entry the Secret Service holds in the
+// kernel keyring (auto mode, Linux), which Load reads first: a hit then
+// opens no D-Bus connection (4x a hello-world, for the authentication
+// round trip alone) but costs a kernel keyring hit. The trade-off, in
+// docs/security.md: while the copy lives (until the token's expiry or a
+// reboot), a locked Secret Service collection no longer keeps the token
+// from the user's own processes. A copy that fails costs nothing but
+// speed: the next hit asks the Secret Service.
+func (s *Store) copyToKernel(key string, e Entry) {
+	if !s.kernelOn() {
+		return
+	}
+	if err := s.saveKernel(key, e); err != nil {
+		s.logf(4, "no kernel keyring copy of the entry: %v", err)
+		_ = s.deleteKernel(key)
+		s.hold(key, BackendKeyring)
+	}
+}
+
 // dropShadows removes what an earlier save left of key in the backends
 // that Load reads before kept: a kernel keyring entry (read first) when
-// the entry goes elsewhere, a file entry (read before the OS keyring, and
-// a token on disk) when it goes to a keyring.
+// the entry goes to a file, a file entry (read before the OS keyring, and
+// a token on disk) when it goes to a keyring. A Secret Service entry's
+// kernel keyring copy is rewritten by copyToKernel.
 func (s *Store) dropShadows(key string, kept Backend) {
-	if kept != BackendKernel && s.kernelOn() {
+	if kept == BackendFile && s.kernelOn() {
 		if err := s.deleteKernel(key); err == nil {
 			s.logf(4, "removed the kernel keyring entry now held by the %s cache", kept)
 		}
