@@ -69,6 +69,18 @@ func TestKernelStore(t *testing.T) {
 	if left := keyTimeout(t, id); left <= 55*time.Minute || left > time.Hour+time.Second {
 		t.Errorf("the key times out in %v, want at the token's expiry (1h)", left)
 	}
+	// The served record too, after a hit rewrote it in place (the
+	// kernel clears a key's timeout when it updates its payload).
+	if err := fresh.WriteServed("k", r); err != nil {
+		t.Fatal(err)
+	}
+	sid, err := kernelFind(s.kernelName("k", "served"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left := keyTimeout(t, sid); left <= 55*time.Minute || left > time.Hour+time.Second {
+		t.Errorf("the served record times out in %v after a rewrite, want at the token's expiry (1h)", left)
+	}
 	if err := fresh.Forget(Info{Key: "k", Backend: BackendKernel}); err != nil {
 		t.Fatal(err)
 	}
