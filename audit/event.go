@@ -2,8 +2,10 @@ package audit
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"strings"
+	"time"
 
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 )
@@ -118,4 +120,30 @@ func worthDecoding(b []byte) bool {
 // line, text, binary; not every invalid object.
 func looksWhole(b []byte) bool {
 	return len(b) >= 2 && b[0] == '{' && b[len(b)-1] == '}'
+}
+
+// TokenCredential reads, without verifying it, the credential ID the API
+// server will write for every request made with token ("JTI=<jti>") and
+// when the token was issued (its iat claim). ok is false for a token
+// without a JTI: not a JWT, or a Secret-based one.
+func TokenCredential(token string) (id string, issued time.Time, ok bool) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return "", time.Time{}, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return "", time.Time{}, false
+	}
+	var c struct {
+		JTI string `json:"jti"`
+		IAT int64  `json:"iat"`
+	}
+	if json.Unmarshal(payload, &c) != nil || c.JTI == "" {
+		return "", time.Time{}, false
+	}
+	if c.IAT > 0 {
+		issued = time.Unix(c.IAT, 0).UTC()
+	}
+	return CredentialID(c.JTI), issued, true
 }

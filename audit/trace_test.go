@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -286,4 +287,28 @@ func FuzzDecode(f *testing.F) {
 			t.Errorf("decode said event for %q", b)
 		}
 	})
+}
+
+func TestTokenCredential(t *testing.T) {
+	jwt := func(claims string) string {
+		return "eyJhbGciOiJSUzI1NiJ9." + base64.RawURLEncoding.EncodeToString([]byte(claims)) + ".sig"
+	}
+	tests := map[string]struct {
+		token  string
+		id     string
+		issued time.Time
+		ok     bool
+	}{
+		"token request": {jwt(`{"jti":"0c5c-1","iat":1764835200,"sub":"system:serviceaccount:ci:deployer"}`), "JTI=0c5c-1", time.Unix(1764835200, 0).UTC(), true},
+		"no iat":        {jwt(`{"jti":"x"}`), "JTI=x", time.Time{}, true},
+		"secret-based":  {jwt(`{"sub":"system:serviceaccount:ci:deployer","kubernetes.io/serviceaccount/namespace":"ci"}`), "", time.Time{}, false},
+		"not a jwt":     {"opaque-token", "", time.Time{}, false},
+		"bad payload":   {"a.!!!.c", "", time.Time{}, false},
+	}
+	for name, tc := range tests {
+		id, issued, ok := TokenCredential(tc.token)
+		if id != tc.id || !issued.Equal(tc.issued) || ok != tc.ok {
+			t.Errorf("%s: got %q %v %v, want %q %v %v", name, id, issued, ok, tc.id, tc.issued, tc.ok)
+		}
+	}
 }
