@@ -187,7 +187,7 @@ func plural(n int, one, many string) string {
 
 // The text output is written as it streams, so its columns have fixed
 // widths (a tabwriter would hold every line until the end).
-const auditRowFormat = "%-20s  %-40s  %-24s  %-7s  %-28s  %-36s  %s\n"
+const auditRowFormat = "%-20s  %-32s  %-20s  %-7s  %-24s  %-28s  %s\n"
 
 // auditLine is one request as a line of text.
 func auditLine(r *audit.Record) string {
