@@ -85,10 +85,11 @@ cover:
 
 FUZZTIME ?= 10s
 
-## fuzz: the exec-info parser, the cache entry decoder, the JWT claims reader, the audit line decoder
+## fuzz: the exec-info parser, the exec entry's args codec, the cache entry decoder, the JWT claims reader, the audit line decoder
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./cache
 	$(GO) test -run='^$$' -fuzz=FuzzParseExecInfo -fuzztime=$(FUZZTIME) ./credential
+	$(GO) test -run='^$$' -fuzz=FuzzArgs -fuzztime=$(FUZZTIME) ./credential
 	$(GO) test -run='^$$' -fuzz=FuzzAccountOf -fuzztime=$(FUZZTIME) ./kubeconfig
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./audit
 

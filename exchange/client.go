@@ -83,7 +83,7 @@ func NewClient(cfg *rest.Config, label string, logf Logf) (*Client, error) {
 	return c, nil
 }
 
-// AsToken returns a client for the same API server that authenticates
+// AsToken returns a config for the same API server that authenticates
 // with token alone, to see the cluster as a service account does.
 func AsToken(cfg *rest.Config, token string) *rest.Config {
 	c := rest.AnonymousClientConfig(cfg)
