@@ -128,6 +128,9 @@ func TestAuditWhoDidIt(t *testing.T) {
 	adm.adminKubeconfig(t)
 	setup := adm.mustKubemint(t, "setup", "--service-account=ci/deployer", "--source-context=admin", "--minter=user:alice", "--minter=user:bob")
 
+	if want := "kubemint audit --service-account=ci/deployer AUDIT-LOG..."; strings.Count(setup.stdout, want) != 1 {
+		t.Errorf("setup does not print %q once:\n%s", want, setup.stdout)
+	}
 	ciUser := "gitlab:" + gitlabMain
 	suffix := randomHex(t, 3)
 	calls := map[string]string{} // object name -> who minted the token that asked for it
@@ -136,8 +139,13 @@ func TestAuditWhoDidIt(t *testing.T) {
 	for _, who := range []string{"alice", "bob"} {
 		u := personEnv(t, who)
 		people[who] = u
-		if r := u.sh(t, useLineFor(t, setup.stdout, "user:"+who)); r.code != 0 {
+		r := u.sh(t, useLineFor(t, setup.stdout, "user:"+who))
+		if r.code != 0 {
 			t.Fatalf("%s's kubemint use: exit %d: %s%s", who, r.code, r.stdout, r.stderr)
+		}
+		// use says, once, how to trace what is done with the account.
+		if want := "kubemint audit --service-account=ci/deployer --minted-by=" + who + " AUDIT-LOG..."; strings.Count(r.stdout, want) != 1 {
+			t.Errorf("%s's kubemint use does not print %q once:\n%s", who, want, r.stdout)
 		}
 		// Distinct calls: a missing pod (404), a forbidden ConfigMap (403).
 		pod, cm := "audit-"+who+"-pod-"+suffix, "audit-"+who+"-cm-"+suffix

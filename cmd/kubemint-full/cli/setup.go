@@ -358,6 +358,7 @@ func (s *setupCmd) run(ctx context.Context) error {
 		}
 	}
 	fmt.Fprint(s.stdout, minterSteps(s.account, src.Context, s.minters))
+	fmt.Fprint(s.stdout, "\n"+traceLine(s.account, ""))
 	if !rep.changed {
 		fmt.Fprintln(s.stdout, "\nNothing changed: everything was already set up.")
 	}

@@ -128,6 +128,11 @@ func (u *useCmd) run(ctx context.Context) error {
 		fmt.Fprintf(u.stdout, "           (the kubeconfig as it was is kept in %s)\n", b)
 	}
 	fmt.Fprintf(u.stdout, "\n%s acts as %s.\n", plan.kubectlLine(), who.Username)
+	mintedBy := ""
+	if info, err := me.WhoAmI(ctx); err == nil {
+		mintedBy = info.Username
+	}
+	fmt.Fprint(u.stdout, traceLine(u.account, mintedBy))
 	return nil
 }
 
