@@ -74,7 +74,7 @@ func (r *reader) next() (line []byte, tooLong bool, err error) {
 	for {
 		chunk, err := r.br.ReadSlice('\n')
 		switch {
-		case err == nil || (errors.Is(err, io.EOF) && (len(chunk) > 0 || len(r.long) > 0)):
+		case err == nil || (errors.Is(err, io.EOF) && (len(chunk) > 0 || len(r.long) > 0 || tooLong)):
 			r.line++
 			if tooLong {
 				return nil, true, nil

@@ -23,17 +23,25 @@ import (
 	"github.com/kubemint/kubemint/internal/hint"
 )
 
-// Minter is who asked for a token: the user of its TokenRequest.
+// Minter is who asked for a token: the user of its TokenRequest. A token
+// minted with another service-account token whose own minter is known (a
+// self-renewing chain, or one account minting for another) names that
+// minter, the person or job at the root, with the hops in between.
 type Minter struct {
 	Username string   `json:"username"`
 	UID      string   `json:"uid,omitempty"`
 	Groups   []string `json:"groups,omitempty"`
 	// Impersonated is the user the minter acted as, when it impersonated.
 	Impersonated string `json:"impersonated,omitempty"`
-	// Minted is when the TokenRequest was received.
+	// Minted is when the root TokenRequest was received.
 	Minted time.Time `json:"minted"`
-	// AuditID is the TokenRequest's audit ID.
+	// AuditID is the root TokenRequest's audit ID.
 	AuditID string `json:"auditID"`
+	// Hops counts the TokenRequests made with service-account tokens
+	// between the root and this token; Via is the account that made the
+	// last one.
+	Hops int    `json:"hops,omitempty"`
+	Via  string `json:"via,omitempty"`
 }
 
 // Why a record's minter is unknown.
@@ -328,6 +336,16 @@ func (t *tracer) event(e *auditv1.Event) error {
 		m := &Minter{Username: e.User.Username, UID: e.User.UID, Groups: e.User.Groups, Minted: eventTime(e), AuditID: string(e.AuditID)}
 		if e.ImpersonatedUser != nil {
 			m.Impersonated = e.ImpersonatedUser.Username
+		}
+		if via, ok := strings.CutPrefix(e.User.Username, saUserPrefix); ok {
+			if ids := e.User.Extra[CredentialIDExtra]; len(ids) > 0 && t.minters[ids[0]] != nil {
+				// Minted with a token whose minter is known: that
+				// minter, one hop further.
+				root := *t.minters[ids[0]]
+				root.Hops++
+				root.Via = strings.Replace(via, ":", "/", 1)
+				m = &root
+			}
 		}
 		t.minters[id] = m
 	}

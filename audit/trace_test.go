@@ -188,6 +188,35 @@ func TestTraceMinterDetails(t *testing.T) {
 	}
 }
 
+// A self-renewing chain: the account's token mints its successor, which
+// mints the next; every link names alice, who started the chain.
+func TestTraceSelfRenewingChain(t *testing.T) {
+	renew := func(sec int, withJTI, newJTI string) string {
+		return mint(sec, sa("ci", "deployer", "JTI="+withJTI), "ci", "deployer", newJTI)
+	}
+	in := write(t, "audit.log", lines(
+		mint(1, person("alice"), "ci", "deployer", "d-1"),
+		renew(2, "d-1", "d-2"),
+		renew(3, "d-2", "d-3"),
+		use(4, "ci", "deployer", "d-3", "get", "pods", "p"),
+	), false)
+	var got []*Record
+	if _, err := Trace([]Input{in}, Filter{MintedBy: "alice"}, func(r *Record) error { got = append(got, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	// The renewals are requests of the account too, each named for alice.
+	if len(got) != 3 {
+		t.Fatalf("got %d records minted by alice, want 3 (2 renewals, 1 get)", len(got))
+	}
+	last := got[2].MintedBy
+	if last.Username != "alice" || last.Hops != 2 || last.Via != "ci/deployer" || last.AuditID != "id-1" {
+		t.Errorf("the get's minter: %+v; want alice, 2 hops via ci/deployer, her TokenRequest id-1", last)
+	}
+	if first := got[0].MintedBy; first.Hops != 0 {
+		t.Errorf("the first renewal was made with alice's own token: %+v", first)
+	}
+}
+
 // Rotated files, given newest first, are read oldest first: the
 // TokenRequest in the older file still names the minter.
 func TestTraceOrdersFilesByFirstEvent(t *testing.T) {
@@ -224,6 +253,20 @@ func TestTraceMalformedLines(t *testing.T) {
 	}
 	if s.Malformed != 5 || s.FirstMalformed.Line != 2 {
 		t.Errorf("malformed: %d, first at %v; want 5, first at line 2", s.Malformed, s.FirstMalformed)
+	}
+	// A last line without its newline is read; one too long is counted.
+	for name, tc := range map[string]struct {
+		last      string
+		records   int
+		malformed int
+	}{
+		"event":    {u, 2, 0},
+		"too long": {strings.Repeat("x", MaxLine+readBuffer), 1, 1}, // a whole number of reads: the last is empty
+	} {
+		got, s, err := trace(t, Filter{}, write(t, "audit.log", lines(m, u)+tc.last, false))
+		if err != nil || len(got) != tc.records || s.Malformed != tc.malformed {
+			t.Errorf("%s without a newline at the end: %d records, %d malformed, %v; want %d, %d", name, len(got), s.Malformed, err, tc.records, tc.malformed)
+		}
 	}
 }
 

@@ -200,6 +200,9 @@ func auditLine(r *audit.Record) string {
 		if g := groupsShown(m.Groups); g != "" {
 			who += " (" + g + ")"
 		}
+		if m.Hops > 0 {
+			who += " via " + m.Via
+		}
 	}
 	res := r.Resource
 	if r.APIGroup != "" {
