@@ -3,8 +3,10 @@ package cli
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +63,12 @@ an audit log, or a flag is invalid.`,
 				return err
 			}
 			if len(args) == 0 {
+				if f, ok := stdin.(*os.File); ok {
+					if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+						return hint.Wrap(errors.New("no audit log given, and standard input is a terminal"),
+							"name the files: kubemint audit /var/log/kubernetes/audit/audit.log*", "or pipe them in: zcat audit-*.log.gz | kubemint audit -")
+					}
+				}
 				args = []string{"-"}
 			}
 			stdins := 0
