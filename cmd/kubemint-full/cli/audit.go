@@ -246,14 +246,3 @@ func groupsShown(groups []string) string {
 	}
 	return strings.Join(out, ",")
 }
-
-// traceLine is the one line setup and use print about tracing the
-// account's requests to who minted each token; mintedBy, when known,
-// narrows it to one minter.
-func traceLine(account, mintedBy string) string {
-	line := "kubemint audit --service-account=" + account
-	if mintedBy != "" {
-		line += " --minted-by=" + mintedBy
-	}
-	return "Who minted the token behind each request (from the API server's audit log, docs/security.md#who-did-it): " + line + " AUDIT-LOG...\n"
-}
