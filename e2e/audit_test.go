@@ -3,8 +3,12 @@ package e2e
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -94,34 +98,111 @@ func refused(t *testing.T, r result, reason string) {
 	}
 }
 
-// waitForAudit waits until the audit log names every object: the API
-// server writes an event after it has answered.
-func waitForAudit(t *testing.T, names []string) []byte {
+// auditFiles are the API server's audit log files, oldest first: the
+// rotated ones (audit-TIME.log.gz, named so that they sort by time), then
+// audit.log.
+func auditFiles(t *testing.T) []string {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		b, err := os.ReadFile(w.auditLog)
+	files, err := filepath.Glob(filepath.Join(filepath.Dir(w.auditLog), "audit*.log*"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no audit log in %s (%v)", filepath.Dir(w.auditLog), err)
+	}
+	slices.Sort(files) // "audit-" sorts before "audit."
+	return files
+}
+
+// auditBytes is every event the API server wrote, oldest first, gzip undone.
+func auditBytes(t *testing.T) []byte {
+	t.Helper()
+	var all bytes.Buffer
+	for _, f := range auditFiles(t) {
+		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		missing := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return bytes.Contains(b, []byte(`"name":"`+n+`"`)) })
-		if len(missing) == 0 {
-			return b
+		if strings.HasSuffix(f, ".gz") {
+			zr, err := gzip.NewReader(bytes.NewReader(b))
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if b, err = io.ReadAll(zr); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+		}
+		all.Write(b)
+	}
+	return all.Bytes()
+}
+
+// waitForAudit waits until the audit log names every object (the API
+// server writes an event after it has answered) and no rotated file is
+// still being compressed, and returns every event.
+func waitForAudit(t *testing.T, names []string) []byte {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	missing := names
+	for {
+		// A rotated file is gzip'd after the rotation: read only once
+		// none is left uncompressed (the .gz is whole then).
+		plain, _ := filepath.Glob(filepath.Join(filepath.Dir(w.auditLog), "audit-*.log"))
+		if len(plain) == 0 {
+			b := auditBytes(t)
+			missing = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return bytes.Contains(b, []byte(`"name":"`+n+`"`)) })
+			if len(missing) == 0 {
+				return b
+			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the audit log %s does not name %v after 20s", w.auditLog, missing)
+			t.Fatalf("after 20s the audit log does not name %v, or %v are not compressed yet", missing, plain)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// rotateAuditLog makes the API server rotate its audit log (1 MB,
+// --audit-log-maxsize=1) and gzip the old file: the admin asks for missing
+// ConfigMaps of long names until a new .gz file appears.
+func rotateAuditLog(t *testing.T) {
+	t.Helper()
+	before, _ := filepath.Glob(filepath.Join(filepath.Dir(w.auditLog), "audit-*.log.gz"))
+	cert, err := tls.LoadX509KeyPair(filepath.Join(w.cp.Dir, "admin.crt"), filepath.Join(w.cp.Dir, "admin.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err := os.ReadFile(w.cp.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(ca)
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool}}}
+	defer client.CloseIdleConnections()
+	filler := strings.Repeat("x", 200)
+	for i := 0; i < 20000; i++ {
+		resp, err := client.Get(fmt.Sprintf("%s/api/v1/namespaces/ci/configmaps/rotate-%d-%s", w.cp.Server, i, filler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if i%100 == 99 {
+			if now, _ := filepath.Glob(filepath.Join(filepath.Dir(w.auditLog), "audit-*.log.gz")); len(now) > len(before) {
+				return
+			}
+		}
+	}
+	t.Fatalf("the API server did not rotate its audit log after 20000 requests")
 }
 
 // TestAuditWhoDidIt: alice and bob (client certificates, minters by setup
 // --minter) both kubemint use ci/deployer and a CI job mints through
 // --source-token-env; each runs kubectl calls of their own. kubemint audit,
 // over the API server's audit log written with docs/audit/policy.yaml,
-// names the right one for every call and nobody else; the same from a
-// rotated, gzip'd log, and from one with garbage lines in it. status shows
-// the credential ID the log names. The log holds no token.
+// names the right one for every call and nobody else, across a rotation
+// the API server made (alice's TokenRequest gzip'd in the old file, a call
+// of hers in the new one), from the files given newest first; the same from
+// a log cut at her TokenRequest, and from one with garbage lines in it.
+// status shows the credential ID the log names. The log holds no token.
 func TestAuditWhoDidIt(t *testing.T) {
 	applyCIRBAC(t)
 	adm := newUserEnv(t)
@@ -167,6 +248,13 @@ func TestAuditWhoDidIt(t *testing.T) {
 	noCluster := `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}`
 	tokens = append(tokens, cachedToken(t, runner, "deploy", noCluster, ciEnv...), idToken)
 
+	// The API server rotates and gzips its log; alice's next call is in the
+	// new file, her TokenRequest in the old one.
+	rotateAuditLog(t)
+	late := "audit-alice-late-" + suffix
+	refused(t, people["alice"].kubectl(t, "--context", "ci-deployer@local", "get", "pod", late), "NotFound")
+	calls[late] = "alice"
+
 	names := make([]string, 0, len(calls))
 	for n := range calls {
 		names = append(names, n)
@@ -183,8 +271,13 @@ func TestAuditWhoDidIt(t *testing.T) {
 		}
 	}
 
-	recs, stderr := auditJSON(t, adm, w.auditLog)
-	check(t, "the log", recs)
+	// Every file, newest first, as a shell glob may list them the other
+	// way round: kubemint audit reads them oldest first.
+	files := auditFiles(t)
+	newestFirst := slices.Clone(files)
+	slices.Reverse(newestFirst)
+	recs, stderr := auditJSON(t, adm, newestFirst...)
+	check(t, "the API server's rotated, gzip'd log", recs)
 	if stderr != "" {
 		t.Errorf("kubemint audit of a clean log wrote to stderr: %s", stderr)
 	}
@@ -200,21 +293,21 @@ func TestAuditWhoDidIt(t *testing.T) {
 
 	t.Run("filters", func(t *testing.T) {
 		for who := range people {
-			recs, _ := auditJSON(t, adm, "--minted-by="+who, "--service-account=ci/deployer", w.auditLog)
+			recs, _ := auditJSON(t, adm, append([]string{"--minted-by=" + who, "--service-account=ci/deployer"}, files...)...)
 			for n, got := range byName(recs, calls) {
 				if calls[n] != who || len(got) != 1 {
 					t.Errorf("--minted-by=%s lists %s, asked for by %s (%v)", who, n, calls[n], got)
 				}
 			}
-			if len(byName(recs, calls)) != 2 {
-				t.Errorf("--minted-by=%s lists %v, want %s's 2 calls", who, byName(recs, calls), who)
+			if n := len(byName(recs, calls)); n != 2 && !(who == "alice" && n == 3) {
+				t.Errorf("--minted-by=%s lists %v, want %s's calls", who, byName(recs, calls), who)
 			}
 		}
-		recs, _ := auditJSON(t, adm, "--credential-id="+credOf[ciUser], "--since=1h", w.auditLog)
+		recs, _ := auditJSON(t, adm, append([]string{"--credential-id=" + credOf[ciUser], "--since=1h"}, files...)...)
 		if got := byName(recs, calls); len(got) != 2 || got["audit-ci-pod-"+suffix] == nil {
 			t.Errorf("--credential-id of the CI job's token lists %v", got)
 		}
-		table := adm.kubemint(t, "", "audit", "--service-account=ci/deployer", w.auditLog)
+		table := adm.kubemint(t, "", append([]string{"audit", "--service-account=ci/deployer"}, files...)...)
 		line := regexp.MustCompile(`(?m)^\S+Z\s+alice\s+ci/deployer\s+get\s+pods\s+ci/audit-alice-pod-` + suffix + `\s+404$`)
 		if table.code != 0 || !line.MatchString(table.stdout) {
 			t.Errorf("kubemint audit's table lacks alice's get pod line:\n%s%s", table.stdout, table.stderr)
@@ -243,9 +336,24 @@ func TestAuditWhoDidIt(t *testing.T) {
 		}
 	})
 
-	t.Run("rotated and gzip'd", func(t *testing.T) {
-		// Cut the log as kube-apiserver's rotation does, right after
-		// alice's TokenRequest: her calls are in the newer file.
+	t.Run("rotated by the API server", func(t *testing.T) {
+		// Her TokenRequest is in a gzip'd file, her late call in audit.log.
+		cur, err := os.ReadFile(w.auditLog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		issued := []byte(`"authentication.kubernetes.io/issued-credential-id":"` + credOf["alice"] + `"`)
+		if !bytes.Contains(cur, []byte(`"name":"`+late+`"`)) || bytes.Contains(cur, issued) {
+			t.Errorf("want alice's late call in %s and her TokenRequest in a rotated file", w.auditLog)
+		}
+		if gz, _ := filepath.Glob(filepath.Join(filepath.Dir(w.auditLog), "audit-*.log.gz")); len(gz) == 0 {
+			t.Errorf("no gzip'd rotated file beside %s", w.auditLog)
+		}
+	})
+
+	t.Run("cut at her TokenRequest", func(t *testing.T) {
+		// Cut the log right after alice's TokenRequest and gzip the older
+		// part: her calls are all in the newer file.
 		i := bytes.Index(logBytes, []byte(`"authentication.kubernetes.io/issued-credential-id":"`+credOf["alice"]+`"`))
 		if i < 0 {
 			t.Fatalf("no TokenRequest in the log issued %s", credOf["alice"])
@@ -310,10 +418,7 @@ func TestAuditWhoDidIt(t *testing.T) {
 	})
 
 	t.Run("the log holds no token", func(t *testing.T) {
-		b, err := os.ReadFile(w.auditLog)
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := auditBytes(t)
 		for i, tok := range tokens {
 			if tok == "" || bytes.Contains(b, []byte(tok)) {
 				t.Errorf("the audit log holds token %d of the test (or it is empty)", i)

@@ -93,7 +93,10 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	cpArgs := append(ciArgs, "--audit-policy-file="+policy, "--audit-log-path="+w.auditLog)
+	// Rotated at 1 MB and gzip'd, every file kept: TestAuditWhoDidIt
+	// reads across a rotation the API server made.
+	cpArgs := append(ciArgs, "--audit-policy-file="+policy, "--audit-log-path="+w.auditLog,
+		"--audit-log-maxsize=1", "--audit-log-compress", "--audit-log-maxbackup=0", "--audit-log-maxage=0")
 	cp, err := controlplane.Start(ctx, toolsBin, filepath.Join(tmp, "cp"), cpArgs...)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: starting the control plane: %v\n", err)
