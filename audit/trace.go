@@ -63,19 +63,22 @@ type Record struct {
 	CredentialID   string    `json:"credentialID,omitempty"`
 	// MintedBy is nil when the TokenRequest is not in the logs; Unknown
 	// says why (UnknownBeforeLogs, UnknownNotTokenRequest).
-	MintedBy    *Minter  `json:"mintedBy,omitempty"`
-	Unknown     string   `json:"unknown,omitempty"`
-	Verb        string   `json:"verb"`
-	APIGroup    string   `json:"apiGroup,omitempty"`
-	Resource    string   `json:"resource,omitempty"`
-	Subresource string   `json:"subresource,omitempty"`
-	Namespace   string   `json:"namespace,omitempty"`
-	Name        string   `json:"name,omitempty"`
-	RequestURI  string   `json:"requestURI"`
-	Code        int32    `json:"code,omitempty"`
-	SourceIPs   []string `json:"sourceIPs,omitempty"`
-	UserAgent   string   `json:"userAgent,omitempty"`
-	AuditID     string   `json:"auditID"`
+	MintedBy *Minter `json:"mintedBy,omitempty"`
+	// Impersonated is true for a request MintedBy made as the account by
+	// impersonating it (Impersonate-User), with no token of the account's.
+	Impersonated bool     `json:"impersonated,omitempty"`
+	Unknown      string   `json:"unknown,omitempty"`
+	Verb         string   `json:"verb"`
+	APIGroup     string   `json:"apiGroup,omitempty"`
+	Resource     string   `json:"resource,omitempty"`
+	Subresource  string   `json:"subresource,omitempty"`
+	Namespace    string   `json:"namespace,omitempty"`
+	Name         string   `json:"name,omitempty"`
+	RequestURI   string   `json:"requestURI"`
+	Code         int32    `json:"code,omitempty"`
+	SourceIPs    []string `json:"sourceIPs,omitempty"`
+	UserAgent    string   `json:"userAgent,omitempty"`
+	AuditID      string   `json:"auditID"`
 }
 
 // Filter selects records; a zero field selects all.
@@ -350,6 +353,13 @@ func (t *tracer) event(e *auditv1.Event) error {
 		t.minters[id] = m
 	}
 	account, ok := strings.CutPrefix(e.User.Username, saUserPrefix)
+	impersonated := false
+	if !ok && e.ImpersonatedUser != nil {
+		// Someone acting as the account without a token of its own:
+		// the event names them.
+		account, ok = strings.CutPrefix(e.ImpersonatedUser.Username, saUserPrefix)
+		impersonated = ok
+	}
 	if !ok {
 		return nil
 	}
@@ -369,10 +379,13 @@ func (t *tracer) event(e *auditv1.Event) error {
 	if e.ResponseStatus != nil {
 		r.Code = e.ResponseStatus.Code
 	}
-	if ids := e.User.Extra[CredentialIDExtra]; len(ids) > 0 {
+	if ids := e.User.Extra[CredentialIDExtra]; len(ids) > 0 && !impersonated {
 		r.CredentialID = ids[0]
 	}
 	switch m := t.minters[r.CredentialID]; {
+	case impersonated:
+		r.Impersonated = true
+		r.MintedBy = &Minter{Username: e.User.Username, UID: e.User.UID, Groups: e.User.Groups, Minted: eventTime(e), AuditID: string(e.AuditID)}
 	case !strings.HasPrefix(r.CredentialID, jtiPrefix):
 		r.Unknown = UnknownNotTokenRequest
 	case m == nil:

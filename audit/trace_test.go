@@ -217,6 +217,23 @@ func TestTraceSelfRenewingChain(t *testing.T) {
 	}
 }
 
+// A person acting as the account by impersonation, with no token: the
+// event names them.
+func TestTraceImpersonation(t *testing.T) {
+	as := ev(1, person("carol", "ops"), "delete", "pods", "", "ci", "p", 200, nil)
+	var e map[string]any
+	json.Unmarshal([]byte(as), &e)
+	e["impersonatedUser"] = map[string]any{"username": "system:serviceaccount:ci:deployer", "groups": []string{"system:serviceaccounts"}}
+	b, _ := json.Marshal(e)
+	var got []*Record
+	if _, err := Trace([]Input{write(t, "audit.log", lines(string(b)), false)}, Filter{MintedBy: "carol"}, func(r *Record) error { got = append(got, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !got[0].Impersonated || got[0].ServiceAccount != "ci/deployer" || got[0].CredentialID != "" || got[0].Verb != "delete" {
+		t.Fatalf("records %+v, want carol's delete as ci/deployer, impersonated", got)
+	}
+}
+
 // Rotated files, given newest first, are read oldest first: the
 // TokenRequest in the older file still names the minter.
 func TestTraceOrdersFilesByFirstEvent(t *testing.T) {

@@ -248,6 +248,12 @@ func TestAuditWhoDidIt(t *testing.T) {
 	noCluster := `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}`
 	tokens = append(tokens, cachedToken(t, runner, "deploy", noCluster, ciEnv...), idToken)
 
+	// The admin acts as the account by impersonation, with no token.
+	adminUser := whoami(t, adm, "--context", "admin")
+	impersonated := "audit-admin-as-" + suffix
+	refused(t, adm.kubectl(t, "--context", "admin", "--as=system:serviceaccount:ci:deployer", "-n", "ci", "get", "pod", impersonated), "NotFound")
+	calls[impersonated] = adminUser
+
 	// The API server rotates and gzips its log; alice's next call is in the
 	// new file, her TokenRequest in the old one.
 	rotateAuditLog(t)

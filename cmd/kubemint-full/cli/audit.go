@@ -40,6 +40,9 @@ and every request made with the token carries it in user.extra
 (authentication.kubernetes.io/credential-id). kubemint status shows it for
 each cached token. A token whose TokenRequest is not in the logs reads
 "unknown", with why: issued before the logs begin, or not by a TokenRequest.
+A token minted with another token of a known minter (a --self-renew chain)
+names that minter, "via" the account; a request made by impersonating the
+account (kubectl --as) names the impersonator.
 
 FILE is a log as kube-apiserver --audit-log-path writes it (one
 audit.k8s.io/v1 Event a line), rotated or gzip'd (detected by content), or the
@@ -210,6 +213,9 @@ func auditLine(r *audit.Record) string {
 		}
 		if m.Hops > 0 {
 			who += " via " + m.Via
+		}
+		if r.Impersonated {
+			who += " impersonating"
 		}
 	}
 	res := r.Resource
