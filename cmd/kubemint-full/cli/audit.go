@@ -229,7 +229,10 @@ func auditLine(r *audit.Record) string {
 		res = r.RequestURI
 	}
 	obj := r.Name
-	if r.Namespace != "" {
+	switch {
+	case r.Namespace != "" && r.Name == "":
+		obj = r.Namespace + "/*" // a list, a watch, a collection
+	case r.Namespace != "":
 		obj = r.Namespace + "/" + r.Name
 	}
 	if obj == "" {
