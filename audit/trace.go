@@ -56,7 +56,8 @@ const (
 	UnknownNotTokenRequest = "not by TokenRequest"
 )
 
-// Record is one request made with a service-account token.
+// Record is one request made with a service-account token, or as a
+// service account by impersonation.
 type Record struct {
 	Time           time.Time `json:"time"`
 	ServiceAccount string    `json:"serviceAccount"`
@@ -64,8 +65,10 @@ type Record struct {
 	// MintedBy is nil when the TokenRequest is not in the logs; Unknown
 	// says why (UnknownBeforeLogs, UnknownNotTokenRequest).
 	MintedBy *Minter `json:"mintedBy,omitempty"`
-	// Impersonated is true for a request MintedBy made as the account by
-	// impersonating it (Impersonate-User), with no token of the account's.
+	// Impersonated is true for a request made as the account by
+	// impersonating it (Impersonate-User), with no token of the account's:
+	// MintedBy is then the impersonator, its Minted and AuditID the
+	// request's own.
 	Impersonated bool     `json:"impersonated,omitempty"`
 	Unknown      string   `json:"unknown,omitempty"`
 	Verb         string   `json:"verb"`
