@@ -14,12 +14,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/kubemint/kubemint/exchange"
 	"github.com/kubemint/kubemint/internal/atomicfile"
 	"github.com/kubemint/kubemint/internal/hint"
 )
@@ -105,20 +105,10 @@ func Convert(cfg *clientcmdapi.Config, sourceContext string, exec func(Account) 
 		src, ok = &clientcmdapi.Context{}, true
 	}
 	if !ok {
-		names := make([]string, 0, len(cfg.Contexts))
-		for n := range cfg.Contexts {
-			names = append(names, n)
-		}
-		slices.Sort(names)
-		return nil, hint.Wrap(fmt.Errorf("context %q not found", sourceContext), "set --source-context to one of: "+strings.Join(names, ", "))
+		return nil, hint.Wrap(fmt.Errorf("context %q not found", sourceContext), exchange.ChooseContextHint(exchange.Sorted(cfg.Contexts)))
 	}
-	users := make([]string, 0, len(cfg.AuthInfos))
-	for n := range cfg.AuthInfos {
-		users = append(users, n)
-	}
-	slices.Sort(users)
 	var out []Conversion
-	for _, n := range users {
+	for _, n := range exchange.Sorted(cfg.AuthInfos) {
 		u := cfg.AuthInfos[n]
 		if u.Token == "" || u.Exec != nil {
 			continue
