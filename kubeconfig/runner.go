@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
@@ -87,7 +88,7 @@ func WriteRunner(stdout io.Writer, k RunnerRequest) error {
 	if c.Name == "" {
 		c.Name = ns + "-" + name
 	}
-	c.Exec = Exec("kubemint", k.Token)
+	c.Exec = Exec("kubemint", pinned(k.Token, cluster.Server))
 	c.Exec.InstallHint = RunnerInstallHint
 	if k.Out == "" {
 		data, err := Standalone(clusterName, cluster, c)
@@ -140,4 +141,20 @@ func CheckServerURL(flag, server string) error {
 		return hint.Wrap(fmt.Errorf("%s %q is not an https URL", flag, server), "for example "+flag+"=https://prod.example.com:6443")
 	}
 	return nil
+}
+
+// pinned is o with the cluster's server pinned (--allow-server, unless
+// --source-server is that server).
+//
+// The pin is what kubemint kubeconfig is for: the user names the cluster
+// the runner's tokens are for (--server, --from-context), and the runner's
+// source reaches it under a name of its own (the pod's service address, a
+// context of the runner's) or none (a CI token), so the entry says which
+// server the exec info may name.
+func pinned(o credential.Options, server string) credential.Options {
+	o.AllowServers = slices.Clone(o.AllowServers)
+	if !o.FlagsPin(server) {
+		o.AllowServers = append(o.AllowServers, server)
+	}
+	return o
 }

@@ -87,6 +87,7 @@ Writing over an existing file needs --force.`,
 	f.StringVar(&o.SourceTokenEnv, "source-token-env", "", "Mint with the token in this environment variable of the runner (GitLab's id_tokens).")
 	f.StringVar(&o.SourceServer, "source-server", "", "With a token source: the API server as the runner reaches it, written into the entry for clients that send no cluster to the plugin (Python, JavaScript).")
 	f.StringVar(&o.SourceCA, "source-certificate-authority", "", "With --source-server: the CA file that verifies it, a path on the runner.")
+	f.StringArrayVar(&o.AllowServers, "allow-server", nil, "Another name of the cluster's API server that the runner's kubeconfig may use, written into the entry (--server, or --from-context's, is written already). May be repeated.")
 	f.StringVar(&o.SourceAudience, "source-audience", "", "With --source-github-actions: the ID token's audience. Default: kubernetes.")
 	f.DurationVar(&o.Duration, "duration", o.Duration, "Lifetime of the tokens the runner mints; at least 10m.")
 	f.BoolVar(&k.revocable, "revocable", false, "Bind the runner's tokens to the Secret that kubemint setup --revocable made, so that kubemint revoke kills them too.")
