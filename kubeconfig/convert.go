@@ -1,11 +1,14 @@
 // Package kubeconfig edits kubeconfig files for kubemint. It builds the
-// exec entry that runs kubemint (Exec, KubemintPath, SourceFileFor), adds
-// setup's user and context to a kubeconfig or writes a standalone one
-// (AddContext, WriteStandalone), and for convert finds users that embed a
-// static service-account token (the Secret-based tokens of Kubernetes
-// before 1.24, or a token pasted from kubectl create token) and turns them
-// into exec entries (Convert, WriteWithBackup). Every write is atomic and
-// durable (package atomicfile).
+// exec entry that runs kubemint (Exec, whose args credential's codec
+// writes, TokenOptions, KubemintPath, SourceFileFor); plans, checks and
+// writes the user and context of setup and use, into the source's
+// kubeconfig or a standalone one (Plan, AddContext, WriteStandalone);
+// writes a runner's self-contained kubeconfig (WriteRunner); and for
+// convert finds users that embed a static service-account token (the
+// Secret-based tokens of Kubernetes before 1.24, or a token pasted from
+// kubectl create token) and turns them into exec entries (ConvertFile,
+// Convert, WriteWithBackup). Every write is atomic and durable (package
+// atomicfile).
 package kubeconfig
 
 import (
