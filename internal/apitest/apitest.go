@@ -80,24 +80,6 @@ func (s *Server) Put(path string, obj any) {
 	s.objects[path] = data
 }
 
-// Get returns the object stored at the item path, or nil.
-func (s *Server) Get(path string) []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.objects[path]
-}
-
-// Paths lists the stored objects' paths.
-func (s *Server) Paths() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for p := range s.objects {
-		out = append(out, p)
-	}
-	return out
-}
-
 // Requests lists the requests served so far, as "METHOD path".
 func (s *Server) Requests() []string {
 	s.mu.Lock()
