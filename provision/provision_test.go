@@ -35,10 +35,11 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	h := &harness{api: apitest.New(t)}
-	dir := t.TempDir()
-	t.Setenv("HOME", dir)
-	h.kubeconfig = filepath.Join(dir, "config")
-	t.Setenv("KUBECONFIG", h.kubeconfig)
+	// Every path is explicit (--source-kubeconfig, kubemint's own), so
+	// the tests read no environment and run in parallel: client-go's
+	// client-side rate limit (5 requests a second after a burst of 10)
+	// makes a full setup wait a second or two.
+	h.kubeconfig = filepath.Join(t.TempDir(), "config")
 	kc := `apiVersion: v1
 kind: Config
 clusters:
@@ -108,60 +109,105 @@ func (h *harness) read(t *testing.T) string {
 	return string(data)
 }
 
-func TestSetupCreatesEverythingThenNothing(t *testing.T) {
+// TestSetupCreatesEverything: what each flag asks for is created and
+// reported, the exec entry carries it, and the context is proven. Two
+// cases in parallel, each under client-go's client-side rate limit.
+func TestSetupCreatesEverything(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		change     func(s *SetupRequest)
+		steps      int
+		wantReport []string
+		wantArgs   []string
+	}{
+		"a role, a minter, revocable": {
+			change: func(s *SetupRequest) {
+				s.Binding = exchange.Binding{Kind: "ClusterRole", Role: "edit"}
+				s.Minters = []exchange.Minter{{Kind: "User", Name: "alice"}}
+				s.Revocable = true
+			},
+			steps: 7,
+			wantReport: []string{
+				"created    namespace ci\n",
+				"created    serviceaccount ci/deployer\n",
+				"created    rolebinding ci/kubemint:deployer:edit (ClusterRole edit)\n",
+				"created    role ci/kubemint-minter-deployer (create on serviceaccounts/token named deployer)\n",
+				"created    rolebinding ci/" + exchange.MinterBinding("deployer", exchange.Minter{Kind: "User", Name: "alice"}) + " (user:alice may mint)\n",
+				"created    secret ci/deployer-kubemint (tokens are bound to it: kubemint revoke deletes it)\n",
+				"In namespace ci it may:\n  get, list: pods\n",
+				"  user:alice: kubemint use --service-account=ci/deployer\n",
+			},
+			wantArgs: []string{"--bound-object-kind=Secret", "--bound-object-name=deployer-kubemint"},
+		},
+		"self-renewing, for two hours": {
+			change: func(s *SetupRequest) { s.SelfRenew, s.Duration = true, 2*time.Hour },
+			steps:  5,
+			wantReport: []string{
+				"created    role ci/deployer-self-renew (create on its own serviceaccounts/token)\n",
+				"created    rolebinding ci/kubemint:deployer:deployer-self-renew\n",
+			},
+			wantArgs: []string{"--duration=2h0m0s", "--self-renew"},
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			s := h.setup()
+			tt.change(&s)
+			rep, err := Setup(context.Background(), s, h.deps())
+			if err != nil {
+				t.Fatalf("Setup: %v\nstderr: %s", err, h.stderr.String())
+			}
+			for _, want := range append(tt.wantReport,
+				"created    context ci-deployer@dev in "+h.kubeconfig+"\n",
+				"(the kubeconfig as it was is kept in "+h.kubeconfig+".kubemint-backup-20261204T150000Z)",
+				"kubectl --context ci-deployer@dev acts as system:serviceaccount:ci:deployer.\n") {
+				if !strings.Contains(h.stdout.String(), want) {
+					t.Errorf("the report lacks %q:\n%s", want, h.stdout.String())
+				}
+			}
+			if len(rep.Steps) != tt.steps || !rep.Changed {
+				t.Errorf("report: %d steps, changed %v; want %d, true", len(rep.Steps), rep.Changed, tt.steps)
+			}
+			kc := h.read(t)
+			for _, want := range append(tt.wantArgs, "--service-account=ci/deployer", "--source-context=admin",
+				"--source-kubeconfig="+h.kubeconfig, "command: /opt/kubemint/kubemint") {
+				if !strings.Contains(kc, want) {
+					t.Errorf("the kubeconfig lacks %q:\n%s", want, kc)
+				}
+			}
+		})
+	}
+}
+
+// TestSetupTwiceChangesNothing: run again, setup writes nothing and says so.
+func TestSetupTwiceChangesNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := h.setup()
-	s.Binding = exchange.Binding{Kind: "ClusterRole", Role: "edit"}
-	s.Minters = []exchange.Minter{{Kind: "User", Name: "alice"}}
-	s.Revocable, s.SelfRenew, s.Duration = true, true, 2*time.Hour
-	rep, err := Setup(context.Background(), s, h.deps())
-	if err != nil {
-		t.Fatalf("Setup: %v\nstderr: %s", err, h.stderr.String())
-	}
-	for _, want := range []string{
-		"created    namespace ci\n",
-		"created    serviceaccount ci/deployer\n",
-		"created    rolebinding ci/kubemint:deployer:edit (ClusterRole edit)\n",
-		"created    role ci/deployer-self-renew (create on its own serviceaccounts/token)\n",
-		"created    role ci/kubemint-minter-deployer (create on serviceaccounts/token named deployer)\n",
-		"created    secret ci/deployer-kubemint (tokens are bound to it: kubemint revoke deletes it)\n",
-		"created    context ci-deployer@dev in " + h.kubeconfig + "\n",
-		"(the kubeconfig as it was is kept in " + h.kubeconfig + ".kubemint-backup-20261204T150000Z)",
-		"kubectl --context ci-deployer@dev acts as system:serviceaccount:ci:deployer.\n",
-		"In namespace ci it may:\n  get, list: pods\n",
-		"  user:alice: kubemint use --service-account=ci/deployer\n",
-	} {
-		if !strings.Contains(h.stdout.String(), want) {
-			t.Errorf("the report lacks %q:\n%s", want, h.stdout.String())
-		}
-	}
-	if len(rep.Steps) != 9 || !rep.Changed {
-		t.Errorf("report: %d steps, changed %v; want 9, true", len(rep.Steps), rep.Changed)
-	}
-	kc := h.read(t)
-	for _, want := range []string{"--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig=" + h.kubeconfig,
-		"--duration=2h0m0s", "--bound-object-kind=Secret", "--bound-object-name=deployer-kubemint", "--self-renew", "/opt/kubemint/kubemint"} {
-		if !strings.Contains(kc, want) {
-			t.Errorf("the kubeconfig lacks %q:\n%s", want, kc)
-		}
-	}
-
-	h.stdout.Reset()
-	before := len(h.writes())
+	s.Binding, s.Revocable = exchange.Binding{Kind: "ClusterRole", Role: "edit"}, true
 	if _, err := Setup(context.Background(), s, h.deps()); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(h.stdout.String(), "Nothing changed: everything was already set up.") || strings.Contains(h.stdout.String(), "created") {
+	h.stdout.Reset()
+	before, kc := len(h.writes()), h.read(t)
+	rep, err := Setup(context.Background(), s, h.deps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(h.stdout.String(), "Nothing changed: everything was already set up.") || strings.Contains(h.stdout.String(), "created") || rep.Changed {
 		t.Errorf("second run:\n%s", h.stdout.String())
 	}
-	if got := h.writes()[before:]; len(got) != 0 {
-		t.Errorf("second run wrote %q", got)
+	if got := h.writes()[before:]; len(got) != 0 || h.read(t) != kc {
+		t.Errorf("second run wrote %q or changed the kubeconfig", got)
 	}
 }
 
 // TestSetupChecksBeforeWriting: each refusal is found before anything is
 // created on the cluster or written to the kubeconfig.
 func TestSetupChecksBeforeWriting(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		change    func(h *harness, s *SetupRequest)
 		wantErr   string
@@ -208,6 +254,7 @@ func TestSetupChecksBeforeWriting(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			h := newHarness(t)
 			s := h.setup()
 			tt.change(h, &s)
@@ -232,6 +279,7 @@ func TestSetupChecksBeforeWriting(t *testing.T) {
 }
 
 func TestSetupDryRun(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := h.setup()
 	s.DryRun, s.Binding = true, exchange.Binding{Kind: "ClusterRole", Role: "edit"}
@@ -257,6 +305,7 @@ func TestSetupDryRun(t *testing.T) {
 }
 
 func TestSetupMintFailsAfterWriting(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.mintErr = errors.New("the source's exec plugin failed")
 	_, err := Setup(context.Background(), h.setup(), h.deps())
@@ -269,6 +318,7 @@ func TestSetupMintFailsAfterWriting(t *testing.T) {
 }
 
 func TestSetupStandaloneNeedsForce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	s := h.setup()
 	s.KubeconfigOut = filepath.Join(t.TempDir(), "out.kubeconfig")
@@ -294,6 +344,7 @@ func TestSetupStandaloneNeedsForce(t *testing.T) {
 }
 
 func TestUse(t *testing.T) {
+	t.Parallel()
 	mayMint := func(may bool) func(string, authorizationv1.ResourceAttributes) bool {
 		return func(user string, a authorizationv1.ResourceAttributes) bool {
 			if a.Subresource == "token" {
@@ -303,6 +354,7 @@ func TestUse(t *testing.T) {
 		}
 	}
 	t.Run("may mint", func(t *testing.T) {
+		t.Parallel()
 		h := newHarness(t)
 		h.api.Allow = mayMint(true)
 		r := h.setup().Request
@@ -323,6 +375,7 @@ func TestUse(t *testing.T) {
 		}
 	})
 	t.Run("may not", func(t *testing.T) {
+		t.Parallel()
 		h := newHarness(t)
 		h.api.Allow = mayMint(false)
 		before := h.read(t)
@@ -336,6 +389,7 @@ func TestUse(t *testing.T) {
 		}
 	})
 	t.Run("a source context that is not there", func(t *testing.T) {
+		t.Parallel()
 		h := newHarness(t)
 		r := h.setup().Request
 		r.SourceContext = "nope"
