@@ -369,6 +369,8 @@ func (f *flow) save(e cache.Entry) error {
 	switch {
 	case err != nil && f.store.Mode == cache.Keyring:
 		return fmt.Errorf("%v; the token was not cached: unlock the keyring or use --cache=file", err)
+	case err != nil && f.store.Mode == cache.Kernel:
+		f.warnf("could not cache the token, the next call will mint again: %v (--cache=kernel writes no token to disk; --cache=auto would use the file cache)", err)
 	case err != nil:
 		f.warnf("could not cache the token, the next call will mint again: %v", err)
 	default:
