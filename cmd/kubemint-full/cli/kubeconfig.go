@@ -20,6 +20,7 @@ import (
 	"github.com/kubemint/kubemint/exchange"
 	"github.com/kubemint/kubemint/internal/hint"
 	"github.com/kubemint/kubemint/kubeconfig"
+	"github.com/kubemint/kubemint/provision"
 )
 
 // kubeconfigCmd is kubemint kubeconfig: a self-contained kubeconfig for
@@ -170,7 +171,7 @@ func (k *kubeconfigCmd) tokenOptions(server string) credential.Options {
 	}
 	if k.revocable {
 		_, name, _ := o.Account()
-		o.BoundObjectKind, o.BoundObjectName = "Secret", secretName(name)
+		o.BoundObjectKind, o.BoundObjectName = "Secret", provision.SecretName(name)
 	}
 	return o
 }
@@ -243,7 +244,7 @@ func (k *kubeconfigCmd) run() error {
 	}
 	changed, err := kubeconfig.WriteStandalone(k.out, clusterName, cluster, c, k.force)
 	if err != nil {
-		return forceHint(err)
+		return kubeconfig.ForceHint(err)
 	}
 	state := "unchanged"
 	switch {
