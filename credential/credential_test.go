@@ -251,6 +251,16 @@ func TestKeySourceKubeconfigFromEnv(t *testing.T) {
 // --source-token-env by its issuer, subject and audience, and a GitHub
 // Actions source by its repository and ref. Two jobs on one shared-uid
 // runner, or one relative path in two directories, never share an entry.
+// unsigned is token with its header changed to alg none and no signature.
+func unsigned(token string) string {
+	parts := strings.Split(token, ".")
+	return base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`)) + "." + parts[1] + "."
+}
+
+func rawJWT(claims string) string {
+	return "eyJhbGciOiJSUzI1NiJ9." + base64.RawURLEncoding.EncodeToString([]byte(claims)) + ".c2ln"
+}
+
 func TestKeySourceIdentity(t *testing.T) {
 	jwtFor := func(sub string) string {
 		payload := base64.RawURLEncoding.EncodeToString([]byte(`{"iss":"https://token.actions.githubusercontent.com","sub":"` + sub + `","aud":"kubernetes","exp":1}`))
@@ -272,10 +282,18 @@ func TestKeySourceIdentity(t *testing.T) {
 		{name: "relative $KUBECONFIG in two directories", set: func(o *Options) { o.SourceContext = "x" }, env: [2]map[string]string{{"KUBECONFIG": "kc"}, {"KUBECONFIG": "kc"}}, dirs: [2]string{dirA, dirB}},
 		{name: "token-env: two subjects", set: func(o *Options) { o.SourceTokenEnv = "ID_TOKEN" },
 			env: [2]map[string]string{{"ID_TOKEN": jwtFor("repo:a/a:ref:refs/heads/main")}, {"ID_TOKEN": jwtFor("repo:b/b:ref:refs/heads/main")}}},
-		{name: "token-env: one subject, two tokens", set: func(o *Options) { o.SourceTokenEnv = "ID_TOKEN" },
-			env: [2]map[string]string{{"ID_TOKEN": jwtFor("repo:a/a:ref:refs/heads/main")}, {"ID_TOKEN": jwtFor("repo:a/a:ref:refs/heads/main") + "x"}}, same: true},
+		// The claims are not verified: a forged unsigned JWT that copies
+		// another job's must not be served that job's token.
+		{name: "token-env: one subject, a forged unsigned token", set: func(o *Options) { o.SourceTokenEnv = "ID_TOKEN" },
+			env: [2]map[string]string{{"ID_TOKEN": jwtFor("repo:a/a:ref:refs/heads/main")}, {"ID_TOKEN": unsigned(jwtFor("repo:a/a:ref:refs/heads/main"))}}},
 		{name: "token-env: opaque tokens", set: func(o *Options) { o.SourceTokenEnv = "ID_TOKEN" },
-			env: [2]map[string]string{{"ID_TOKEN": "opaque-1"}, {"ID_TOKEN": "opaque-2"}}, same: true},
+			env: [2]map[string]string{{"ID_TOKEN": "opaque-1"}, {"ID_TOKEN": "opaque-2"}}},
+		{name: "token-env: one token", set: func(o *Options) { o.SourceTokenEnv = "ID_TOKEN" },
+			env: [2]map[string]string{{"ID_TOKEN": jwtFor("repo:a/a:ref:refs/heads/main")}, {"ID_TOKEN": jwtFor("repo:a/a:ref:refs/heads/main") + "\n"}}, same: true},
+		// iss "a\nb", sub "c" and iss "a", sub "b\nc" were one identity
+		// when joined with newlines.
+		{name: "token-env: claims that joined alike", set: func(o *Options) { o.SourceTokenEnv = "ID_TOKEN" },
+			env: [2]map[string]string{{"ID_TOKEN": rawJWT(`{"iss":"a\nb","sub":"c","aud":"k"}`)}, {"ID_TOKEN": rawJWT(`{"iss":"a","sub":"b\nc","aud":"k"}`)}}},
 		{name: "github: two repositories", set: func(o *Options) { o.SourceGitHubActions = true },
 			env: [2]map[string]string{{"GITHUB_REPOSITORY": "a/a"}, {"GITHUB_REPOSITORY": "b/b"}}},
 		{name: "github: two workflow refs", set: func(o *Options) { o.SourceGitHubActions = true },

@@ -461,3 +461,34 @@ func TestCIGitLabTokenEnv(t *testing.T) {
 		oneErrorLine(t, r, "may not mint tokens for ci/deployer", "--user=gitlab:"+sub)
 	})
 }
+
+// TestCITokenEnvForgedTokenNotServed: a job caches a token minted with
+// GitLab's real id_token; another process under the same uid puts a
+// forged, unsigned JWT with the same issuer, subject and audience in the
+// variable. kubemint used to serve it the cached token (the key held the
+// claims, which it cannot verify); now the forged token is its own entry,
+// and the cluster refuses it.
+func TestCITokenEnvForgedTokenNotServed(t *testing.T) {
+	applyCIRBAC(t)
+	u := newUserEnv(t)
+	real := ci.gitlabToken(gitlabMain, "kubernetes")
+	parts := strings.Split(real, ".")
+	forged := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + parts[1] + "."
+	args := []string{"token", "--service-account=ci/deployer", "--source-token-env=KUBE_ID_TOKEN", "--source-server=" + w.cp.Server,
+		"--source-certificate-authority=" + w.cp.CAFile}
+	kubemint := filepath.Join(w.binDir, "kubemint")
+	r := u.run(t, []string{"KUBE_ID_TOKEN=" + real}, kubemint, args...)
+	if r.code != 0 {
+		t.Fatalf("with the real id_token: exit %d:\n%s", r.code, r.stderr)
+	}
+	r = u.run(t, []string{"KUBE_ID_TOKEN=" + forged}, kubemint, args...)
+	if r.code == 0 || r.stdout != "" {
+		t.Errorf("the forged token was served the cached token: exit %d, stdout %q", r.code, r.stdout)
+	}
+	if !strings.Contains(r.stderr, "401 Unauthorized") {
+		t.Errorf("want the cluster's refusal of the forged token:\n%s", r.stderr)
+	}
+	if r := u.run(t, []string{"KUBE_ID_TOKEN=" + real}, kubemint, args...); r.code != 0 || r.stdout == "" {
+		t.Errorf("the real token again: exit %d:\n%s", r.code, r.stderr)
+	}
+}

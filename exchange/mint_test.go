@@ -43,7 +43,7 @@ func TestExplain(t *testing.T) {
 		},
 		"forbidden user": {
 			err:  apierrors.NewForbidden(sa, "deployer", errors.New(`User "alice" cannot create resource "serviceaccounts/token" in API group "" in the namespace "ci"`)),
-			want: []string{`context "admin" may not mint tokens for ci/deployer`}, hints: []string{"--resource-name=deployer", "kubectl create rolebinding kubemint-minter-deployer-user-alice -n ci --role=kubemint-minter-deployer --user=alice", "kubemint setup --service-account=ci/deployer --source-context=ADMIN --minter=user:alice"},
+			want: []string{`context "admin" may not mint tokens for ci/deployer`}, hints: []string{"--resource-name=deployer", "kubectl create rolebinding kubemint-minter-deployer-user-alice-1f2a31318d12 -n ci --role=kubemint-minter-deployer --user=alice", "kubemint setup --service-account=ci/deployer --source-context=ADMIN --minter=user:alice"},
 		},
 		"forbidden service account": {
 			err:   apierrors.NewForbidden(sa, "deployer", errors.New(`User "system:serviceaccount:ops:bot" cannot create resource`)),

@@ -145,6 +145,14 @@ type flow struct {
 // to fix it.
 func Resolve(ctx context.Context, req Request, d Deps) (Credential, error) {
 	d = d.withDefaults()
+	if _, ok := d.Stderr.(*redact.Writer); !ok {
+		// The failed-mint record quotes the error through the redactor:
+		// it must know every secret even when the caller's stderr is a
+		// plain writer, and no line reaches it unmasked.
+		w := redact.New(d.Stderr)
+		defer w.Flush()
+		d.Stderr = w
+	}
 	o := req.Options
 	logf := credential.NewLogf(d.Stderr, o.Verbosity)
 	var src *exchange.Source

@@ -784,3 +784,40 @@ func TestFailedMintRemembered(t *testing.T) {
 		t.Errorf("a success left the failure behind: %v", err)
 	}
 }
+
+// TestFailedMintRecordIsRedacted: the failed-mint record on disk holds
+// the error as stderr would show it, masked, even when the server echoed
+// the source's token encoded (URL, HTML, JSON, folded) and even when the
+// caller's stderr is a plain writer without a redactor of its own.
+func TestFailedMintRecordIsRedacted(t *testing.T) {
+	esc := func(format string) string {
+		var b strings.Builder
+		for i := 0; i < len(srcToken); i++ {
+			fmt.Fprintf(&b, format, srcToken[i])
+		}
+		return b.String()
+	}
+	echoes := map[string]string{
+		"plain":  srcToken,
+		"url":    esc("%%%02X"),
+		"html":   esc("&#%d;"),
+		"json":   esc(`\u%04x`),
+		"folded": srcToken[:10] + "\n  " + srcToken[10:],
+	}
+	for name, echo := range echoes {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			h.mintErr = errors.New("the server has asked for the client to provide credentials: echo " + echo + " end")
+			if _, err := h.resolve(); err == nil {
+				t.Fatal("the mint failed but Resolve did not")
+			}
+			b, err := os.ReadFile(filepath.Join(h.dir, h.key()+".failed"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(b), echo) || strings.Contains(string(b), srcToken[10:]) || !strings.Contains(string(b), "echo "+redact.Mask+" end") {
+				t.Errorf("remembered failure %q: want the echo masked", b)
+			}
+		})
+	}
+}
