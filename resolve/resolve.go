@@ -24,6 +24,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
+	"github.com/kubemint/kubemint/audit"
 	"github.com/kubemint/kubemint/cache"
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
@@ -605,6 +606,14 @@ func (f *flow) info(backend cache.Backend, e cache.Entry) cache.Info {
 	if f.o.SourceContext != "" {
 		labels[LabelSourceContext] = f.o.SourceContext
 	}
+	if id, iat, ok := audit.TokenCredential(e.Token); ok {
+		// What the audit log names for this token's requests, for
+		// kubemint status: no secret, and no use without the log.
+		labels[LabelCredentialID] = id
+		if !iat.IsZero() {
+			labels[LabelIssuedAt] = iat.Format(time.RFC3339)
+		}
+	}
 	return cache.Info{Key: f.key, Labels: labels, Backend: backend, Issued: e.Issued, Expiry: e.Expiry, RefreshAt: e.RefreshAt(f.o.RefreshBefore)}
 }
 
@@ -617,4 +626,8 @@ const (
 	// LabelSourceContext is --source-context, when the entry names one
 	// (kubectl does not tell a plugin its own context).
 	LabelSourceContext = "sourceContext"
+	// LabelCredentialID is the token's credential ID as the API server's
+	// audit log names it (JTI=...); LabelIssuedAt its iat claim, RFC 3339.
+	LabelCredentialID = "credentialID"
+	LabelIssuedAt     = "issuedAt"
 )
