@@ -393,3 +393,74 @@ func TestEntryFromBeforeTheClockWentBackIsReminted(t *testing.T) {
 		t.Errorf("%v TokenRequests after the clock went back, want 1: the entry from the future was served", n)
 	}
 }
+
+// TestSourceKubeconfigFilesAreReadBounded: every file a source context
+// names (tokenFile, certificate-authority, client-certificate, client-key,
+// the exec plugin's command) is read by kubemint itself, bounded, never by
+// client-go: a named pipe or /dev/zero there is refused at once by name,
+// memory stays small, and a --request-timeout of five minutes and SIGTERM
+// are never needed. Before, a named pipe as tokenFile hung kubemint past
+// --request-timeout and SIGTERM, and /dev/zero grew it to gigabytes.
+func TestSourceKubeconfigFilesAreReadBounded(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	adminCert, adminKey := filepath.Join(w.cp.Dir, "admin.crt"), filepath.Join(w.cp.Dir, "admin.key")
+	for _, tc := range []struct {
+		name, user, ca, want string
+	}{
+		{"tokenFile a named pipe", "    tokenFile: " + fifo, "", `the user "files-user" of context "files": tokenFile ` + fifo + " is a named pipe, not a regular file"},
+		{"tokenFile /dev/zero", "    tokenFile: /dev/zero", "", "tokenFile /dev/zero is a device, not a regular file"},
+		{"certificate-authority a named pipe", "    token: not-used", fifo, `the certificate-authority of context "files", ` + fifo + " is a named pipe"},
+		{"client-certificate a named pipe", "    client-certificate: " + fifo + "\n    client-key: " + adminKey, "", "client-certificate " + fifo + " is a named pipe"},
+		{"client-key /dev/zero", "    client-certificate: " + adminCert + "\n    client-key: /dev/zero", "", "client-key /dev/zero is a device"},
+		{"exec plugin a named pipe", execUser(fifo), "", "exec plugin " + fifo + " is a named pipe"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u := newUserEnv(t)
+			kc := sourceKubeconfig(t, t.TempDir(), "files", tc.user)
+			if tc.ca != "" {
+				b, err := os.ReadFile(kc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(kc, []byte(strings.ReplaceAll(string(b), "certificate-authority: "+w.cp.CAFile, "certificate-authority: "+tc.ca)), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cmd := u.kubemintCmd(t, "token", "--service-account=ci/deployer", "--source-context=files", "--source-kubeconfig="+kc, "--cache=none", "--request-timeout=5m")
+			var out, errb bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			start := time.Now()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			// The user gives up after a second, as a CI system's timeout
+			// or systemd would: SIGTERM must end it at once.
+			select {
+			case <-done:
+			case <-time.After(time.Second):
+				_ = cmd.Process.Signal(syscall.SIGTERM)
+				select {
+				case <-done:
+				case <-time.After(5 * time.Second):
+					_ = cmd.Process.Kill()
+					<-done
+					t.Fatalf("still running 5 s after SIGTERM (stderr %q)", errb.String())
+				}
+			}
+			if took := time.Since(start); took > time.Second {
+				t.Errorf("took %v: not refused at once", took)
+			}
+			r := result{stdout: out.String(), stderr: errb.String(), code: cmd.ProcessState.ExitCode()}
+			oneErrorLine(t, r, tc.want)
+			if rss := maxRSS(cmd); rss > 100<<20 {
+				t.Errorf("peak memory %d MiB", rss>>20)
+			}
+		})
+	}
+}
