@@ -55,6 +55,9 @@ func TestValidate(t *testing.T) {
 		"token env with equals": {change: func(o *Options) { o.SourceContext, o.SourceTokenEnv = "", "A=B" }, wantErr: "--source-token-env takes the name"},
 		"audience without gh":   {change: func(o *Options) { o.SourceContext, o.SourceTokenEnv, o.SourceAudience = "", "T", "k8s" }, wantErr: "--source-audience goes with --source-github-actions"},
 		"server with context":   {change: func(o *Options) { o.SourceServer = "https://x" }, wantErr: "--source-server and --source-certificate-authority go with"},
+		"allow-server":          {change: func(o *Options) { o.AllowServers = []string{"https://lb.example:6443", "http://127.0.0.1:8080"} }},
+		"allow-server no host":  {change: func(o *Options) { o.AllowServers = []string{"lb.example:6443"} }, wantErr: `--allow-server takes an API server's URL`},
+		"allow-server empty":    {change: func(o *Options) { o.AllowServers = []string{""} }, wantErr: `--allow-server takes an API server's URL`},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -71,6 +74,30 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+func TestSameServer(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"https://a.example:6443", "https://a.example:6443", true},
+		{"https://a.example:6443", "HTTPS://A.Example:6443/", true},
+		{"https://a.example", "https://a.example:443", true},
+		{"http://a.example:80", "http://a.example", true},
+		{"https://a.example/prefix/", "https://a.example/prefix", true},
+		{"https://a.example:6443", "https://a.example:6444", false},
+		{"https://a.example:80", "https://a.example", false},
+		{"https://a.example:6443", "http://a.example:6443", false},
+		{"https://127.0.0.1:6443", "https://localhost:6443", false},
+		{"https://a.example/x", "https://a.example/y", false},
+		{"https://a.example", "https://a.example.evil", false},
+	}
+	for _, tt := range tests {
+		if got := SameServer(tt.a, tt.b); got != tt.want {
+			t.Errorf("SameServer(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
 func TestKey(t *testing.T) {
 	base := validOptions()
 	cluster := Cluster{Server: "https://a.example:6443", CertificateAuthorityData: []byte("ca-a")}
@@ -82,6 +109,7 @@ func TestKey(t *testing.T) {
 		"audiences in another order": func(o *Options, c *Cluster) {},
 		"duplicate audience":         func(o *Options, c *Cluster) {},
 		"flags parsed again":         func(o *Options, c *Cluster) { o.Verbosity = 9; o.Cache = "file"; o.RequestTimeout = 5 * time.Second },
+		"no --allow-server":          func(o *Options, c *Cluster) { o.AllowServers = []string{} },
 	}
 	withAuds := base
 	withAuds.Audiences = []string{"b", "a"}
@@ -124,6 +152,9 @@ func TestKey(t *testing.T) {
 		},
 		"token-env source":    func(o *Options, c *Cluster) { o.SourceContext = ""; o.SourceTokenEnv = "KUBE_ID_TOKEN" },
 		"token-env other var": func(o *Options, c *Cluster) { o.SourceContext = ""; o.SourceTokenEnv = "OTHER_ID_TOKEN" },
+		// An entry minted while a server was allowed is not served once
+		// it is not.
+		"allow-server": func(o *Options, c *Cluster) { o.AllowServers = []string{"https://lb.example"} },
 		// "ci/deployer" + "x" must not collide with "ci/deploye" + "rx".
 		"field boundary": func(o *Options, c *Cluster) { o.ServiceAccount = "ci/deploye"; c.Server = "rhttps://a.example:6443" },
 	}

@@ -14,8 +14,11 @@ import (
 // written under the old scheme become misses instead of being matched by
 // chance. 2: the source's identity joined the key. 3: source paths made
 // absolute; the CI identity (token claims, GitHub repository and ref) in it.
-// 4: --source-token-env keyed on the whole token, not its unverified claims.
-const keyVersion = 4
+// 4: --allow-server in it, and every entry checked against the server pin
+// (an entry of an older version may have been minted for a server the
+// user never pinned).
+// 5: --source-token-env keyed on the whole token, not its unverified claims.
+const keyVersion = 5
 
 // keyFields is everything that changes the token a TokenRequest returns, in
 // a fixed order. Its JSON is the canonical encoding that the cache key
@@ -39,6 +42,9 @@ type keyFields struct {
 	BoundName string   `json:"boundName"`
 	BoundUID  string   `json:"boundUID"`
 	Source    []string `json:"source"`
+	// Allow is --allow-server: an entry minted while a server was
+	// allowed is not served once it is no longer.
+	Allow []string `json:"allow,omitempty"`
 }
 
 // Key returns the cache key for a token minted for o against cluster: the
@@ -69,6 +75,7 @@ func Key(o *Options, cluster Cluster) string {
 		BoundName: o.BoundObjectName,
 		BoundUID:  o.BoundObjectUID,
 		Source:    sourceIdentity(o),
+		Allow:     allowKey(o.AllowServers),
 	})
 	if err != nil {
 		panic("credential: encoding cache key: " + err.Error())

@@ -316,9 +316,10 @@ func noLongLivedSecret(t *testing.T, kubeconfig string) {
 func TestCIGitHubActions(t *testing.T) {
 	applyCIRBAC(t)
 	u := newUserEnv(t)
-	// The recipe's args exactly: the default audience (kubernetes) and
-	// cache (auto: files, on a runner without D-Bus).
-	kubeconfig := runnerKubeconfig(t, u, true, "--service-account=ci/deployer", "--source-github-actions")
+	// The recipe's args exactly (what kubemint kubeconfig writes): the
+	// default audience (kubernetes) and cache (auto: files, on a runner
+	// without D-Bus), and the cluster's server pinned.
+	kubeconfig := runnerKubeconfig(t, u, true, "--service-account=ci/deployer", "--source-github-actions", "--allow-server="+w.cp.Server)
 	noLongLivedSecret(t, kubeconfig)
 	job := ci.githubJob(t, githubMain)
 	env := append([]string{"KUBECONFIG=" + kubeconfig}, job...)
@@ -346,7 +347,7 @@ func TestCIGitHubActionsSecretsNeverPrinted(t *testing.T) {
 	u := newUserEnv(t)
 	job := ci.githubJob(t, githubMain)
 	r := u.run(t, append([]string{"KUBERNETES_EXEC_INFO=" + execInfo(t, "client.authentication.k8s.io/v1")}, job...),
-		filepath.Join(w.binDir, "kubemint"), "token", "--service-account=ci/deployer", "--source-github-actions", "--cache=none", "-v=9")
+		filepath.Join(w.binDir, "kubemint"), "token", "--service-account=ci/deployer", "--source-github-actions", "--allow-server="+w.cp.Server, "--cache=none", "-v=9")
 	if r.code != 0 {
 		t.Fatalf("kubemint token: exit %d:\n%s", r.code, r.stderr)
 	}
@@ -363,7 +364,7 @@ func TestCIGitHubActionsFailures(t *testing.T) {
 	applyCIRBAC(t)
 	kubemint := filepath.Join(w.binDir, "kubemint")
 	info := "KUBERNETES_EXEC_INFO=" + execInfo(t, "client.authentication.k8s.io/v1")
-	args := []string{"token", "--service-account=ci/deployer", "--source-github-actions", "--cache=none"}
+	args := []string{"token", "--service-account=ci/deployer", "--source-github-actions", "--allow-server=" + w.cp.Server, "--cache=none"}
 
 	t.Run("no id-token permission", func(t *testing.T) {
 		u := newUserEnv(t)
@@ -413,7 +414,7 @@ func TestCIGitHubActionsFailures(t *testing.T) {
 	t.Run("through kubectl", func(t *testing.T) {
 		// kubectl shows kubemint's line; nothing hangs or retries for long.
 		u := newUserEnv(t)
-		kubeconfig := runnerKubeconfig(t, u, true, "--service-account=ci/deployer", "--source-github-actions")
+		kubeconfig := runnerKubeconfig(t, u, true, "--service-account=ci/deployer", "--source-github-actions", "--allow-server="+w.cp.Server)
 		start := time.Now()
 		r := u.run(t, []string{"KUBECONFIG=" + kubeconfig}, w.kubectl, "auth", "whoami")
 		if r.code == 0 || !strings.Contains(r.stderr, "permissions: id-token: write") {

@@ -515,11 +515,6 @@ func (f *flow) mint(ctx context.Context, src *exchange.Source, renewable *cache.
 			return exchange.Token{}, time.Time{}, withSelfErr(err, selfErr)
 		}
 	}
-	if src.Server != f.cluster.Server {
-		// Often the same cluster by two names (a load balancer and a node);
-		// if not, the token will be refused, and this says why.
-		f.logf(1, "warning: the exec entry's cluster is %s but %s mints on %s; the token is only good there", f.cluster.Server, src.Label, src.Server)
-	}
 	restore, err := markMinting(f.o.ServiceAccount)
 	if err != nil {
 		return exchange.Token{}, time.Time{}, err
