@@ -464,3 +464,54 @@ func TestSourceKubeconfigFilesAreReadBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestHungPluginDaemonIsStopped: the source's exec plugin double-forks a
+// daemon into a session of its own (as an agent does) and then hangs. The
+// daemon left kubemint's tree when its parent exited, and used to live on
+// with KUBEMINT_MINTING in its environment, so a kubemint it ran later was
+// refused as a loop. Now kubemint-full adopts it (a child subreaper) and
+// stops it with the plugin; and the variable it kept names a kubemint that
+// no longer runs, so a kubemint run with it is not refused.
+func TestHungPluginDaemonIsStopped(t *testing.T) {
+	u := newUserEnv(t)
+	dir := t.TempDir()
+	script, pidFile := filepath.Join(dir, "daemonizing-login"), filepath.Join(dir, "pids")
+	daemonFile, envFile := filepath.Join(dir, "daemon"), filepath.Join(dir, "daemon.env")
+	body := "#!/bin/sh\n" +
+		"(setsid sh -c 'env > " + envFile + "; echo $$ > " + daemonFile + ".tmp; mv " + daemonFile + ".tmp " + daemonFile + "; exec sleep 600' &)\n" +
+		"sleep 600 &\necho \"$$ $!\" > " + pidFile + ".tmp\nmv " + pidFile + ".tmp " + pidFile + "\nwait\n"
+	if err := os.WriteFile(script, []byte(body), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	kc := sourceKubeconfig(t, dir, "hung", execUser(script))
+	r := runCmd(t, u.kubemintCmd(t, "token", "--service-account=ci/deployer", "--source-context=hung", "--source-kubeconfig="+kc, "--request-timeout=2s"), 20*time.Second)
+	oneErrorLine(t, r, `the source context "hung"'s exec plugin (`+script+`) did not answer within 2s`, "--request-timeout")
+	pids := pluginPIDs(t, pidFile)
+	daemon := pluginPIDs(t, daemonFile)
+	t.Cleanup(func() {
+		for _, pid := range daemon {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+	assertGone(t, append(pids, daemon...))
+
+	b, err := os.ReadFile(envFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var minting string
+	for _, kv := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(kv, "KUBEMINT_MINTING="); ok {
+			minting = v
+		}
+	}
+	if minting == "" {
+		t.Fatalf("the daemon's environment has no KUBEMINT_MINTING:\n%s", b)
+	}
+	// What the daemon would run, with what it kept.
+	cmd := u.kubemintCmd(t, "token", "--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig="+kc)
+	cmd.Env = append(cmd.Env, "KUBEMINT_MINTING="+minting)
+	if r := runCmd(t, cmd, 20*time.Second); r.code != 0 {
+		t.Errorf("kubemint run with the daemon's KUBEMINT_MINTING=%q after the minting kubemint ended: exit %d:\n%s", minting, r.code, r.stderr)
+	}
+}

@@ -38,6 +38,9 @@ type world struct {
 var w world
 
 func TestMain(m *testing.M) {
+	if testHelperMain() {
+		os.Exit(0)
+	}
 	if os.Getenv(kwalletLauncherEnv) != "" {
 		// This binary, run again by a test's shell script, starts
 		// kwalletd5 as a PAM login would; see launchKWallet.
@@ -190,7 +193,8 @@ func admin(stdin string, args ...string) (string, string, error) {
 
 // userEnv is the environment of a user's shell: kubemint on PATH, a home
 // and cache of the test's own, and no D-Bus session, so --cache=auto uses
-// the file cache (the keyring has its own test).
+// the kernel keyring where keyctl works, else the file cache (the Secret
+// Service keyring has its own test; see writeKubeconfig for --cache=file).
 type userEnv struct {
 	home  string
 	cache string
@@ -281,9 +285,13 @@ func (u *userEnv) kubectl(t *testing.T, args ...string) result {
 }
 
 // kubemint runs the lean kubemint binary by hand, as kubectl would, with
-// exec info in KUBERNETES_EXEC_INFO when execInfo is not empty.
+// exec info in KUBERNETES_EXEC_INFO when execInfo is not empty. A token
+// call without a --cache names --cache=file, as writeKubeconfig does.
 func (u *userEnv) kubemint(t *testing.T, execInfo string, args ...string) result {
 	t.Helper()
+	if len(args) > 0 && args[0] == "token" && !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--cache") }) {
+		args = append(slices.Clone(args), "--cache=file")
+	}
 	var env []string
 	if execInfo != "" {
 		env = append(env, "KUBERNETES_EXEC_INFO="+execInfo)
@@ -300,10 +308,16 @@ func (u *userEnv) kubeconfig(t *testing.T, tokenArgs ...string) string {
 
 // writeKubeconfig writes a kubeconfig for server, verified with caFile, with
 // contexts admin (system:masters), nobody (a user without any RBAC) and
-// deployer (kubemint token with tokenArgs).
+// deployer (kubemint token with tokenArgs). Without a --cache in tokenArgs
+// the entry names --cache=file: most tests here look at the file cache,
+// which --cache=auto uses on Linux only where the kernel keyring cannot be
+// (kernelkeyring_test.go tests auto's choice).
 func writeKubeconfig(t *testing.T, path, server, caFile string, tokenArgs ...string) string {
 	t.Helper()
 	args := append([]string{"token"}, tokenArgs...)
+	if !slices.ContainsFunc(tokenArgs, func(a string) bool { return strings.HasPrefix(a, "--cache") }) {
+		args = append(args, "--cache=file")
+	}
 	var quoted []string
 	for _, a := range args {
 		quoted = append(quoted, fmt.Sprintf("%q", a))

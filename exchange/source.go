@@ -11,6 +11,7 @@ package exchange
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -116,7 +117,7 @@ func IsKubemintCommand(command string) bool {
 }
 
 // ContextNames lists the contexts of the kubeconfig at path (the default
-// locations when empty), sorted, for shell completion.
+// locations when empty), sorted: for shell completion and hints.
 func ContextNames(path string) ([]string, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = path
@@ -124,21 +125,24 @@ func ContextNames(path string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sortedContexts(raw), nil
+	return Sorted(raw.Contexts), nil
 }
 
-func sortedContexts(raw *clientcmdapi.Config) []string {
-	names := make([]string, 0, len(raw.Contexts))
-	for n := range raw.Contexts {
-		names = append(names, n)
+// Sorted returns the names of a kubeconfig's contexts, users or clusters,
+// sorted, so that what kubemint lists or walks comes in one order.
+func Sorted[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+// ChooseContextHint names the contexts to choose --source-context from
+// (names, sorted), for a context that was not found.
+func ChooseContextHint(names []string) string {
+	if len(names) == 0 {
+		return "it has no contexts: point --source-kubeconfig at a kubeconfig whose context may do this (your own login for kubemint use, an admin's for setup)"
 	}
-	slices.Sort(names)
-	return names
+	return "set --source-context to one of: " + strings.Join(names, ", ")
 }
 
 func contextList(raw *clientcmdapi.Config) string {
-	if len(raw.Contexts) == 0 {
-		return "it has no contexts: point --source-kubeconfig at a kubeconfig whose context may do this (your own login for kubemint use, an admin's for setup)"
-	}
-	return "set --source-context to one of: " + strings.Join(sortedContexts(raw), ", ")
+	return ChooseContextHint(Sorted(raw.Contexts))
 }

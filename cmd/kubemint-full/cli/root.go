@@ -65,8 +65,8 @@ func completeSourceContexts(root *cobra.Command) {
 			continue
 		}
 		_ = cmd.RegisterFlagCompletionFunc("source-context", func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
-			kubeconfig, _ := cmd.Flags().GetString("source-kubeconfig")
-			names, err := exchange.ContextNames(kubeconfig)
+			file, _ := cmd.Flags().GetString("source-kubeconfig")
+			names, err := exchange.ContextNames(file)
 			if err != nil {
 				return nil, cobra.ShellCompDirectiveError | cobra.ShellCompDirectiveNoFileComp
 			}
