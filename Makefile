@@ -89,14 +89,15 @@ cover:
 
 FUZZTIME ?= 10s
 
-## fuzz: the exec-info parser, the exec entry's args codec, the cache entry decoder, the JWT claims reader
+## fuzz: the exec-info parser, the exec entry's args codec, the cache entry decoder, the JWT claims reader, the audit line decoder
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./cache
 	$(GO) test -run='^$$' -fuzz=FuzzParseExecInfo -fuzztime=$(FUZZTIME) ./credential
 	$(GO) test -run='^$$' -fuzz=FuzzArgs -fuzztime=$(FUZZTIME) ./credential
 	$(GO) test -run='^$$' -fuzz=FuzzAccountOf -fuzztime=$(FUZZTIME) ./kubeconfig
+	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./audit
 
-## bench: hits (file, keyring) against a static hello-world, a miss through the file cache against kubectl create token, peers where on PATH; issue 10's targets as PASS/MISS
+## bench: hits (file, keyring) against a static hello-world, a miss through the file cache against kubectl create token, peers where on PATH, kubemint audit over a generated 1 GiB log against jq (needs jq, and /usr/bin/time for peak RSS: apt-get install jq time; about 1.1 GB free in $$TMPDIR); issues 10 and 18's targets as PASS/MISS
 bench: tools build
 	$(GO) run ./bench -bin $(BIN) -tools $(TOOLS_BIN)
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -248,14 +249,25 @@ func resolveCommand(command, kubeconfigFile string) (string, error) {
 
 func (d *doctor) keyring() {
 	store := &cache.Store{Mode: cache.Auto, Dir: cache.DefaultDir()}
+	// Where --cache=auto puts entries when it does not use the OS keyring.
+	fallback := "the file cache in " + store.Dir
+	if runtime.GOOS == "linux" {
+		st, kerr := cache.KernelProbe()
+		if kerr != nil {
+			d.warn("run kubemint where keyctl is allowed (Docker: a seccomp profile that allows keyctl, add_key and request_key), or use --cache=file", "kernel keyring: %v; --cache=auto falls back to %s", kerr, fallback)
+		} else {
+			fallback = "the kernel keyring"
+			d.ok("kernel keyring: usable; this user holds %d of %d keys and %d of %d bytes (sysctl kernel.keys.maxkeys and kernel.keys.maxbytes raise the quota; an entry that does not fit goes to the file cache)", st.Keys, st.MaxKeys, st.Bytes, st.MaxBytes)
+		}
+	}
 	took, err := store.ProbeKeyring()
 	switch {
 	case errors.Is(err, cache.ErrNoSessionBus):
-		d.ok("keyring: %v; --cache=auto uses the file cache in %s", err, store.Dir)
+		d.ok("keyring: %v; --cache=auto uses %s", err, fallback)
 	case err != nil:
-		d.warn("unlock the keyring, or use --cache=file", "keyring: %v; --cache=auto uses the file cache in %s", err, store.Dir)
+		d.warn("unlock the keyring, or use --cache=file", "keyring: %v; --cache=auto uses %s", err, fallback)
 	default:
-		d.ok("keyring: the OS keyring answered in %v", took.Round(100*time.Microsecond))
+		d.ok("keyring: the OS keyring answered in %v; --cache=auto uses it", took.Round(100*time.Microsecond))
 	}
 	if since, why, off := store.KeyringOffSince(); off {
 		d.warn("delete "+filepath.Join(store.Dir, "keyring-unavailable")+" to try the keyring again at once", "--cache=auto has used the file cache since %s: %s", since.Format(time.RFC3339), why)

@@ -53,9 +53,9 @@ type Source struct {
 // kubeconfig at path, or from the default client-go locations ($KUBECONFIG,
 // then ~/.kube/config) when path is empty. Before client-go parses them,
 // each file is checked to be a regular file of bounded size. It refuses a
-// context whose user runs kubemint itself (a loop), checks the user's
-// client certificate and key, reads a certificate-authority file bounded,
-// and sets kubemint's user agent and, when the kubeconfig sets none,
+// context whose user runs kubemint itself (a loop), reads every file the
+// context names bounded (sourceFiles: client-go gets their content, never
+// the file), checks the user's client certificate and key, and sets kubemint's user agent and, when the kubeconfig sets none,
 // DefaultTimeout.
 func LoadSource(path, contextName string) (*Source, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
@@ -91,25 +91,23 @@ func LoadSource(path, contextName string) (*Source, error) {
 		return nil, hint.Wrap(fmt.Errorf("context %q authenticates with kubemint itself (user %q), so it cannot mint kubemint's tokens", contextName, kctx.AuthInfo),
 			"set --source-context to a context with credentials of its own (a certificate, a token or another exec plugin)")
 	}
+	certFile, keyFile, err := sourceFiles(raw, contextName)
+	if err != nil {
+		return nil, err
+	}
 	cfg, err := clientcmd.NewNonInteractiveClientConfig(*raw, contextName, &clientcmd.ConfigOverrides{}, rules).ClientConfig()
 	if err != nil {
 		return nil, fmt.Errorf("context %q in %s: %w", contextName, where, err)
 	}
-	if err := checkClientCert(cfg, contextName, kctx.AuthInfo); err != nil {
+	if err := checkClientCert(cfg, contextName, kctx.AuthInfo, certFile, keyFile); err != nil {
 		return nil, err
-	}
-	ca := cfg.CAData
-	if len(ca) == 0 && cfg.CAFile != "" {
-		if ca, err = ReadBounded(cfg.CAFile, fmt.Sprintf("the certificate-authority of context %q,", contextName), CAFileLimit); err != nil {
-			return nil, err
-		}
 	}
 	cfg.UserAgent = "kubemint"
 	if cfg.Timeout == 0 {
 		// A hung connection must not hang kubectl, which waits for us.
 		cfg.Timeout = DefaultTimeout
 	}
-	return &Source{Context: contextName, Label: fmt.Sprintf("context %q", contextName), Config: cfg, Server: cfg.Host, CAData: ca}, nil
+	return &Source{Context: contextName, Label: fmt.Sprintf("context %q", contextName), Config: cfg, Server: cfg.Host, CAData: cfg.CAData}, nil
 }
 
 // IsKubemintCommand reports whether an exec entry's command runs kubemint.

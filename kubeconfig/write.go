@@ -102,9 +102,11 @@ func Conflict(merged *clientcmdapi.Config, c Context) error {
 // take a new file (the atomic replace writes one beside it). It changes
 // nothing.
 func CheckWritable(path string) error {
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		path = real
+	real, err := resolveLinks(path)
+	if err != nil {
+		return fmt.Errorf("the kubeconfig %s cannot be written: %w", path, err)
 	}
+	path = real
 	if f, err := os.OpenFile(path, os.O_WRONLY, 0); err == nil {
 		f.Close()
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -242,10 +244,13 @@ func write(cfg *clientcmdapi.Config, path string, perm os.FileMode) error {
 // writeThroughLinks replaces the file path leads to, not a symbolic link
 // at path: a ~/.kube/config linked into a dotfiles repository stays a
 // link, as it did with kubectl config. Unlike the cache's files, a
-// kubeconfig is the user's to place where they like.
+// kubeconfig is the user's to place where they like; but only links of
+// this user or root are followed (resolveLinks), and a file replaced keeps
+// its owner (atomicfile.WriteDurable).
 func writeThroughLinks(path string, data []byte, perm os.FileMode) error {
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		path = real
+	real, err := resolveLinks(path)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	return atomicfile.WriteDurable(path, data, perm)
+	return atomicfile.WriteDurable(real, data, perm)
 }

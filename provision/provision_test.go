@@ -365,8 +365,8 @@ func TestUse(t *testing.T) {
 		if want := "created    context mine in " + h.kubeconfig; !strings.Contains(h.stdout.String(), want) {
 			t.Errorf("the report lacks %q:\n%s", want, h.stdout.String())
 		}
-		if want := "kubectl --context mine acts as system:serviceaccount:ci:deployer.\n"; !strings.HasSuffix(h.stdout.String(), want) {
-			t.Errorf("the report does not end with %q:\n%s", want, h.stdout.String())
+		if want := "\nkubectl --context mine acts as system:serviceaccount:ci:deployer.\n"; !strings.Contains(h.stdout.String(), want) {
+			t.Errorf("the report lacks %q:\n%s", want, h.stdout.String())
 		}
 		for _, r := range h.api.Requests() {
 			if strings.HasPrefix(r, "GET ") {

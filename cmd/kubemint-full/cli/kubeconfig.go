@@ -52,6 +52,10 @@ Kubernetes clients) need the API server in the entry's arguments: add
 runner, to a token source (--source-github-actions, --source-token-env,
 --source-token-file).
 
+The entry pins the cluster's server with --allow-server (unless
+--source-server is that server): the runner's kubemint sends credentials to
+no other server, whatever a kubeconfig on the runner names.
+
 Writing over an existing file needs --force.`,
 		Example: `  # A GitHub Actions runner (keyless; see docs/recipes.md)
   mkdir -p ci
