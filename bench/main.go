@@ -56,12 +56,17 @@ func main() {
 	keyringPhase := flag.String("keyring-phase", "", "internal: measure keyring hits with this kubeconfig, inside a D-Bus session")
 	hello := flag.String("hello", "", "internal: the hello-world, for -keyring-phase")
 	result := flag.String("result", "", "internal: where -keyring-phase writes its medians")
+	auditSize := flag.Int64("audit-size", 1<<30, "bytes of the generated audit log that kubemint audit and jq read (0: skip)")
+	auditOnly := flag.Bool("audit-only", false, "measure only kubemint audit against jq (no control plane)")
 	flag.Parse()
 	var err error
-	if *keyringPhase != "" {
+	switch {
+	case *keyringPhase != "":
 		err = keyringHits(*binDir, *keyringPhase, *hello, *result, *runs/3)
-	} else {
-		err = run(*binDir, *toolsDir, *runs, *mintRuns)
+	case *auditOnly:
+		err = auditOnlyRun(*binDir, *auditSize)
+	default:
+		err = run(*binDir, *toolsDir, *runs, *mintRuns, *auditSize)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bench: %v\n", err)
@@ -94,7 +99,33 @@ func target(what string, ratio, limit float64) {
 	fmt.Printf("Target: %s at most %.2fx: %.2fx, %s.\n\n", what, limit, ratio, verdict)
 }
 
-func run(binDir, toolsDir string, runs, mintRuns int) error {
+// auditOnlyRun measures kubemint audit alone.
+func auditOnlyRun(binDir string, size int64) error {
+	binDir, _ = filepath.Abs(binDir)
+	tmp, err := os.MkdirTemp("", "kubemint-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	fmt.Printf("# kubemint benchmark: kubemint audit\n\n%s, %s.\n\n", time.Now().UTC().Format("2006-01-02"), machine())
+	if err := auditSection(binDir, tmp, size); err != nil {
+		return err
+	}
+	printTargets()
+	return nil
+}
+
+func printTargets() {
+	fmt.Println("## Targets (issues 10, 18 and 19)")
+	fmt.Println()
+	fmt.Println("| what | target | measured | result |")
+	fmt.Println("| --- | --- | --- | --- |")
+	for _, v := range verdicts {
+		fmt.Println(v)
+	}
+}
+
+func run(binDir, toolsDir string, runs, mintRuns int, auditSize int64) error {
 	binDir, _ = filepath.Abs(binDir)
 	toolsDir, _ = filepath.Abs(toolsDir)
 	tmp, err := os.MkdirTemp("", "kubemint-bench-")
@@ -198,6 +229,12 @@ func run(binDir, toolsDir string, runs, mintRuns int) error {
 
 	peersSection(tmp, hello, answer, execInfo, env, runs)
 
+	if auditSize > 0 {
+		if err := auditSection(binDir, tmp, auditSize); err != nil {
+			return err
+		}
+	}
+
 	fmt.Println("## Binaries")
 	fmt.Println()
 	fmt.Println("| binary | size |")
@@ -222,13 +259,7 @@ func run(binDir, toolsDir string, runs, mintRuns int) error {
 		fmt.Println()
 	}
 
-	fmt.Println("## Targets (issues 10 and 19)")
-	fmt.Println()
-	fmt.Println("| what | target | measured | result |")
-	fmt.Println("| --- | --- | --- | --- |")
-	for _, v := range verdicts {
-		fmt.Println(v)
-	}
+	printTargets()
 	return nil
 }
 
