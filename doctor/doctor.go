@@ -267,7 +267,11 @@ func (d *doctor) keyring() {
 	case err != nil:
 		d.warn("unlock the keyring, or use --cache=file", "keyring: %v; --cache=auto uses %s", err, fallback)
 	default:
-		d.ok("keyring: the OS keyring answered in %v; --cache=auto uses it", took.Round(100*time.Microsecond))
+		copyNote := ""
+		if fallback == "the kernel keyring" {
+			copyNote = ", with a copy of each entry in the kernel keyring that hits read"
+		}
+		d.ok("keyring: the OS keyring answered in %v; --cache=auto uses it%s", took.Round(100*time.Microsecond), copyNote)
 	}
 	if since, why, off := store.KeyringOffSince(); off {
 		d.warn("delete "+filepath.Join(store.Dir, "keyring-unavailable")+" to try the keyring again at once", "--cache=auto has used the file cache since %s: %s", since.Format(time.RFC3339), why)
