@@ -219,7 +219,11 @@ func (s *Store) Save(key string, e Entry) (Backend, error) {
 		case errors.Is(err, keyring.ErrSetDataTooBig):
 			// The keyring works; this entry is too large for it (Windows
 			// Credential Manager, macOS security). Only it goes elsewhere.
-			s.logf(1, "the OS keyring refused this entry as too large (%d bytes); storing it elsewhere", len(e.Encode(key)))
+			if s.kernelOn() {
+				s.logf(1, "the OS keyring refused this entry as too large (%d bytes); storing it in the kernel keyring instead", len(e.Encode(key)))
+			} else {
+				s.logf(1, "the OS keyring refused this entry as too large (%d bytes); stored it in the file cache in %s", len(e.Encode(key)), s.Dir)
+			}
 		default:
 			s.rememberKeyringOff(err)
 		}
