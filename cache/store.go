@@ -114,11 +114,13 @@ func (s *Store) entryPath(key string) string { return filepath.Join(s.Dir, key+"
 func (s *Store) lockPath(key string) string  { return filepath.Join(s.Dir, key+".lock") }
 func (s *Store) keyringOffPath() string      { return filepath.Join(s.Dir, "keyring-unavailable") }
 
-// Load returns the entry stored under key and where it was found. A missing
-// entry, in either backend and in mode None, returns an error that wraps
-// os.ErrNotExist; an undecodable one wraps ErrCorrupt; a file that is not
-// private to the user, or a link in its place, wraps ErrInsecure. Each of
-// these is a miss for the caller. A cache directory kubemint does not trust
+// Load returns the entry stored under key and where it was found: in Auto
+// mode on Linux the kernel keyring first (touching no file), then the file
+// cache, then the OS keyring. A missing entry, in any backend and in mode
+// None, returns an error that wraps os.ErrNotExist; an undecodable one
+// wraps ErrCorrupt; a file that is not private to the user, or a link in
+// its place, and a kernel keyring key that is not the user's own private
+// one, wrap ErrInsecure. Each of these is a miss for the caller. A cache directory kubemint does not trust
 // (*UntrustedDirError), an empty Dir (ErrNoCacheDir) and a keyring that
 // fails or does not answer are errors of their own; in Auto mode the last
 // is remembered, so that the Save that follows goes to the file cache
