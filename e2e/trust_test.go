@@ -507,3 +507,32 @@ func TestSetupAsRootKeepsTheKubeconfigsOwner(t *testing.T) {
 		t.Errorf("the owner cannot read the new context: exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestAttackersLinkAsCacheHomeIsNotFollowed: XDG_CACHE_HOME names a path
+// in a shared sticky directory where another user put a link to a
+// directory of their choosing (here one of root's): root made its cache
+// there, and the attacker could flip the link to force mints. Now
+// root's kubectl says why it does not use it, works without a cache, and
+// makes nothing where the link points.
+func TestAttackersLinkAsCacheHomeIsNotFollowed(t *testing.T) {
+	te := newTrustEnv(t)
+	chosen := filepath.Join(te.root.home, "chosen")
+	if err := os.Mkdir(chosen, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(sharedDir(t), "cache")
+	te.attacker.sh(t, "", "ln -s "+chosen+" "+link)
+	requests := tokenRequests(t)
+	for i, r := range te.mustBeDeployer(t, link, 2) {
+		want := fmt.Sprintf("kubemint: warning: cannot use the cache (not using the cache directory %s/kubemint: %s is a symbolic link of uid %d, who could point it elsewhere; set XDG_CACHE_HOME to a directory of your own (where the link points, if that is yours)); minting without it, as --cache=none would\n", link, link, te.attacker.uid)
+		if r.stderr != want {
+			t.Errorf("call %d: stderr\n%s\nwant once\n%s", i, r.stderr, want)
+		}
+	}
+	if got := tokenRequests(t) - requests; got != 2 {
+		t.Errorf("two calls without a cache made %v TokenRequests, want 2", got)
+	}
+	if after := listDir(t, chosen); len(after) != 0 {
+		t.Errorf("root made its cache where the attacker's link points: %v", after)
+	}
+}
