@@ -536,3 +536,58 @@ func TestAttackersLinkAsCacheHomeIsNotFollowed(t *testing.T) {
 		t.Errorf("root made its cache where the attacker's link points: %v", after)
 	}
 }
+
+// TestFullInAWorldWritableDirIsNotRun: kubemint installed by hand into a
+// directory every user may write to; another user replaces kubemint-full
+// with a program of theirs. Root's next miss ran it, with root's
+// credentials; now the front refuses to run it, naming the directory and
+// the fix, and the program never runs.
+func TestFullInAWorldWritableDirIsNotRun(t *testing.T) {
+	attacker := newOtherUser(t)
+	base, err := os.MkdirTemp("", "kubemint-install-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	if err := os.Chmod(base, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(base, "bin")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"kubemint", "kubemint-full"} {
+		data, err := os.ReadFile(filepath.Join(w.binDir, b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, b), data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	marker := filepath.Join(base, "ran")
+	attacker.sh(t, "", fmt.Sprintf("rm -f %[1]s/kubemint-full && printf '#!/bin/sh\\ntouch %[2]s\\n' > %[1]s/kubemint-full && chmod 755 %[1]s/kubemint-full", dir, marker))
+	u := newUserEnv(t)
+	r := u.run(t, nil, filepath.Join(dir, "kubemint"), "token", "--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig="+u.kubeconfig(t))
+	want := fmt.Sprintf("kubemint: error: not running %s/kubemint-full: it is owned by uid %d, who could replace it", dir, attacker.uid)
+	if r.code == 0 || !strings.HasPrefix(r.stderr, want) {
+		t.Errorf("exit %d, stderr:\n%s\nwant it to start with:\n%s", r.code, r.stderr, want)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Errorf("the other user's kubemint-full ran")
+	}
+	// The directory alone, before anyone swapped a file: refused too.
+	attacker.sh(t, "", "rm -f "+dir+"/kubemint-full")
+	data, _ := os.ReadFile(filepath.Join(w.binDir, "kubemint-full"))
+	if err := os.WriteFile(filepath.Join(dir, "kubemint-full"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r = u.run(t, nil, filepath.Join(dir, "kubemint"), "token", "--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig="+u.kubeconfig(t))
+	want = fmt.Sprintf("kubemint: error: not running %s/kubemint-full: its directory %s is writable by every user", dir, dir)
+	if r.code == 0 || !strings.HasPrefix(r.stderr, want) || !strings.Contains(r.stderr, "kubemint: hint: chmod o-w") {
+		t.Errorf("exit %d, stderr:\n%s\nwant it to start with:\n%s", r.code, r.stderr, want)
+	}
+}
