@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -244,12 +245,53 @@ func TestLoopThroughAWrapperScriptIsRefused(t *testing.T) {
 	}
 }
 
-// maxRSS is the peak resident memory of a command that has run, in bytes.
-func maxRSS(cmd *exec.Cmd) int64 {
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		return ru.Maxrss * 1024
+// measured makes cmd run under GNU time, and returns what reads the peak
+// resident memory of the command itself, in bytes, once it has run. The
+// rusage of a child this test process starts cannot say: os/exec starts it
+// with vfork, and Linux carries the parent's high-water mark across the
+// exec, so it reports this process's own peak (hundreds of MiB once other
+// tests have run, under -race). GNU time forks, so its child's figure is
+// the command's own. Signal the command with signalMeasured.
+func measured(t *testing.T, cmd *exec.Cmd) (maxRSS func() int64) {
+	t.Helper()
+	const gnuTime = "/usr/bin/time"
+	if _, err := os.Stat(gnuTime); err != nil {
+		missingOptional(t, "GNU time", "no "+gnuTime+" to measure peak memory", "apt-get install time")
+		return func() int64 { return 0 }
 	}
-	return 0
+	out := filepath.Join(t.TempDir(), "maxrss")
+	cmd.Args = append([]string{gnuTime, "-f", "%M", "-o", out, cmd.Path}, cmd.Args[1:]...)
+	cmd.Path = gnuTime
+	return func() int64 {
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatalf("GNU time wrote no figure: %v", err)
+		}
+		// Its last line is the figure, in KiB (before it, a line
+		// such as "Command terminated by signal 15").
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		kib, err := strconv.ParseInt(lines[len(lines)-1], 10, 64)
+		if err != nil {
+			t.Fatalf("GNU time wrote %q", b)
+		}
+		return kib << 10
+	}
+}
+
+// signalMeasured sends sig to the command a measured cmd runs (GNU time's
+// child), as a user's signal reaches kubemint; GNU time itself would die of
+// SIGTERM without waiting for it.
+func signalMeasured(t *testing.T, cmd *exec.Cmd, sig syscall.Signal) {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", cmd.Process.Pid, cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range strings.Fields(string(b)) {
+		if pid, err := strconv.Atoi(f); err == nil {
+			_ = syscall.Kill(pid, sig)
+		}
+	}
 }
 
 // TestTokenFileReadsAreBounded: a token file that is not a small regular
@@ -273,13 +315,14 @@ func TestTokenFileReadsAreBounded(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			u := newUserEnv(t)
 			cmd := u.kubemintCmd(t, "token", "--service-account=ci/deployer", "--source-token-file="+tc.path, "--allow-server="+w.cp.Server)
+			maxRSS := measured(t, cmd)
 			start := time.Now()
 			r := runCmd(t, cmd, 5*time.Second)
 			if took := time.Since(start); took > 3*time.Second {
 				t.Errorf("took %v", took)
 			}
 			oneErrorLine(t, r, "--source-token-file "+tc.path+" "+tc.want)
-			if rss := maxRSS(cmd); rss > 100<<20 {
+			if rss := maxRSS(); rss > 100<<20 {
 				t.Errorf("peak memory %d MiB", rss>>20)
 			}
 		})
@@ -313,9 +356,10 @@ func TestHugeResponseBodyIsBounded(t *testing.T) {
 	u := newUserEnv(t)
 	cmd := exec.Command(filepath.Join(w.binDir, "kubemint"), "token", "--service-account=ci/deployer", "--source-token-file="+tokenFile, "--source-server="+srv.URL, "--source-certificate-authority="+ca, "--cache=none")
 	cmd.Env = u.vars
+	maxRSS := measured(t, cmd)
 	r := runCmd(t, cmd, time.Minute)
 	oneErrorLine(t, r, "the API server "+srv.URL+" sent an answer larger than 1 MiB")
-	rss := maxRSS(cmd)
+	rss := maxRSS()
 	t.Logf("peak memory %d MiB", rss>>20)
 	if rss > 100<<20 {
 		t.Errorf("peak memory %d MiB", rss>>20)
@@ -391,6 +435,78 @@ func TestEntryFromBeforeTheClockWentBackIsReminted(t *testing.T) {
 	}
 	if n := tokenRequests(t) - before; n != 1 {
 		t.Errorf("%v TokenRequests after the clock went back, want 1: the entry from the future was served", n)
+	}
+}
+
+// TestSourceKubeconfigFilesAreReadBounded: every file a source context
+// names (tokenFile, certificate-authority, client-certificate, client-key,
+// the exec plugin's command) is read by kubemint itself, bounded, never by
+// client-go: a named pipe or /dev/zero there is refused at once by name,
+// memory stays small, and a --request-timeout of five minutes and SIGTERM
+// are never needed. Before, a named pipe as tokenFile hung kubemint past
+// --request-timeout and SIGTERM, and /dev/zero grew it to gigabytes.
+func TestSourceKubeconfigFilesAreReadBounded(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	adminCert, adminKey := filepath.Join(w.cp.Dir, "admin.crt"), filepath.Join(w.cp.Dir, "admin.key")
+	for _, tc := range []struct {
+		name, user, ca, want string
+	}{
+		{"tokenFile a named pipe", "    tokenFile: " + fifo, "", `the user "files-user" of context "files": tokenFile ` + fifo + " is a named pipe, not a regular file"},
+		{"tokenFile /dev/zero", "    tokenFile: /dev/zero", "", "tokenFile /dev/zero is a device, not a regular file"},
+		{"certificate-authority a named pipe", "    token: not-used", fifo, `the certificate-authority of context "files", ` + fifo + " is a named pipe"},
+		{"client-certificate a named pipe", "    client-certificate: " + fifo + "\n    client-key: " + adminKey, "", "client-certificate " + fifo + " is a named pipe"},
+		{"client-key /dev/zero", "    client-certificate: " + adminCert + "\n    client-key: /dev/zero", "", "client-key /dev/zero is a device"},
+		{"exec plugin a named pipe", execUser(fifo), "", "exec plugin " + fifo + " is a named pipe"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u := newUserEnv(t)
+			kc := sourceKubeconfig(t, t.TempDir(), "files", tc.user)
+			if tc.ca != "" {
+				b, err := os.ReadFile(kc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(kc, []byte(strings.ReplaceAll(string(b), "certificate-authority: "+w.cp.CAFile, "certificate-authority: "+tc.ca)), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cmd := u.kubemintCmd(t, "token", "--service-account=ci/deployer", "--source-context=files", "--source-kubeconfig="+kc, "--cache=none", "--request-timeout=5m")
+			maxRSS := measured(t, cmd)
+			var out, errb bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			start := time.Now()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			// The user gives up after a second, as a CI system's timeout
+			// or systemd would: SIGTERM must end it at once.
+			select {
+			case <-done:
+			case <-time.After(time.Second):
+				signalMeasured(t, cmd, syscall.SIGTERM)
+				select {
+				case <-done:
+				case <-time.After(5 * time.Second):
+					signalMeasured(t, cmd, syscall.SIGKILL)
+					<-done
+					t.Fatalf("still running 5 s after SIGTERM (stderr %q)", errb.String())
+				}
+			}
+			if took := time.Since(start); took > time.Second {
+				t.Errorf("took %v: not refused at once", took)
+			}
+			r := result{stdout: out.String(), stderr: errb.String(), code: cmd.ProcessState.ExitCode()}
+			oneErrorLine(t, r, tc.want)
+			if rss := maxRSS(); rss > 100<<20 {
+				t.Errorf("peak memory %d MiB", rss>>20)
+			}
+		})
 	}
 }
 

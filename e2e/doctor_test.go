@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kubemint/kubemint/cache"
 )
 
 // TestDoctor: with a source that may mint, every check passes; with one
@@ -28,6 +30,17 @@ func TestDoctor(t *testing.T) {
 		`ok    context "admin" may create serviceaccounts/token for ci/deployer`,
 		"the API server sets no maximum token lifetime",
 	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("doctor output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// Which backend --cache=auto uses, and why.
+	kernel := "ok    kernel keyring: usable; this user holds"
+	auto := "--cache=auto uses the kernel keyring"
+	if _, err := cache.KernelProbe(); err != nil {
+		kernel, auto = "warn  kernel keyring: keyctl is refused", "--cache=auto uses the file cache"
+	}
+	for _, want := range []string{kernel, auto} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("doctor output lacks %q:\n%s", want, r.stdout)
 		}

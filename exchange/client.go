@@ -37,9 +37,10 @@ type Client struct {
 	clientCert bool
 }
 
-// NewClient returns a client for cfg. Every request passes three
-// wrappers: an answer larger than BodyLimit is refused
-// (*BodyTooLargeError), the Date header of each answer is kept (to place
+// NewClient returns a client for cfg. Every request passes four
+// wrappers: a redirect is not followed (*RedirectError, see redirect.go),
+// an answer larger than BodyLimit is refused (*BodyTooLargeError), the
+// Date header of each answer is kept (to place
 // a token's expiry on this machine's clock, see localExpiry), and logf, when set,
 // receives one line per request (method, URL, status, time) at -v=6. label
 // names the identity in errors.
@@ -74,6 +75,7 @@ func NewClient(cfg *rest.Config, label string, logf Logf) (*Client, error) {
 		}
 		cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &dateRoundTripper{next: rt, clock: c.clock} })
 		cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &limitRoundTripper{next: rt, server: cfg.Host} })
+		cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &noRedirectRoundTripper{next: rt} })
 		rc, err := rest.RESTClientFor(cc)
 		if err != nil {
 			return nil, err

@@ -82,7 +82,7 @@ func TestRewriteKeepsTheOwner(t *testing.T) {
 	if err := os.Chown(path, otherUID, otherUID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := AddContext(loadMerged(t, path), path, setupContext(time.Hour)); err != nil {
+	if _, _, err := AddContext(loadMerged(t, path), path, setupContext(time.Hour), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Stat(path)

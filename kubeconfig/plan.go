@@ -147,7 +147,7 @@ func (p *Plan) State() Change {
 		return Updated
 	}
 	if p.raw.Contexts[p.Context.Name] != nil || p.raw.AuthInfos[p.Context.Name] != nil {
-		return Updated // or unchanged: AddContextWithBackup compares
+		return Updated // or unchanged: AddContext compares
 	}
 	return Created
 }
@@ -164,7 +164,7 @@ func (p *Plan) Write(force bool, now time.Time) (Change, []string, error) {
 		}
 		return before, nil, nil
 	}
-	changed, backups, err := AddContextWithBackup(p.raw, p.File, p.Context, now)
+	changed, backups, err := AddContext(p.raw, p.File, p.Context, now)
 	if foreign := (*ForeignUserError)(nil); errors.As(err, &foreign) {
 		return Unchanged, nil, hint.Wrap(err, "choose another --context-name")
 	}

@@ -45,17 +45,11 @@ func (e *ForeignUserError) Error() string {
 // config set-context` would: merged is the configuration kubectl sees
 // (every file of $KUBECONFIG, merged), file is where a new user or context
 // goes. A user or context merged already holds is replaced in the file it
-// came from. It reports whether anything was written: nothing is when
-// merged already holds c as it is.
-func AddContext(merged *clientcmdapi.Config, file string, c Context) (bool, error) {
-	changed, _, err := AddContextWithBackup(merged, file, c, time.Time{})
-	return changed, err
-}
-
-// AddContextWithBackup is AddContext that first copies each existing file
-// it changes to a backup beside it (as WriteWithBackup names them, with
-// the time now), unless now is zero. It returns the backups' paths.
-func AddContextWithBackup(merged *clientcmdapi.Config, file string, c Context, now time.Time) (bool, []string, error) {
+// came from. Each existing file it changes is first copied to a backup
+// beside it (named as WriteWithBackup names them, with the time now),
+// unless now is zero. It reports whether anything was written (nothing is
+// when merged already holds c as it is) and the backups' paths.
+func AddContext(merged *clientcmdapi.Config, file string, c Context, now time.Time) (bool, []string, error) {
 	user, kc := c.objects()
 	oldUser, oldCtx := merged.AuthInfos[c.Name], merged.Contexts[c.Name]
 	if oldUser != nil && oldCtx != nil && sameExec(oldUser, user) &&

@@ -12,6 +12,7 @@ import (
 // TestReportWords: setup says updated when it kubeconfig.Updated, and --dry-run says
 // what it would do.
 func TestReportWords(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		dryRun bool
 		c      kubeconfig.Change
@@ -38,6 +39,7 @@ func TestReportWords(t *testing.T) {
 // and says how a CI runner, which has no kubeconfig to run it with, gets
 // one: kubemint kubeconfig with a CI source.
 func TestMinterSteps(t *testing.T) {
+	t.Parallel()
 	if got := MinterSteps("dev/deployer", "admin", nil); got != "" {
 		t.Errorf("no minters: %q", got)
 	}

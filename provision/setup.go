@@ -169,6 +169,7 @@ func (s SetupRequest) prove(ctx context.Context, j *job) error {
 		}
 	}
 	fmt.Fprint(j.d.Stdout, MinterSteps(s.Account(), j.src.Context, s.Minters))
+	fmt.Fprint(j.d.Stdout, "\n"+traceLine(s.Account(), ""))
 	if !j.rep.Changed {
 		fmt.Fprintln(j.d.Stdout, "\nNothing changed: everything was already set up.")
 	}

@@ -28,6 +28,11 @@ func Use(ctx context.Context, r Request, d Deps) (*Report, error) {
 		return j.rep, err
 	}
 	j.actsAs(user)
+	mintedBy := ""
+	if info, err := j.client.WhoAmI(ctx); err == nil {
+		mintedBy = info.Username
+	}
+	fmt.Fprint(j.d.Stdout, traceLine(r.Account(), mintedBy))
 	return j.rep, nil
 }
 

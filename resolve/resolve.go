@@ -24,6 +24,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
+	"github.com/kubemint/kubemint/audit"
 	"github.com/kubemint/kubemint/cache"
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
@@ -372,6 +373,8 @@ func (f *flow) save(e cache.Entry) error {
 	switch {
 	case err != nil && f.store.Mode == cache.Keyring:
 		return fmt.Errorf("%v; the token was not cached: unlock the keyring or use --cache=file", err)
+	case err != nil && f.store.Mode == cache.Kernel:
+		f.warnf("could not cache the token, the next call will mint again: %v (--cache=kernel writes no token to disk; --cache=auto would use the file cache)", err)
 	case err != nil:
 		f.warnf("could not cache the token, the next call will mint again: %v", err)
 	default:
@@ -668,6 +671,14 @@ func (f *flow) info(backend cache.Backend, e cache.Entry) cache.Info {
 	if f.o.SourceContext != "" {
 		labels[LabelSourceContext] = f.o.SourceContext
 	}
+	if id, iat, ok := audit.TokenCredential(e.Token); ok {
+		// What the audit log names for this token's requests, for
+		// kubemint status: no secret, and no use without the log.
+		labels[LabelCredentialID] = id
+		if !iat.IsZero() {
+			labels[LabelIssuedAt] = iat.Format(time.RFC3339)
+		}
+	}
 	return cache.Info{Key: f.key, Labels: labels, Backend: backend, Issued: e.Issued, Expiry: e.Expiry, RefreshAt: e.RefreshAt(f.o.RefreshBefore)}
 }
 
@@ -680,4 +691,8 @@ const (
 	// LabelSourceContext is --source-context, when the entry names one
 	// (kubectl does not tell a plugin its own context).
 	LabelSourceContext = "sourceContext"
+	// LabelCredentialID is the token's credential ID as the API server's
+	// audit log names it (JTI=...); LabelIssuedAt its iat claim, RFC 3339.
+	LabelCredentialID = "credentialID"
+	LabelIssuedAt     = "issuedAt"
 )

@@ -1,68 +1,15 @@
 package cli
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"io"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"slices"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/kubemint/kubemint/cache"
 	"github.com/kubemint/kubemint/credential"
-	"github.com/kubemint/kubemint/exchange"
+	"github.com/kubemint/kubemint/doctor"
 	"github.com/kubemint/kubemint/internal/hint"
-	"github.com/kubemint/kubemint/internal/product"
 )
-
-// probeAudience is the audience of the token doctor mints to learn the
-// longest lifetime the server grants: no API server accepts it, so the
-// throwaway token can authenticate nowhere.
-const probeAudience = "kubemint-doctor-probe.invalid"
-
-// maxSkew is the clock difference doctor warns about: tokens carry issue
-// and expiry times, and a skewed client re-mints at the wrong moment.
-const maxSkew = 30 * time.Second
-
-type doctor struct {
-	w      io.Writer
-	failed bool
-}
-
-func (d *doctor) ok(format string, args ...any) {
-	fmt.Fprintf(d.w, "ok    "+format+"\n", args...)
-}
-
-func (d *doctor) warn(fix, format string, args ...any) {
-	fmt.Fprintf(d.w, "warn  "+format+"\n", args...)
-	if fix != "" {
-		fmt.Fprintf(d.w, "      fix: %s\n", fix)
-	}
-}
-
-func (d *doctor) fail(fix, format string, args ...any) {
-	d.failed = true
-	fmt.Fprintf(d.w, "FAIL  "+format+"\n", args...)
-	if fix != "" {
-		fmt.Fprintf(d.w, "      fix: %s\n", fix)
-	}
-}
-
-// failErr reports err, prefixed, with each hint it carries as a fix.
-func (d *doctor) failErr(err error, prefix string) {
-	d.failed = true
-	fmt.Fprintf(d.w, "FAIL  %s%v\n", prefix, err)
-	for _, h := range hint.Hints(err) {
-		fmt.Fprintf(d.w, "      fix: %s\n", h)
-	}
-}
 
 func newDoctorCmd(stdout, stderr io.Writer) *cobra.Command {
 	var o credential.Options
@@ -88,9 +35,7 @@ Exit status: 0 when nothing failed (warnings allowed); 1 otherwise.`,
 					return err
 				}
 			}
-			d := &doctor{w: stdout}
-			d.run(cmd.Context(), &o, stderr)
-			if d.failed {
+			if doctor.Run(cmd.Context(), &o, stdout, stderr) {
 				return hint.Wrap(errors.New("doctor found problems"), "see the fixes above")
 			}
 			return nil
@@ -102,196 +47,4 @@ Exit status: 0 when nothing failed (warnings allowed); 1 otherwise.`,
 	f.StringVar(&o.SourceKubeconfig, "source-kubeconfig", "", "Kubeconfig file to check. Default: $KUBECONFIG, then ~/.kube/config.")
 	credential.AddVerbosityFlag(f, &o.Verbosity)
 	return cmd
-}
-
-func (d *doctor) run(ctx context.Context, o *credential.Options, stderr io.Writer) {
-	logf := credential.NewLogf(stderr, o.Verbosity)
-	d.kubeconfig(o.SourceKubeconfig)
-	d.keyring()
-
-	src, err := exchange.LoadSource(o.SourceKubeconfig, o.SourceContext)
-	if err != nil {
-		d.failErr(err, "source context: ")
-		return
-	}
-	c, err := exchange.NewClient(src.Config, src.Label, logf)
-	if err != nil {
-		d.failErr(err, fmt.Sprintf("source context %q: ", src.Context))
-		return
-	}
-	start := time.Now()
-	rtt, serverTime, err := c.Ping(ctx)
-	if err != nil {
-		d.failErr(err, "")
-		return
-	}
-	d.ok("context %q reaches %s in %v", src.Context, src.Server, rtt.Round(time.Millisecond))
-	if !serverTime.IsZero() {
-		skew := serverTime.Sub(start.Add(rtt / 2))
-		if skew > maxSkew || skew < -maxSkew {
-			d.warn("synchronise this machine's clock (NTP): kubemint re-mints by the local clock", "the API server's clock is %v off this machine's", skew.Round(time.Second))
-		} else {
-			d.ok("clocks agree with the API server (within %v)", maxSkew)
-		}
-	}
-	if o.ServiceAccount == "" {
-		return
-	}
-	ns, name, _ := o.Account()
-	allowed, reason, err := c.CanMint(ctx, ns, name)
-	switch {
-	case err != nil:
-		d.failErr(err, "")
-		return
-	case !allowed:
-		who, user := "the user of context "+src.Context, ""
-		if u, err := c.WhoAmI(ctx); err == nil {
-			who, user = u.Username, u.Username
-		}
-		role, binding := exchange.MintGrant(ns, name, user)
-		d.fail(role+" && "+binding,
-			"context %q (%s) may not create serviceaccounts/token for %s%s", src.Context, who, o.ServiceAccount, because(reason))
-		return
-	}
-	d.ok("context %q may create serviceaccounts/token for %s", src.Context, o.ServiceAccount)
-	tok, err := c.Mint(ctx, exchange.Request{Namespace: ns, Name: name, Audiences: []string{probeAudience}, Duration: 365 * 24 * time.Hour})
-	if err != nil {
-		d.failErr(err, "")
-		return
-	}
-	granted := tok.Expiry.Sub(tok.Issued).Round(time.Minute)
-	if granted < 365*24*time.Hour-time.Hour {
-		d.ok("the API server grants tokens of at most %v (asked for 8760h); --duration above that is shortened", granted)
-	} else {
-		d.ok("the API server sets no maximum token lifetime (granted 8760h); keep --duration short")
-	}
-}
-
-func because(reason string) string {
-	if reason == "" {
-		return ""
-	}
-	return " (" + reason + ")"
-}
-
-func (d *doctor) kubeconfig(path string) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	where := strings.Join(rules.GetLoadingPrecedence(), string(os.PathListSeparator))
-	if path != "" {
-		rules.ExplicitPath = path
-		where = path
-	}
-	raw, err := rules.Load()
-	if err != nil {
-		d.fail("fix the YAML, or point --source-kubeconfig at the right file", "kubeconfig %s does not load: %v", where, err)
-		return
-	}
-	d.ok("kubeconfig %s loads: %d contexts, current %q", where, len(raw.Contexts), raw.CurrentContext)
-	names := make([]string, 0, len(raw.AuthInfos))
-	for n := range raw.AuthInfos {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		u := raw.AuthInfos[n]
-		if u.Exec == nil {
-			continue
-		}
-		if p, err := resolveCommand(u.Exec.Command, u.LocationOfOrigin); err != nil {
-			fix := "install it, or fix users[" + n + "].user.exec.command"
-			if exchange.IsKubemintCommand(u.Exec.Command) {
-				fix = "install kubemint (./install.sh) and write its absolute path in users[" + n + "].user.exec.command"
-			}
-			d.fail(fix, "user %q runs %q, which is not there: %v", n, u.Exec.Command, err)
-		} else {
-			d.ok("user %q runs %s", n, p)
-			if exchange.IsKubemintCommand(u.Exec.Command) {
-				d.full(n, p)
-			}
-		}
-	}
-}
-
-// full checks that the kubemint an exec entry runs finds its kubemint-full
-// and that both come from one release: a front alone serves only cached
-// tokens, and a kubemint-full of another release refuses to run under it.
-// Both are asked `version`, which the front answers itself.
-func (d *doctor) full(user, front string) {
-	hint := func() string {
-		return strings.Join(product.Hints(product.Resolve(front), "release"), "; ")
-	}
-	full, err := product.FindFull(front)
-	if err != nil {
-		d.fail(hint(), "user %q runs %s, which cannot mint: %v", user, front, err)
-		return
-	}
-	fv, err := versionOf(full)
-	if err != nil {
-		d.fail(hint(), "user %q: %v", user, err)
-		return
-	}
-	kv, err := versionOf(front)
-	if err != nil {
-		d.fail(hint(), "user %q: %v", user, err)
-		return
-	}
-	if fv != kv {
-		d.fail(hint(), "user %q runs %s (%s) with %s (%s): not one release, so it refuses to mint", user, front, kv, full, fv)
-		return
-	}
-	d.ok("user %q runs %s with %s (%s)", user, front, full, kv)
-}
-
-// versionOf runs `bin version` and returns its line, without the front's
-// version in the environment (this asks each binary its own).
-func versionOf(bin string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "version")
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, product.VersionEnv+"=") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("%s version: %v", bin, err)
-	}
-	return strings.TrimSpace(string(out)), nil
-}
-
-// resolveCommand finds an exec entry's command as client-go does: a bare
-// name on PATH, a relative path beside the kubeconfig that names it.
-func resolveCommand(command, kubeconfigFile string) (string, error) {
-	if !strings.ContainsRune(command, os.PathSeparator) && !strings.ContainsRune(command, '/') {
-		return exec.LookPath(command)
-	}
-	p := command
-	if !filepath.IsAbs(p) && kubeconfigFile != "" {
-		p = filepath.Join(filepath.Dir(kubeconfigFile), p)
-	}
-	fi, err := os.Stat(p)
-	if err != nil {
-		return "", err
-	}
-	if fi.IsDir() {
-		return "", fmt.Errorf("%s is a directory", p)
-	}
-	return p, nil
-}
-
-func (d *doctor) keyring() {
-	store := &cache.Store{Mode: cache.Auto, Dir: cache.DefaultDir()}
-	took, err := store.ProbeKeyring()
-	switch {
-	case errors.Is(err, cache.ErrNoSessionBus):
-		d.ok("keyring: %v; --cache=auto uses the file cache in %s", err, store.Dir)
-	case err != nil:
-		d.warn("unlock the keyring, or use --cache=file", "keyring: %v; --cache=auto uses the file cache in %s", err, store.Dir)
-	default:
-		d.ok("keyring: the OS keyring answered in %v", took.Round(100*time.Microsecond))
-	}
-	if since, why, off := store.KeyringOffSince(); off {
-		d.warn("delete "+filepath.Join(store.Dir, "keyring-unavailable")+" to try the keyring again at once", "--cache=auto has used the file cache since %s: %s", since.Format(time.RFC3339), why)
-	}
 }
