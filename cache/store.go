@@ -367,6 +367,11 @@ func (s *Store) lock(ctx context.Context, key string, wait bool) (unlock func(),
 		_ = l.Unlock()
 		return nil, false, err
 	}
+	// Who holds it, for a caller that waits (LockHolder). Best effort: the
+	// lock is taken either way.
+	if err := l.record(holderRecord(s.now())); err != nil {
+		s.logf(4, "could not record this process in the lock file: %v", err)
+	}
 	return func() { _ = l.Unlock() }, true, nil
 }
 
