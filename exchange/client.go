@@ -35,6 +35,13 @@ type Client struct {
 	// clientCert says the identity is a client certificate, which the
 	// server may refuse during the TLS handshake.
 	clientCert bool
+
+	// cfg makes the clients that only setup needs, on first use.
+	cfg           *rest.Config
+	logf          Logf
+	admissionOnce sync.Once
+	admissionRC   *rest.RESTClient
+	admissionErr  error
 }
 
 // NewClient returns a client for cfg. Every request passes three
@@ -53,7 +60,7 @@ func NewClient(cfg *rest.Config, label string, logf Logf) (*Client, error) {
 		metav1.AddToGroupVersion(scheme, gv)
 	}
 	codecs := serializer.NewCodecFactory(scheme).WithoutConversion()
-	c := &Client{Server: cfg.Host, Label: label, clock: &serverClock{}, clientCert: cfg.CertFile != "" || len(cfg.CertData) > 0}
+	c := &Client{Server: cfg.Host, Label: label, clock: &serverClock{}, clientCert: cfg.CertFile != "" || len(cfg.CertData) > 0, cfg: cfg, logf: logf}
 	for _, x := range []struct {
 		client  **rest.RESTClient
 		gv      schema.GroupVersion
@@ -64,23 +71,28 @@ func NewClient(cfg *rest.Config, label string, logf Logf) (*Client, error) {
 		{&c.authn, authenticationv1.SchemeGroupVersion, "/apis"},
 		{&c.authz, authorizationv1.SchemeGroupVersion, "/apis"},
 	} {
-		cc := rest.CopyConfig(cfg)
-		gv := x.gv
-		cc.GroupVersion = &gv
-		cc.APIPath = x.apiPath
-		cc.NegotiatedSerializer = codecs
-		if logf != nil {
-			cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &logRoundTripper{next: rt, logf: logf} })
-		}
-		cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &dateRoundTripper{next: rt, clock: c.clock} })
-		cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &limitRoundTripper{next: rt, server: cfg.Host} })
-		rc, err := rest.RESTClientFor(cc)
+		rc, err := c.restClient(x.gv, x.apiPath, codecs)
 		if err != nil {
 			return nil, err
 		}
 		*x.client = rc
 	}
 	return c, nil
+}
+
+// restClient is a client for one API group and version, whose every
+// request passes NewClient's wrappers.
+func (c *Client) restClient(gv schema.GroupVersion, apiPath string, codecs runtime.NegotiatedSerializer) (*rest.RESTClient, error) {
+	cc := rest.CopyConfig(c.cfg)
+	cc.GroupVersion = &gv
+	cc.APIPath = apiPath
+	cc.NegotiatedSerializer = codecs
+	if c.logf != nil {
+		cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &logRoundTripper{next: rt, logf: c.logf} })
+	}
+	cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &dateRoundTripper{next: rt, clock: c.clock} })
+	cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &limitRoundTripper{next: rt, server: c.cfg.Host} })
+	return rest.RESTClientFor(cc)
 }
 
 // AsToken returns a client for the same API server that authenticates
