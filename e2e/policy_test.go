@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/rest"
+
 	"github.com/kubemint/kubemint/exchange"
 )
 
@@ -221,4 +223,85 @@ func checkDenial(t *testing.T, who string, code int, stderr, deny, policy string
 	case deny != "" && (!strings.Contains(stderr, deny) || !strings.Contains(stderr, policy)):
 		t.Errorf("%s's refusal does not name the policy %s and say %q:\n%s", who, policy, deny, stderr)
 	}
+}
+
+// TestRisks: the rules edit has on a real cluster undermine revocable
+// tokens in five ways, each found and named with the role that grants it;
+// a role that reads pods undermines nothing. The admin asks with
+// SubjectAccessReviews, the account itself with SelfSubjectAccessReviews,
+// and both get the same answer.
+func TestRisks(t *testing.T) {
+	editClusterRole(t)
+	podReaderClusterRole(t)
+	mustAdmin(t, `apiVersion: v1
+kind: Namespace
+metadata: {name: risk}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: editor, namespace: risk}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: reader, namespace: risk}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: editor-edit, namespace: risk}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: e2e-edit}
+subjects: [{kind: ServiceAccount, name: editor, namespace: risk}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: reader-pods, namespace: risk}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: e2e-pod-reader}
+subjects: [{kind: ServiceAccount, name: reader, namespace: risk}]
+`, "apply", "-f", "-")
+	ctx := context.Background()
+	c := adminClient(t)
+	mays := func(rs []exchange.Risk) []string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.May)
+		}
+		return out
+	}
+	wantEdit := []string{"create its own serviceaccounts/token", "create serviceaccounts/token for any account", "impersonate", "create secrets", "read secrets", "create pods or workloads"}
+	got, err := c.Risks(ctx, "risk", "editor", true, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := strings.Join(mays(got), "|"); diff != strings.Join(wantEdit, "|") {
+		t.Errorf("edit's risks:\n got %q\nwant %q", mays(got), wantEdit)
+	}
+	for _, r := range got {
+		if line := r.Line("risk/editor", "risk"); !strings.Contains(line, `(RoleBinding risk/editor-edit of ClusterRole e2e-edit)`) {
+			t.Errorf("the line does not name the grant: %s", line)
+		}
+	}
+	if got, err := c.Risks(ctx, "risk", "reader", true, false); err != nil || len(got) != 0 {
+		t.Errorf("a pod reader's risks: %q, %v", mays(got), err)
+	}
+	// The account asks for itself, with a token of its own.
+	tok, _, err := admin("", "create", "token", "editor", "-n", "risk", "--duration=10m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, err := exchange.NewClient(exchange.AsToken(mustConfig(t), strings.TrimSpace(tok)), "editor", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := self.Risks(ctx, "risk", "editor", false, false); err != nil || strings.Join(mays(got), "|") != strings.Join(wantEdit, "|") {
+		t.Errorf("edit's risks, as itself: %q, %v", mays(got), err)
+	}
+}
+
+// mustConfig is the admin's client configuration.
+func mustConfig(t *testing.T) *rest.Config {
+	t.Helper()
+	src, err := exchange.LoadSource(w.cp.AdminKubeconfig, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src.Config
 }

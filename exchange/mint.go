@@ -178,6 +178,11 @@ func (c *Client) explain(err error, req Request) error {
 		}
 		return hint.Wrap(fmt.Errorf("service account %s not found on %s", account, c.Server),
 			fmt.Sprintf("create it with: kubectl create serviceaccount %s -n %s (or run kubemint setup)", req.Name, req.Namespace))
+	case PolicyDenial(err) != "":
+		// The policy's message says what must change and how.
+		_, why, _ := strings.Cut(PolicyDenial(err), "denied request: ")
+		why, fix, _ := strings.Cut(why, ": ")
+		return hint.Wrap(fmt.Errorf("the API server %s refused the token request for %s (%s): %s", c.Server, account, policyNamed(PolicyDenial(err)), why), fix)
 	case apierrors.IsForbidden(err):
 		user := deniedUser(statusMessage(err))
 		role, binding := MintGrant(req.Namespace, req.Name, user)
@@ -222,6 +227,16 @@ func (c *Client) transportError(err error) error {
 	}
 	return nil
 }
+
+// policyNamed names the ValidatingAdmissionPolicy a denial quotes.
+func policyNamed(msg string) string {
+	if m := quotedPolicy.FindStringSubmatch(msg); m != nil {
+		return "ValidatingAdmissionPolicy " + m[1]
+	}
+	return "a ValidatingAdmissionPolicy"
+}
+
+var quotedPolicy = regexp.MustCompile(`ValidatingAdmissionPolicy '([^']+)'`)
 
 // forbiddenUser finds the user an RBAC denial names: `User "alice" cannot ...`.
 var forbiddenUser = regexp.MustCompile(`User "([^"]+)" cannot`)

@@ -115,7 +115,7 @@ func RevocationPolicy(ns, name string, maxDuration time.Duration) (*admissionv1.
 				},
 				{
 					Expression: fmt.Sprintf(`!(%s) || (has(object.spec.expirationSeconds) ? object.spec.expirationSeconds : 3600) <= %d`, isToken, maxSecs),
-					Message: fmt.Sprintf("the tokens of %s may last at most %s (%d seconds; a request without a duration counts as 1h): ask for less with --duration, or an admin raises it with kubemint setup --revocable --max-duration",
+					Message: fmt.Sprintf("the tokens of %s may last at most %s (%d seconds, and a request without a duration counts as 1h): ask for less with --duration, or an admin raises it with kubemint setup --revocable --max-duration",
 						account, maxDuration, maxSecs),
 					Reason: &forbidden,
 				},
@@ -299,6 +299,9 @@ func (c *Client) ProbeRevocationPolicy(ctx context.Context, ns, name string, wai
 		}
 	}
 }
+
+// Each validation's message is "WHAT: FIX", so that kubemint can print the
+// fix as a hint; kubectl users read it whole.
 
 // PolicyDenial is the message of a request that one of kubemint's
 // revocation policies refused, or "" when err is something else.
