@@ -120,7 +120,9 @@ func RevocationPolicy(ns, name string, maxDuration time.Duration) (*admissionv1.
 					Reason: &forbidden,
 				},
 				{
-					Expression: fmt.Sprintf(`%s || %s`, isToken, `request.resource.resource != "secrets"`),
+					// The match conditions let through only this account's
+					// TokenRequests and legacy token Secrets: refuse the latter.
+					Expression: `request.resource.resource != "secrets"`,
 					Message: fmt.Sprintf("a %s Secret for %s would hold a token that never expires and survives kubemint revoke: mint bound tokens with kubemint token instead",
 						legacyTokenType, account),
 					Reason: &forbidden,
