@@ -101,7 +101,9 @@ func TestDoctorOnARunner(t *testing.T) {
 				return runnerKubeconfig(t, u, true, "--service-account=ci/deployer", "--source-token-file="+tokenFile)
 			}, nil},
 		{"the pod's account", "--source-in-cluster",
-			func() string { return runnerKubeconfig(t, u, true, "--service-account=ci/deployer", "--source-in-cluster") },
+			func() string {
+				return runnerKubeconfig(t, u, true, "--service-account=ci/deployer", "--source-in-cluster")
+			},
 			[]string{"KUBEMINT_TEST_SERVICEACCOUNT_DIR=" + mount, "KUBERNETES_SERVICE_HOST=" + server.Hostname(), "KUBERNETES_SERVICE_PORT=" + server.Port()}},
 		{"a kubeconfig context", "--source-context=admin",
 			func() string { return u.kubeconfig(t, "--service-account=ci/deployer", "--source-context=admin") }, nil},
