@@ -85,10 +85,11 @@ cover:
 
 FUZZTIME ?= 10s
 
-## fuzz: the exec-info parser, the cache entry decoder, the JWT claims reader
+## fuzz: the exec-info parser, the exec entry's args codec, the cache entry decoder, the JWT claims reader
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./cache
 	$(GO) test -run='^$$' -fuzz=FuzzParseExecInfo -fuzztime=$(FUZZTIME) ./credential
+	$(GO) test -run='^$$' -fuzz=FuzzArgs -fuzztime=$(FUZZTIME) ./credential
 	$(GO) test -run='^$$' -fuzz=FuzzAccountOf -fuzztime=$(FUZZTIME) ./kubeconfig
 
 ## bench: hits (file, keyring) against a static hello-world, a miss through the file cache against kubectl create token, peers where on PATH; issue 10's targets as PASS/MISS

@@ -123,33 +123,6 @@ func (e Entry) Fresh(now time.Time, margin time.Duration) bool {
 	return !e.FromTheFuture(now) && now.Before(e.RefreshAt(margin))
 }
 
-// ClientMargin is how much life the strictest common client wants left in
-// a credential: the Python client counts one that expires within 5 minutes
-// as expired, and runs the plugin again on every request until it gets one
-// that does not.
-const ClientMargin = 5 * time.Minute
-
-// HandOffAt is the moment from which a call re-mints rather than serve e:
-// ClientMargin before its refresh point, so that every credential handed
-// out has more than ClientMargin left before its expirationTimestamp and a
-// client like Python's runs kubemint once, not on every request. For a
-// short-lived token the window is at most half of the time from issue to
-// refresh point, so that a new token does not fall into it at once (a mint
-// per call). kubectl, which keeps a credential until its
-// expirationTimestamp, is not affected but for processes that start in the
-// window: they mint a few minutes early.
-func (e Entry) HandOffAt(margin time.Duration) time.Time {
-	refresh := e.RefreshAt(margin)
-	window := min(ClientMargin, refresh.Sub(e.Issued)/2)
-	return refresh.Add(-window)
-}
-
-// Servable reports whether a call at now may be answered with e: it is
-// fresh and not yet at its hand-off point (see HandOffAt).
-func (e Entry) Servable(now time.Time, margin time.Duration) bool {
-	return !e.FromTheFuture(now) && now.Before(e.HandOffAt(margin))
-}
-
 // Valid reports whether e's token has not expired yet at now. An entry
 // issued after now (the clock went back) may have expired already: it is
 // not counted valid.

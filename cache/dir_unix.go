@@ -6,13 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/kubemint/kubemint/internal/atomicfile"
 )
 
 // cacheDir is the cache directory, open. Every file operation in it goes
@@ -127,13 +127,6 @@ func isPlantedDir(err error) bool {
 	return errors.Is(err, unix.EISDIR) || errors.Is(err, unix.ENOTEMPTY) || errors.Is(err, unix.EEXIST)
 }
 
-func (d *cacheDir) rename(from, to string) error {
-	if err := unix.Renameat(d.fd, from, d.fd, to); err != nil {
-		return &os.LinkError{Op: "rename", Old: d.join(from), New: d.join(to), Err: err}
-	}
-	return nil
-}
-
 // names lists the directory through its descriptor.
 func (d *cacheDir) names() ([]string, error) {
 	f, err := d.open(".", os.O_RDONLY|unix.O_DIRECTORY, 0)
@@ -229,49 +222,16 @@ func trustedAncestor(fi os.FileInfo) string {
 	return ""
 }
 
-// writeAtomic replaces name with data: a temporary file created
-// exclusively (never through a link) and 0600 in the directory, renamed
-// over name. No fsync (see package atomicfile for the policy). The
-// temporary name is the one atomicfile uses, .<name>.tmp<digits>, which
-// removeTemps recognizes.
-func (d *cacheDir) writeAtomic(name string, data []byte) (err error) {
-	var f *os.File
-	var tmp string
-	for range 100 {
-		tmp = "." + name + ".tmp" + strconv.FormatUint(uint64(rand.Uint32()), 10)
-		f, err = d.open(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-		if !errors.Is(err, os.ErrExist) {
-			break
-		}
+// writeAtomic replaces name with data through the open directory (see
+// atomicfile.WriteAt). A directory in the way (planted while the cache
+// directory was open to others) is ErrInsecure: Store.replacePlanted
+// removes it and writes again.
+func (d *cacheDir) writeAtomic(name string, data []byte) error {
+	err := atomicfile.WriteAt(d.f, name, data, 0o600)
+	if isPlantedDir(err) {
+		return fmt.Errorf("%w: %s is a directory", ErrInsecure, d.join(name))
 	}
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", d.join(name), err)
-	}
-	defer func() {
-		if err != nil {
-			_ = d.remove(tmp)
-		}
-	}()
-	if err = f.Chmod(0o600); err == nil { // whatever the umask
-		_, err = f.Write(data)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = d.rename(tmp, name)
-		if isPlantedDir(err) {
-			// A directory where the file goes: remove it, and try once more.
-			if rerr := d.remove(name); rerr != nil {
-				return fmt.Errorf("writing %s: it is a directory kubemint cannot remove (%v); fix: rm -rf %s (as its owner, or root, if it is not yours)", d.join(name), rerr, d.join(name))
-			}
-			err = d.rename(tmp, name)
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", d.join(name), err)
-	}
-	return nil
+	return err
 }
 
 // checkParents: the parent walk applies where owners and modes say who may

@@ -64,16 +64,17 @@ func (s *Store) WriteServed(key string, r Served) error {
 		return err
 	}
 	path := s.servedPath(key)
-	f, _, err := s.openPrivate(path, os.O_WRONLY|os.O_CREATE, 0o600)
-	if isPlantedDir(err) {
-		err = fmt.Errorf("%w: %s is a directory", ErrInsecure, path)
-	}
-	if errors.Is(err, ErrInsecure) {
-		s.logf(0, "warning: %v; replacing it", err)
-		if rerr := s.remove(path); rerr == nil {
-			f, _, err = s.openPrivate(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	var f *os.File
+	flag := os.O_WRONLY | os.O_CREATE
+	err := s.replacePlanted(path, func() error {
+		var err error
+		f, _, err = s.openPrivate(path, flag, 0o600)
+		if isPlantedDir(err) {
+			err = fmt.Errorf("%w: %s is a directory", ErrInsecure, path)
 		}
-	}
+		flag |= os.O_EXCL // made anew after a planted one was removed
+		return err
+	})
 	if err != nil {
 		return s.servedFailed(path, err)
 	}

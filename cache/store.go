@@ -223,14 +223,11 @@ func (s *Store) safeLock(ctx context.Context, key string, wait bool) (unlock fun
 	if err := s.ensureDir(); err != nil {
 		return nil, false, err
 	}
-	unlock, ok, err = s.lock(ctx, key, wait)
-	if errors.Is(err, ErrInsecure) {
-		s.logf(0, "warning: %v; replacing it", err)
-		if rerr := s.remove(s.lockPath(key)); rerr != nil {
-			return nil, false, err
-		}
+	err = s.replacePlanted(s.lockPath(key), func() error {
+		var err error
 		unlock, ok, err = s.lock(ctx, key, wait)
-	}
+		return err
+	})
 	return unlock, ok, err
 }
 
@@ -497,8 +494,8 @@ func (s *Store) removeTemps(age time.Duration) {
 }
 
 // isTempName reports whether name is one of kubemint's temporary files:
-// ".<file>.tmp<digits>" (os.CreateTemp's pattern, which atomicfile and
-// writeFileAtomic use) where <file> is an entry's file (<key>.<ext>: the
+// ".<file>.tmp<digits>" (atomicfile's pattern, as os.CreateTemp's on
+// Windows) where <file> is an entry's file (<key>.<ext>: the
 // key is 64 hex digits, letters in tests; ext one of the cache's) or the
 // keyring marker.
 func isTempName(name string) bool {
@@ -551,12 +548,13 @@ func (s *Store) ensureDir() error { return s.checkDir(true) }
 // without fsync: a cache file that a machine crash loses is a miss (see
 // package atomicfile for the policy). The temporary file is created
 // exclusively (O_EXCL, so never through a planted link) and 0600, through
-// the open directory. checkDir must have passed.
+// the open directory; a directory planted in the file's place is replaced
+// once (replacePlanted). checkDir must have passed.
 func (s *Store) writeFileAtomic(path string, data []byte) error {
 	if s.dir == nil {
 		return errDirNotOpen
 	}
-	return s.dir.writeAtomic(filepath.Base(path), data)
+	return s.replacePlanted(path, func() error { return s.dir.writeAtomic(filepath.Base(path), data) })
 }
 
 // DefaultDir is kubemint's directory under the XDG cache home

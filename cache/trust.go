@@ -94,6 +94,24 @@ func (s *Store) remove(path string) error {
 	return s.dir.remove(filepath.Base(path))
 }
 
+// replacePlanted runs try and, when it fails because something was planted
+// at path while the cache directory was open to others (ErrInsecure: a
+// link, a file not private to the user, a directory), warns, removes it
+// with what it holds, and runs try once more. The lock, the served record
+// and every atomic write of the cache come here: each is a file kubemint
+// makes anew anyway.
+func (s *Store) replacePlanted(path string, try func() error) error {
+	err := try()
+	if !errors.Is(err, ErrInsecure) {
+		return err
+	}
+	s.logf(0, "warning: %v; replacing it", err)
+	if rerr := s.remove(path); rerr != nil {
+		return fmt.Errorf("%w; kubemint cannot remove it (%v); fix: rm -rf %s (as its owner, or root, if it is not yours)", err, rerr, path)
+	}
+	return try()
+}
+
 // untrustedDir says why the cache directory, as Lstat found it, is not
 // one kubemint uses ("" when it is).
 func untrustedDir(fi os.FileInfo) string {
@@ -188,10 +206,12 @@ func (s *Store) checkAncestors(create bool) (string, error) {
 	return resolved, err
 }
 
-// walkParent checks dir and the directories above it (walkAncestors) and
-// returns it resolved. The usual path has no link in it: one Lstat per
-// component, top down; a link found on the way is resolved once
-// (EvalSymlinks) and the resolved path walked instead.
+// walkParent checks dir and each directory above it, up to the root, and
+// returns dir resolved. The usual path has no link in it: one Lstat per
+// component, bottom up. A link found on the way is resolved once
+// (EvalSymlinks) and the walk starts again from the resolved path, which
+// must then hold no link: one that appears there changed while kubemint
+// looked.
 func (s *Store) walkParent(dir string) (string, error) {
 	if !checkParents {
 		// Not walked here (Windows), but a missing parent must still say
@@ -204,17 +224,21 @@ func (s *Store) walkParent(dir string) (string, error) {
 	if !filepath.IsAbs(dir) {
 		return "", fmt.Errorf("the cache directory %s is not an absolute path", s.Dir)
 	}
-	for p := dir; ; p = filepath.Dir(p) {
+	resolved := false
+	for p := dir; ; {
 		fi, err := os.Lstat(p)
 		if err != nil {
 			return "", err
 		}
 		if isReparse(fi) {
-			resolved, err := filepath.EvalSymlinks(dir)
-			if err != nil {
+			if resolved {
+				return "", &UntrustedDirError{Dir: s.Dir, Why: fmt.Sprintf("its parent directory %s changed into a link while kubemint looked at it", p)}
+			}
+			if dir, err = filepath.EvalSymlinks(dir); err != nil {
 				return "", err
 			}
-			return resolved, s.walkAncestors(resolved)
+			p, resolved = dir, true
+			continue
 		}
 		if err := s.untrustedAncestor(p, fi); err != nil {
 			return "", err
@@ -222,6 +246,7 @@ func (s *Store) walkParent(dir string) (string, error) {
 		if p == filepath.Dir(p) {
 			return dir, nil
 		}
+		p = filepath.Dir(p)
 	}
 }
 
@@ -237,24 +262,4 @@ func (s *Store) untrustedAncestor(p string, fi os.FileInfo) error {
 		fix = fmt.Sprintf("run chmod go-w %s (or chmod +t, as /tmp is), or %s", p, fix)
 	}
 	return &UntrustedDirError{Dir: s.Dir, Why: fmt.Sprintf("its parent directory %s is not safe: %s", p, why), Fix: fix}
-}
-
-// walkAncestors checks dir (resolved, no links) and each directory above
-// it, up to the root.
-func (s *Store) walkAncestors(dir string) error {
-	for p := dir; ; p = filepath.Dir(p) {
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		if isReparse(fi) {
-			return &UntrustedDirError{Dir: s.Dir, Why: fmt.Sprintf("its parent directory %s changed into a link while kubemint looked at it", p)}
-		}
-		if err := s.untrustedAncestor(p, fi); err != nil {
-			return err
-		}
-		if p == filepath.Dir(p) {
-			return nil
-		}
-	}
 }

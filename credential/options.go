@@ -12,6 +12,7 @@ package credential
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -90,55 +91,75 @@ func AddVerbosityFlag(fs *pflag.FlagSet, v *int) {
 	fs.IntVarP(v, "v", "v", *v, "Number for the log level verbosity on stderr (1: cache misses, mints and failures, 4: each step, hits too, 6: API requests). Tokens are never logged.")
 }
 
-// BoundKinds are the objects a token can be bound to, as in kubectl create token.
+// boundKinds are the objects a token can be bound to, as in kubectl create token.
 var boundKinds = []string{"Pod", "Secret"}
 
 // Validate checks the options before anything is read or sent. Its wording
-// follows kubectl create token where the flags are the same.
+// follows kubectl create token where the flags are the same. The checks
+// run in one order (account, lifetime, source, timing, bound object,
+// cache), so that of several mistakes the same one is reported first.
 func (o *Options) Validate() error {
 	if _, _, err := o.Account(); err != nil {
 		return err
 	}
-	if o.Duration < 0 {
+	for _, check := range []func() error{o.validateLifetime, o.validateSource, o.validateTiming, o.validateBound} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	_, err := cache.ParseMode(o.Cache)
+	return err
+}
+
+// validateLifetime checks --duration, as kubectl create token does, and
+// the TokenRequest API's minimum.
+func (o *Options) validateLifetime() error {
+	switch {
+	case o.Duration < 0:
 		return fmt.Errorf("--duration must be greater than or equal to 0")
-	}
-	if o.Duration%time.Second != 0 {
+	case o.Duration%time.Second != 0:
 		return fmt.Errorf("--duration cannot be expressed in units less than seconds")
-	}
-	if o.Duration < MinDuration {
+	case o.Duration < MinDuration:
 		return fmt.Errorf("--duration must be at least %v, the shortest token the API server issues; got %v", shortDuration(MinDuration), shortDuration(o.Duration))
 	}
+	return nil
+}
+
+// validateSource checks that at most one source is named and that the
+// flags that qualify a source go with it.
+func (o *Options) validateSource() error {
 	sources := 0
 	for _, set := range []bool{o.SourceContext != "" || o.SourceKubeconfig != "", o.SourceInCluster, o.SourceTokenFile != "", o.SourceGitHubActions, o.SourceTokenEnv != ""} {
 		if set {
 			sources++
 		}
 	}
-	if sources > 1 {
+	switch {
+	case sources > 1:
 		return fmt.Errorf("choose one source: --source-context (with --source-kubeconfig), --source-in-cluster, --source-token-file, --source-github-actions or --source-token-env")
-	}
-	if (o.SourceServer != "" || o.SourceCA != "") && !o.bearerSource() {
+	case (o.SourceServer != "" || o.SourceCA != "") && !o.bearerSource():
 		return fmt.Errorf("--source-server and --source-certificate-authority go with --source-token-file, --source-github-actions or --source-token-env")
-	}
-	if o.SourceAudience != "" && !o.SourceGitHubActions {
+	case o.SourceAudience != "" && !o.SourceGitHubActions:
 		return fmt.Errorf("--source-audience goes with --source-github-actions (with --source-token-env, the CI system sets the token's audience: GitLab's id_tokens aud)")
-	}
-	if o.SourceTokenEnv != "" && !isEnvName(o.SourceTokenEnv) {
+	case o.SourceTokenEnv != "" && !isEnvName(o.SourceTokenEnv):
 		return fmt.Errorf("--source-token-env takes the name of an environment variable (letters, digits and '_', for example KUBE_ID_TOKEN), got %q", o.SourceTokenEnv)
-	}
-	if o.MaxChainAge != 0 && !o.SelfRenew {
+	case o.MaxChainAge != 0 && !o.SelfRenew:
 		return fmt.Errorf("--max-chain-age goes with --self-renew")
-	}
-	if o.MaxChainAge < 0 {
+	case o.MaxChainAge < 0:
 		return fmt.Errorf("--max-chain-age must be greater than or equal to 0")
 	}
-	if o.RequestTimeout < 0 {
+	return nil
+}
+
+// validateTiming checks the token's timing flags against each other and
+// its audiences.
+func (o *Options) validateTiming() error {
+	switch {
+	case o.RequestTimeout < 0:
 		return fmt.Errorf("--request-timeout must be greater than or equal to 0")
-	}
-	if o.RefreshBefore < 0 {
+	case o.RefreshBefore < 0:
 		return fmt.Errorf("--refresh-before must be greater than or equal to 0")
-	}
-	if o.RefreshBefore >= o.Duration {
+	case o.RefreshBefore >= o.Duration:
 		return fmt.Errorf("--refresh-before (%v) must be shorter than --duration (%v)", shortDuration(o.RefreshBefore), shortDuration(o.Duration))
 	}
 	for _, a := range o.Audiences {
@@ -146,27 +167,22 @@ func (o *Options) Validate() error {
 			return fmt.Errorf("--audience must not be an empty string")
 		}
 	}
-	if o.BoundObjectKind == "" {
-		if o.BoundObjectName != "" {
-			return fmt.Errorf("--bound-object-name can only be set if --bound-object-kind is provided")
-		}
-		if o.BoundObjectUID != "" {
-			return fmt.Errorf("--bound-object-uid can only be set if --bound-object-kind is provided")
-		}
-	} else {
-		ok := false
-		for _, k := range boundKinds {
-			ok = ok || k == o.BoundObjectKind
-		}
-		if !ok {
-			return fmt.Errorf("supported --bound-object-kind values are %s", strings.Join(boundKinds, ", "))
-		}
-		if o.BoundObjectName == "" {
-			return fmt.Errorf("--bound-object-name is required if --bound-object-kind is provided")
-		}
-	}
-	if _, err := cache.ParseMode(o.Cache); err != nil {
-		return err
+	return nil
+}
+
+// validateBound checks the bound object, worded as kubectl create token.
+func (o *Options) validateBound() error {
+	switch {
+	case o.BoundObjectKind == "" && o.BoundObjectName != "":
+		return fmt.Errorf("--bound-object-name can only be set if --bound-object-kind is provided")
+	case o.BoundObjectKind == "" && o.BoundObjectUID != "":
+		return fmt.Errorf("--bound-object-uid can only be set if --bound-object-kind is provided")
+	case o.BoundObjectKind == "":
+		return nil
+	case !slices.Contains(boundKinds, o.BoundObjectKind):
+		return fmt.Errorf("supported --bound-object-kind values are %s", strings.Join(boundKinds, ", "))
+	case o.BoundObjectName == "":
+		return fmt.Errorf("--bound-object-name is required if --bound-object-kind is provided")
 	}
 	return nil
 }

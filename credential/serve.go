@@ -31,7 +31,7 @@ func NewLogf(w io.Writer, verbosity int) func(level int, format string, args ...
 // call needs the full binary: any other command, flags it cannot parse, no
 // cluster in the exec info (provideClusterInfo unset), --cache=none, an
 // entry that is missing, unreadable, due for a re-mint or within a few
-// minutes of it (cache.Entry.HandOffAt), or one the same
+// minutes of it (HandOffAt), or one the same
 // client asks for again moments after it was served (client-go's retry
 // after a 401: the full binary checks whether the token was revoked).
 //
@@ -77,7 +77,7 @@ func serveCached(args []string, execInfo string, stdout, stderr io.Writer, now t
 		return false, nil
 	}
 	refreshAt := e.RefreshAt(o.RefreshBefore)
-	if !e.Servable(now, o.RefreshBefore) {
+	if !Servable(e, now, o.RefreshBefore) {
 		// Due, within a few minutes of it (a client that wants 5 minutes
 		// left would ask again on every request), or issued after now
 		// (the clock went back): the full binary decides.

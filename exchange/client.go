@@ -95,7 +95,7 @@ func (c *Client) restClient(gv schema.GroupVersion, apiPath string, codecs runti
 	return rest.RESTClientFor(cc)
 }
 
-// AsToken returns a client for the same API server that authenticates
+// AsToken returns a config for the same API server that authenticates
 // with token alone, to see the cluster as a service account does.
 func AsToken(cfg *rest.Config, token string) *rest.Config {
 	c := rest.AnonymousClientConfig(cfg)

@@ -154,6 +154,9 @@ func (l *logRoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // explain turns a failed TokenRequest into an error that says what to do.
+// Ping's GET /version comes here too (with an empty req): what it can meet
+// is a failed exec plugin or a transport error, which explain words the
+// same for every request.
 func (c *Client) explain(err error, req Request) error {
 	account := req.Namespace + "/" + req.Name
 	if c.plugin != "" && strings.Contains(err.Error(), "getting credentials: ") {

@@ -16,7 +16,7 @@ import (
 	"github.com/kubemint/kubemint/internal/hint"
 )
 
-// ManagedBy labels what kubemint creates, so a person can tell it apart.
+// managedBy labels what kubemint creates, so a person can tell it apart.
 var managedBy = map[string]string{"app.kubernetes.io/managed-by": "kubemint"}
 
 // ensure creates obj unless it exists, and reports whether it created it.

@@ -33,19 +33,35 @@ https://github.com/kubemint/kubemint/blob/main/docs/install.md):
 (krew installs only kubectl-mint: link it as kubemint on PATH too)
 then run the command again.`
 
-// Exec is the exec entry that runs command (kubemint's absolute path) with
-// args, as setup and convert write it: cluster info provided so that a
-// cache hit needs no kubeconfig, never interactive, and a hint for a user
-// who does not have kubemint.
-func Exec(command string, args []string) *clientcmdapi.ExecConfig {
+// Exec is the exec entry that runs command (kubemint's absolute path, or
+// the bare name for another machine) as "kubemint token" with the flags o
+// writes (credential.Options.Args): cluster info provided so that a cache
+// hit needs no kubeconfig, never interactive, and a hint for a user who
+// does not have kubemint.
+func Exec(command string, o credential.Options) *clientcmdapi.ExecConfig {
 	return &clientcmdapi.ExecConfig{
 		APIVersion:         credential.APIVersionV1,
 		Command:            command,
-		Args:               args,
+		Args:               append([]string{tokenCommand}, o.Args()...),
 		InstallHint:        InstallHint,
 		ProvideClusterInfo: true,
 		InteractiveMode:    clientcmdapi.NeverExecInteractiveMode,
 	}
+}
+
+// tokenCommand is the subcommand an exec entry runs.
+const tokenCommand = "token"
+
+// TokenOptions reads back the token options of an exec entry Exec wrote.
+func TokenOptions(e *clientcmdapi.ExecConfig) (credential.Options, error) {
+	if e == nil || len(e.Args) == 0 || e.Args[0] != tokenCommand {
+		return credential.Options{}, fmt.Errorf("the exec entry does not run kubemint %s", tokenCommand)
+	}
+	o, err := credential.ParseArgs(e.Args[1:])
+	if err != nil {
+		return credential.Options{}, fmt.Errorf("the exec entry's arguments: %w", err)
+	}
+	return o, nil
 }
 
 // KubemintPath is the absolute path of the kubemint front binary beside

@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/internal/hint"
 )
 
@@ -29,9 +30,9 @@ contexts:
 current-context: admin
 `
 
-func setupContext(args ...string) Context {
+func setupContext(d time.Duration) Context {
 	return Context{Name: "ci-deployer@dev", Cluster: "dev", Namespace: "ci",
-		Exec: Exec("/opt/kubemint", append([]string{"token", "--service-account=ci/deployer"}, args...))}
+		Exec: Exec("/opt/kubemint", credential.Options{ServiceAccount: "ci/deployer", Duration: d, Cache: "auto"})}
 }
 
 // loadMerged loads path as kubectl would, with LocationOfOrigin set.
@@ -53,21 +54,21 @@ func TestAddContext(t *testing.T) {
 		wantChanged bool
 		wantErr     bool
 	}{
-		"new file":     {add: setupContext(), wantChanged: true},
-		"beside admin": {before: adminKubeconfig, add: setupContext(), wantChanged: true},
+		"new file":     {add: setupContext(time.Hour), wantChanged: true},
+		"beside admin": {before: adminKubeconfig, add: setupContext(time.Hour), wantChanged: true},
 		"existing context updated": {
 			before:  adminKubeconfig,
-			prepare: func(t *testing.T, path string) { mustAdd(t, path, setupContext()) },
-			add:     setupContext("--duration=2h"), wantChanged: true,
+			prepare: func(t *testing.T, path string) { mustAdd(t, path, setupContext(time.Hour)) },
+			add:     setupContext(2 * time.Hour), wantChanged: true,
 		},
 		"unchanged: no write": {
 			before:  adminKubeconfig,
-			prepare: func(t *testing.T, path string) { mustAdd(t, path, setupContext()) },
-			add:     setupContext(),
+			prepare: func(t *testing.T, path string) { mustAdd(t, path, setupContext(time.Hour)) },
+			add:     setupContext(time.Hour),
 		},
 		"foreign user of that name": {
 			before:  adminKubeconfig,
-			add:     Context{Name: "admin", Cluster: "dev", Exec: Exec("/opt/kubemint", []string{"token"})},
+			add:     Context{Name: "admin", Cluster: "dev", Exec: Exec("/opt/kubemint", credential.Options{Duration: time.Hour})},
 			wantErr: true,
 		},
 	}
@@ -132,13 +133,13 @@ func TestAddContextEditsTheFileThatDefinesIt(t *testing.T) {
 	if err := os.WriteFile(first, []byte(adminKubeconfig), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	mustAdd(t, second, setupContext())
+	mustAdd(t, second, setupContext(time.Hour))
 	rules := &clientcmd.ClientConfigLoadingRules{Precedence: []string{first, second}}
 	merged, err := rules.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := AddContext(merged, first, setupContext("--duration=2h")); err != nil {
+	if _, err := AddContext(merged, first, setupContext(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if cfg, _ := clientcmd.LoadFromFile(first); cfg.AuthInfos["ci-deployer@dev"] != nil {
@@ -158,9 +159,9 @@ func TestWriteStandalone(t *testing.T) {
 		add         Context
 		wantChanged bool
 	}{
-		{setupContext(), true},               // new file
-		{setupContext(), false},              // unchanged: no write
-		{setupContext("--self-renew"), true}, // the entry changed
+		{setupContext(time.Hour), true},     // new file
+		{setupContext(time.Hour), false},    // unchanged: no write
+		{setupContext(3 * time.Hour), true}, // the entry changed
 	} {
 		before, _ := os.Stat(path)
 		changed, err := WriteStandalone(path, "dev", cluster, tc.add, true)
@@ -245,7 +246,7 @@ func TestSourceFileFor(t *testing.T) {
 func TestWritesThroughALink(t *testing.T) {
 	for name, write := range map[string]func(t *testing.T, link string) error{
 		"setup": func(t *testing.T, link string) error {
-			_, err := AddContext(loadMerged(t, link), link, setupContext())
+			_, err := AddContext(loadMerged(t, link), link, setupContext(time.Hour))
 			return err
 		},
 		"convert": func(t *testing.T, link string) error {
@@ -294,7 +295,7 @@ func TestWriteStandaloneNeedsForce(t *testing.T) {
 	}
 	cluster := clientcmdapi.NewCluster()
 	cluster.Server = "https://k8s.example:6443"
-	c := setupContext()
+	c := setupContext(time.Hour)
 	data, err := Standalone("dev", cluster, c)
 	if err != nil {
 		t.Fatal(err)
@@ -369,7 +370,7 @@ func TestStableFront(t *testing.T) {
 func TestWriteStandaloneMissingDir(t *testing.T) {
 	cluster := clientcmdapi.NewCluster()
 	cluster.Server = "https://k8s.example:6443"
-	c := setupContext()
+	c := setupContext(time.Hour)
 	data, err := Standalone("dev", cluster, c)
 	if err != nil {
 		t.Fatal(err)
@@ -400,5 +401,26 @@ func TestWriteStandaloneMissingDir(t *testing.T) {
 				t.Errorf("the directory was created: %v", err)
 			}
 		})
+	}
+}
+
+func TestTokenOptions(t *testing.T) {
+	o := credential.Options{ServiceAccount: "ci/deployer", SourceContext: "admin", Duration: 2 * time.Hour, Cache: "auto", SelfRenew: true}
+	got, err := TokenOptions(Exec("/opt/kubemint", o))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ServiceAccount != o.ServiceAccount || got.SourceContext != o.SourceContext || got.Duration != o.Duration || !got.SelfRenew {
+		t.Errorf("TokenOptions(Exec(o)) = %+v, want %+v", got, o)
+	}
+	for name, e := range map[string]*clientcmdapi.ExecConfig{
+		"none":              nil,
+		"no args":           {Command: "kubemint"},
+		"another verb":      {Command: "kubemint", Args: []string{"status"}},
+		"a flag it has not": {Command: "kubemint", Args: []string{"token", "--nope"}},
+	} {
+		if _, err := TokenOptions(e); err == nil {
+			t.Errorf("%s: TokenOptions succeeded, want an error", name)
+		}
 	}
 }

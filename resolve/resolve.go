@@ -277,11 +277,11 @@ func (f *flow) lookup(ctx context.Context) cached {
 	}
 	f.secret(e.Token)
 	c := cached{entry: &e, backend: backend}
-	if now := f.d.Now(); !e.Servable(now, f.o.RefreshBefore) {
+	if now := f.d.Now(); !credential.Servable(e, now, f.o.RefreshBefore) {
 		if e.Fresh(now, f.o.RefreshBefore) {
 			// A client that wants 5 minutes left (Python's) would run
 			// kubemint on every request until the refresh point.
-			f.logf(1, "the cached token for %s is within %v of its refresh point; minting a new one now", f.o.ServiceAccount, e.RefreshAt(f.o.RefreshBefore).Sub(e.HandOffAt(f.o.RefreshBefore)))
+			f.logf(1, "the cached token for %s is within %v of its refresh point; minting a new one now", f.o.ServiceAccount, e.RefreshAt(f.o.RefreshBefore).Sub(credential.HandOffAt(e, f.o.RefreshBefore)))
 		} else {
 			f.logf(1, "the cached token for %s is due for a re-mint", f.o.ServiceAccount)
 		}

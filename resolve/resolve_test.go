@@ -213,7 +213,7 @@ func TestWindowBeforeTheRefreshPoint(t *testing.T) {
 	h.pid++
 	h.advance(2 * time.Second)
 	c := h.must()
-	if c.Token != "tok-2" || c.RefreshAt.Sub(h.now) <= cache.ClientMargin {
+	if c.Token != "tok-2" || c.RefreshAt.Sub(h.now) <= credential.ClientMargin {
 		t.Fatalf("in the window: served %s until %v (%v left), want a new token with more than 5m left", c.Token, c.RefreshAt, c.RefreshAt.Sub(h.now))
 	}
 	h.pid++

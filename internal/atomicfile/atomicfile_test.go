@@ -27,7 +27,7 @@ func TestWrite(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			w := Write
+			w := plainWrite
 			if tc.durable {
 				w = WriteDurable
 			}
@@ -60,7 +60,7 @@ func TestWriteFailsWithoutTouchingTarget(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(path, "inside"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(path, []byte("new"), 0o600); err == nil {
+	if err := plainWrite(path, []byte("new"), 0o600); err == nil {
 		t.Fatal("write over a non-empty directory succeeded")
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
@@ -71,7 +71,7 @@ func TestWriteFailsWithoutTouchingTarget(t *testing.T) {
 // BenchmarkWrite and BenchmarkWriteDurable show what the fsyncs cost on
 // the disk the test runs on (t.TempDir: use TMPDIR to pick one that is not
 // a tmpfs).
-func BenchmarkWrite(b *testing.B)        { benchWrite(b, Write) }
+func BenchmarkWrite(b *testing.B)        { benchWrite(b, plainWrite) }
 func BenchmarkWriteDurable(b *testing.B) { benchWrite(b, WriteDurable) }
 
 func benchWrite(b *testing.B, w func(string, []byte, os.FileMode) error) {

@@ -34,11 +34,6 @@ func Wrap(err error, hints ...string) error {
 	return &Error{Err: err, Hints: hints}
 }
 
-// Errorf is fmt.Errorf(format, args...) carrying one hint.
-func Errorf(hint, format string, args ...any) error {
-	return Wrap(fmt.Errorf(format, args...), hint)
-}
-
 // Hints returns every hint err carries anywhere in its chain, outermost
 // first, each once.
 func Hints(err error) []string {

@@ -38,7 +38,7 @@ func TestPrint(t *testing.T) {
 }
 
 func TestWrapKeepsTheChain(t *testing.T) {
-	err := Errorf("pass --source-kubeconfig", "loading: %w", fs.ErrNotExist)
+	err := Wrap(fmt.Errorf("loading: %w", fs.ErrNotExist), "pass --source-kubeconfig")
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Error("errors.Is does not see through a hint")
 	}

@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/kubemint/kubemint/cache"
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
 	"github.com/kubemint/kubemint/kubeconfig"
@@ -90,11 +91,8 @@ func runConvert(stdout io.Writer, logf func(int, string, ...any), file, sourceCo
 		if command == "" && pathErr == nil {
 			command, pathErr = kubeconfig.KubemintPath()
 		}
-		args := []string{"token", "--service-account=" + a.String(), "--source-context=" + sourceContext}
-		if sourceFile != "" {
-			args = append(args, "--source-kubeconfig="+sourceFile)
-		}
-		return kubeconfig.Exec(command, args)
+		return kubeconfig.Exec(command, credential.Options{ServiceAccount: a.String(), SourceContext: sourceContext,
+			SourceKubeconfig: sourceFile, Duration: time.Hour, Cache: string(cache.Auto)})
 	})
 	if err != nil {
 		return err

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kubemint/kubemint/cache"
@@ -21,6 +20,7 @@ import (
 	"github.com/kubemint/kubemint/exchange"
 	"github.com/kubemint/kubemint/internal/hint"
 	"github.com/kubemint/kubemint/internal/product"
+	"github.com/kubemint/kubemint/kubeconfig"
 	"github.com/kubemint/kubemint/resolve"
 )
 
@@ -216,16 +216,14 @@ func currentEntry(path string) (*entryOptions, error) {
 		return nil, nil
 	}
 	user := raw.AuthInfos[kctx.AuthInfo]
-	if user == nil || user.Exec == nil || !exchange.IsKubemintCommand(user.Exec.Command) || len(user.Exec.Args) == 0 || user.Exec.Args[0] != "token" {
+	if user == nil || user.Exec == nil || !exchange.IsKubemintCommand(user.Exec.Command) {
 		return nil, nil
 	}
-	e := &entryOptions{context: raw.CurrentContext}
-	fs := pflag.NewFlagSet("token", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	e.o.AddFlags(fs)
-	if err := fs.Parse(user.Exec.Args[1:]); err != nil {
-		return nil, hint.Wrap(fmt.Errorf("context %q runs kubemint with arguments it does not take: %v", raw.CurrentContext, err), "write the entry again with kubemint setup, use or kubeconfig")
+	o, err := kubeconfig.TokenOptions(user.Exec)
+	if err != nil {
+		return nil, hint.Wrap(fmt.Errorf("context %q runs kubemint: %w", raw.CurrentContext, err), "write the entry again with kubemint setup, use or kubeconfig")
 	}
+	e := &entryOptions{context: raw.CurrentContext, o: o}
 	if err := e.o.Validate(); err != nil {
 		return nil, fmt.Errorf("context %q: %w", raw.CurrentContext, err)
 	}

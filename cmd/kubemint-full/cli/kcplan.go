@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
 	"github.com/kubemint/kubemint/internal/hint"
 	"github.com/kubemint/kubemint/kubeconfig"
@@ -69,9 +70,9 @@ type kcPlan struct {
 }
 
 // planKubeconfig works out the context (named contextName, default
-// NS-NAME@CLUSTER) whose exec entry runs kubemint with the arguments args
-// returns for the source context and the --source-kubeconfig it needs.
-func planKubeconfig(src *exchange.Source, sourceKubeconfig, contextName, ns, name, out string, args func(sourceContext, sourceFile string) []string) (*kcPlan, error) {
+// NS-NAME@CLUSTER) whose exec entry runs kubemint token with the options
+// opts returns for the source context and the --source-kubeconfig it needs.
+func planKubeconfig(src *exchange.Source, sourceKubeconfig, contextName, ns, name, out string, opts func(sourceContext, sourceFile string) credential.Options) (*kcPlan, error) {
 	po := clientcmd.NewDefaultPathOptions()
 	if sourceKubeconfig != "" {
 		po.LoadingRules.ExplicitPath = sourceKubeconfig
@@ -93,7 +94,7 @@ func planKubeconfig(src *exchange.Source, sourceKubeconfig, contextName, ns, nam
 	if err != nil {
 		return nil, err
 	}
-	c.Exec = kubeconfig.Exec(command, args(src.Context, sourceFile))
+	c.Exec = kubeconfig.Exec(command, opts(src.Context, sourceFile))
 	// A new context goes into the file the source context came from, not
 	// the first file of $KUBECONFIG, which may be another person's.
 	file, err := kubeconfig.SourceFileFor(po, src.Context, true)

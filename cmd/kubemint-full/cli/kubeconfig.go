@@ -150,31 +150,15 @@ func (k *kubeconfigCmd) validate() error {
 	return nil
 }
 
-// tokenArgs are the exec entry's arguments: the account, the runner's
-// source flags as given, and a non-default duration.
-func (k *kubeconfigCmd) tokenArgs() []string {
+// tokenOptions are the exec entry's token options: the account, the
+// runner's source flags as given, the duration, the bound Secret.
+func (k *kubeconfigCmd) tokenOptions() credential.Options {
 	o := k.o
-	args := []string{"token", "--service-account=" + o.ServiceAccount}
-	add := func(cond bool, flag string) {
-		if cond {
-			args = append(args, flag)
-		}
-	}
-	add(o.SourceContext != "", "--source-context="+o.SourceContext)
-	add(o.SourceKubeconfig != "", "--source-kubeconfig="+o.SourceKubeconfig)
-	add(o.SourceInCluster, "--source-in-cluster")
-	add(o.SourceTokenFile != "", "--source-token-file="+o.SourceTokenFile)
-	add(o.SourceGitHubActions, "--source-github-actions")
-	add(o.SourceTokenEnv != "", "--source-token-env="+o.SourceTokenEnv)
-	add(o.SourceAudience != "", "--source-audience="+o.SourceAudience)
-	add(o.SourceServer != "", "--source-server="+o.SourceServer)
-	add(o.SourceCA != "", "--source-certificate-authority="+o.SourceCA)
-	add(o.Duration != time.Hour, "--duration="+o.Duration.String())
 	if k.revocable {
 		_, name, _ := o.Account()
-		args = append(args, "--bound-object-kind=Secret", "--bound-object-name="+secretName(name))
+		o.BoundObjectKind, o.BoundObjectName = "Secret", secretName(name)
 	}
-	return args
+	return o
 }
 
 // cluster is the runner's cluster entry: server and CA inline.
@@ -229,7 +213,7 @@ func (k *kubeconfigCmd) run() error {
 	if c.Name == "" {
 		c.Name = ns + "-" + name
 	}
-	c.Exec = kubeconfig.Exec("kubemint", k.tokenArgs())
+	c.Exec = kubeconfig.Exec("kubemint", k.tokenOptions())
 	c.Exec.InstallHint = kubeconfig.RunnerInstallHint
 	if k.out == "" {
 		data, err := kubeconfig.Standalone(clusterName, cluster, c)

@@ -292,7 +292,7 @@ func (s *setupCmd) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	plan, err := planKubeconfig(src, s.sourceKubeconfig, s.contextName, s.ns, s.name, s.kubeconfigOut, s.tokenArgs)
+	plan, err := planKubeconfig(src, s.sourceKubeconfig, s.contextName, s.ns, s.name, s.kubeconfigOut, s.tokenOptions)
 	if err != nil {
 		return err
 	}
@@ -332,7 +332,7 @@ func (s *setupCmd) run(ctx context.Context) error {
 
 	// Prove it: mint through the same path kubectl will take, then ask
 	// the API server who the token is and what it may do.
-	token, err := mintAsExec(ctx, src, plan.ctx.Exec.Args, s.verbosity, s.stderr)
+	token, err := mintAsExec(ctx, src, plan.ctx.Exec, s.verbosity, s.stderr)
 	if err != nil {
 		return fmt.Errorf("the context was written, but minting a token failed: %w", err)
 	}
@@ -387,22 +387,14 @@ func useLine(account string) string {
 	return "kubemint use --service-account=" + account
 }
 
-// tokenArgs are the arguments of the exec entry.
-func (s *setupCmd) tokenArgs(sourceContext, sourceFile string) []string {
-	args := []string{"token", "--service-account=" + s.account, "--source-context=" + sourceContext}
-	if sourceFile != "" {
-		args = append(args, "--source-kubeconfig="+sourceFile)
-	}
-	if s.duration != time.Hour {
-		args = append(args, "--duration="+s.duration.String())
-	}
+// tokenOptions are the exec entry's token options.
+func (s *setupCmd) tokenOptions(sourceContext, sourceFile string) credential.Options {
+	o := credential.Options{ServiceAccount: s.account, SourceContext: sourceContext, SourceKubeconfig: sourceFile,
+		Duration: s.duration, SelfRenew: s.selfRenew, Cache: string(cache.Auto)}
 	if s.revocable {
-		args = append(args, "--bound-object-kind=Secret", "--bound-object-name="+secretName(s.name))
+		o.BoundObjectKind, o.BoundObjectName = "Secret", secretName(s.name)
 	}
-	if s.selfRenew {
-		args = append(args, "--self-renew")
-	}
-	return args
+	return o
 }
 
 func (s *setupCmd) binding() (exchange.Binding, bool) {

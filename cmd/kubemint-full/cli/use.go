@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/kubemint/kubemint/cache"
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
 	"github.com/kubemint/kubemint/internal/hint"
+	"github.com/kubemint/kubemint/kubeconfig"
 	"github.com/kubemint/kubemint/resolve"
 )
 
@@ -80,15 +81,9 @@ Exit status: 0 when the context works; 1 with one line on stderr otherwise.`,
 	return cmd
 }
 
-func (u *useCmd) tokenArgs(sourceContext, sourceFile string) []string {
-	args := []string{"token", "--service-account=" + u.account, "--source-context=" + sourceContext}
-	if sourceFile != "" {
-		args = append(args, "--source-kubeconfig="+sourceFile)
-	}
-	if u.duration != time.Hour {
-		args = append(args, "--duration="+u.duration.String())
-	}
-	return args
+func (u *useCmd) tokenOptions(sourceContext, sourceFile string) credential.Options {
+	return credential.Options{ServiceAccount: u.account, SourceContext: sourceContext, SourceKubeconfig: sourceFile,
+		Duration: u.duration, Cache: string(cache.Auto)}
 }
 
 func (u *useCmd) run(ctx context.Context) error {
@@ -101,7 +96,7 @@ func (u *useCmd) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	plan, err := planKubeconfig(src, u.sourceKubeconfig, u.contextName, u.ns, u.name, u.kubeconfigOut, u.tokenArgs)
+	plan, err := planKubeconfig(src, u.sourceKubeconfig, u.contextName, u.ns, u.name, u.kubeconfigOut, u.tokenOptions)
 	if err != nil {
 		return err
 	}
@@ -111,7 +106,7 @@ func (u *useCmd) run(ctx context.Context) error {
 	if err := u.checkMint(ctx, me, src); err != nil {
 		return err
 	}
-	token, err := mintAsExec(ctx, src, plan.ctx.Exec.Args, u.verbosity, u.stderr)
+	token, err := mintAsExec(ctx, src, plan.ctx.Exec, u.verbosity, u.stderr)
 	if err != nil {
 		return err
 	}
@@ -152,15 +147,13 @@ func (u *useCmd) checkMint(ctx context.Context, me *exchange.Client, src *exchan
 		who, u.account, src.Server, u.name, u.ns, exchange.MintGrantSetup(u.ns, u.name, user))
 }
 
-// mintAsExec mints once through the token flow with the options an exec
-// entry's args name, so that the token lands under the cache key kubectl's
-// first call will look up, and returns it.
-func mintAsExec(ctx context.Context, src *exchange.Source, args []string, verbosity int, stderr io.Writer) (string, error) {
-	var o credential.Options
-	fs := pflag.NewFlagSet("token", pflag.ContinueOnError)
-	o.AddFlags(fs)
-	if err := fs.Parse(args[1:]); err != nil {
-		return "", fmt.Errorf("the exec entry's arguments: %w", err)
+// mintAsExec mints once through the token flow with the options the exec
+// entry names (read back through the one codec), so that the token lands
+// under the cache key kubectl's first call will look up, and returns it.
+func mintAsExec(ctx context.Context, src *exchange.Source, exec *clientcmdapi.ExecConfig, verbosity int, stderr io.Writer) (string, error) {
+	o, err := kubeconfig.TokenOptions(exec)
+	if err != nil {
+		return "", err
 	}
 	o.Verbosity = verbosity
 	// The cluster as client-go will describe it in KUBERNETES_EXEC_INFO,
