@@ -44,6 +44,9 @@ func (o *Options) Args() []string {
 	str("source-audience", o.SourceAudience)
 	str("source-server", o.SourceServer)
 	str("source-certificate-authority", o.SourceCA)
+	for _, a := range o.AllowServers {
+		args = append(args, "--allow-server="+a)
+	}
 	if o.Duration != time.Hour {
 		// Zero too: AddFlags' default is 1h, so an explicit 0 is written.
 		args = append(args, "--duration="+o.Duration.String())

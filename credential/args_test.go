@@ -25,9 +25,9 @@ func TestArgsRoundTrip(t *testing.T) {
 		},
 		"a runner's token sources": {
 			opts: Options{ServiceAccount: "ci/deployer", SourceGitHubActions: true, SourceAudience: "k8s", SourceServer: "https://x:6443",
-				SourceCA: "/ca.crt", Duration: time.Hour, Cache: "auto"},
+				SourceCA: "/ca.crt", AllowServers: []string{"https://lb:6443", "https://y:6443"}, Duration: time.Hour, Cache: "auto"},
 			args: []string{"--service-account=ci/deployer", "--source-github-actions", "--source-audience=k8s", "--source-server=https://x:6443",
-				"--source-certificate-authority=/ca.crt"},
+				"--source-certificate-authority=/ca.crt", "--allow-server=https://lb:6443", "--allow-server=https://y:6443"},
 		},
 		"every other flag": {
 			opts: Options{ServiceAccount: "a/b", SourceInCluster: true, SourceTokenFile: "/t", SourceTokenEnv: "T", Duration: 0,
@@ -93,7 +93,7 @@ func TestParseArgs(t *testing.T) {
 func FuzzArgs(f *testing.F) {
 	for _, seed := range [][]string{
 		{"--service-account=ci/deployer", "--source-context=admin", "--duration=2h", "--bound-object-kind=Secret", "--bound-object-name=s", "--self-renew"},
-		{"--source-github-actions", "--source-audience", "k8s", "--audience=", "--audience=a", "-v", "6", "--cache=none"},
+		{"--source-github-actions", "--source-audience", "k8s", "--audience=", "--audience=a", "-v", "6", "--cache=none", "--allow-server=https://lb:6443"},
 		{"--duration=0", "--refresh-before=1m", "--request-timeout=-1s", "--max-chain-age=1h", "--source-in-cluster=false"},
 	} {
 		f.Add(strings.Join(seed, "\x00"))

@@ -55,6 +55,9 @@ func TestValidate(t *testing.T) {
 		"token env with equals": {change: func(o *Options) { o.SourceContext, o.SourceTokenEnv = "", "A=B" }, wantErr: "--source-token-env takes the name"},
 		"audience without gh":   {change: func(o *Options) { o.SourceContext, o.SourceTokenEnv, o.SourceAudience = "", "T", "k8s" }, wantErr: "--source-audience goes with --source-github-actions"},
 		"server with context":   {change: func(o *Options) { o.SourceServer = "https://x" }, wantErr: "--source-server and --source-certificate-authority go with"},
+		"allow-server":          {change: func(o *Options) { o.AllowServers = []string{"https://lb.example:6443", "http://127.0.0.1:8080"} }},
+		"allow-server no host":  {change: func(o *Options) { o.AllowServers = []string{"lb.example:6443"} }, wantErr: `--allow-server takes an API server's URL`},
+		"allow-server empty":    {change: func(o *Options) { o.AllowServers = []string{""} }, wantErr: `--allow-server takes an API server's URL`},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -71,6 +74,30 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+func TestSameServer(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"https://a.example:6443", "https://a.example:6443", true},
+		{"https://a.example:6443", "HTTPS://A.Example:6443/", true},
+		{"https://a.example", "https://a.example:443", true},
+		{"http://a.example:80", "http://a.example", true},
+		{"https://a.example/prefix/", "https://a.example/prefix", true},
+		{"https://a.example:6443", "https://a.example:6444", false},
+		{"https://a.example:80", "https://a.example", false},
+		{"https://a.example:6443", "http://a.example:6443", false},
+		{"https://127.0.0.1:6443", "https://localhost:6443", false},
+		{"https://a.example/x", "https://a.example/y", false},
+		{"https://a.example", "https://a.example.evil", false},
+	}
+	for _, tt := range tests {
+		if got := SameServer(tt.a, tt.b); got != tt.want {
+			t.Errorf("SameServer(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
+}
+
 func TestKey(t *testing.T) {
 	base := validOptions()
 	cluster := Cluster{Server: "https://a.example:6443", CertificateAuthorityData: []byte("ca-a")}
@@ -82,6 +109,7 @@ func TestKey(t *testing.T) {
 		"audiences in another order": func(o *Options, c *Cluster) {},
 		"duplicate audience":         func(o *Options, c *Cluster) {},
 		"flags parsed again":         func(o *Options, c *Cluster) { o.Verbosity = 9; o.Cache = "file"; o.RequestTimeout = 5 * time.Second },
+		"no --allow-server":          func(o *Options, c *Cluster) { o.AllowServers = []string{} },
 	}
 	withAuds := base
 	withAuds.Audiences = []string{"b", "a"}
@@ -124,6 +152,9 @@ func TestKey(t *testing.T) {
 		},
 		"token-env source":    func(o *Options, c *Cluster) { o.SourceContext = ""; o.SourceTokenEnv = "KUBE_ID_TOKEN" },
 		"token-env other var": func(o *Options, c *Cluster) { o.SourceContext = ""; o.SourceTokenEnv = "OTHER_ID_TOKEN" },
+		// An entry minted while a server was allowed is not served once
+		// it is not.
+		"allow-server": func(o *Options, c *Cluster) { o.AllowServers = []string{"https://lb.example"} },
 		// "ci/deployer" + "x" must not collide with "ci/deploye" + "rx".
 		"field boundary": func(o *Options, c *Cluster) { o.ServiceAccount = "ci/deploye"; c.Server = "rhttps://a.example:6443" },
 	}
@@ -220,6 +251,16 @@ func TestKeySourceKubeconfigFromEnv(t *testing.T) {
 // --source-token-env by its issuer, subject and audience, and a GitHub
 // Actions source by its repository and ref. Two jobs on one shared-uid
 // runner, or one relative path in two directories, never share an entry.
+// unsigned is token with its header changed to alg none and no signature.
+func unsigned(token string) string {
+	parts := strings.Split(token, ".")
+	return base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none"}`)) + "." + parts[1] + "."
+}
+
+func rawJWT(claims string) string {
+	return "eyJhbGciOiJSUzI1NiJ9." + base64.RawURLEncoding.EncodeToString([]byte(claims)) + ".c2ln"
+}
+
 func TestKeySourceIdentity(t *testing.T) {
 	jwtFor := func(sub string) string {
 		payload := base64.RawURLEncoding.EncodeToString([]byte(`{"iss":"https://token.actions.githubusercontent.com","sub":"` + sub + `","aud":"kubernetes","exp":1}`))
@@ -241,10 +282,18 @@ func TestKeySourceIdentity(t *testing.T) {
 		{name: "relative $KUBECONFIG in two directories", set: func(o *Options) { o.SourceContext = "x" }, env: [2]map[string]string{{"KUBECONFIG": "kc"}, {"KUBECONFIG": "kc"}}, dirs: [2]string{dirA, dirB}},
 		{name: "token-env: two subjects", set: func(o *Options) { o.SourceTokenEnv = "ID_TOKEN" },
 			env: [2]map[string]string{{"ID_TOKEN": jwtFor("repo:a/a:ref:refs/heads/main")}, {"ID_TOKEN": jwtFor("repo:b/b:ref:refs/heads/main")}}},
-		{name: "token-env: one subject, two tokens", set: func(o *Options) { o.SourceTokenEnv = "ID_TOKEN" },
-			env: [2]map[string]string{{"ID_TOKEN": jwtFor("repo:a/a:ref:refs/heads/main")}, {"ID_TOKEN": jwtFor("repo:a/a:ref:refs/heads/main") + "x"}}, same: true},
+		// The claims are not verified: a forged unsigned JWT that copies
+		// another job's must not be served that job's token.
+		{name: "token-env: one subject, a forged unsigned token", set: func(o *Options) { o.SourceTokenEnv = "ID_TOKEN" },
+			env: [2]map[string]string{{"ID_TOKEN": jwtFor("repo:a/a:ref:refs/heads/main")}, {"ID_TOKEN": unsigned(jwtFor("repo:a/a:ref:refs/heads/main"))}}},
 		{name: "token-env: opaque tokens", set: func(o *Options) { o.SourceTokenEnv = "ID_TOKEN" },
-			env: [2]map[string]string{{"ID_TOKEN": "opaque-1"}, {"ID_TOKEN": "opaque-2"}}, same: true},
+			env: [2]map[string]string{{"ID_TOKEN": "opaque-1"}, {"ID_TOKEN": "opaque-2"}}},
+		{name: "token-env: one token", set: func(o *Options) { o.SourceTokenEnv = "ID_TOKEN" },
+			env: [2]map[string]string{{"ID_TOKEN": jwtFor("repo:a/a:ref:refs/heads/main")}, {"ID_TOKEN": jwtFor("repo:a/a:ref:refs/heads/main") + "\n"}}, same: true},
+		// iss "a\nb", sub "c" and iss "a", sub "b\nc" were one identity
+		// when joined with newlines.
+		{name: "token-env: claims that joined alike", set: func(o *Options) { o.SourceTokenEnv = "ID_TOKEN" },
+			env: [2]map[string]string{{"ID_TOKEN": rawJWT(`{"iss":"a\nb","sub":"c","aud":"k"}`)}, {"ID_TOKEN": rawJWT(`{"iss":"a","sub":"b\nc","aud":"k"}`)}}},
 		{name: "github: two repositories", set: func(o *Options) { o.SourceGitHubActions = true },
 			env: [2]map[string]string{{"GITHUB_REPOSITORY": "a/a"}, {"GITHUB_REPOSITORY": "b/b"}}},
 		{name: "github: two workflow refs", set: func(o *Options) { o.SourceGitHubActions = true },

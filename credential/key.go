@@ -2,7 +2,6 @@ package credential
 
 import (
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"os"
@@ -15,7 +14,11 @@ import (
 // written under the old scheme become misses instead of being matched by
 // chance. 2: the source's identity joined the key. 3: source paths made
 // absolute; the CI identity (token claims, GitHub repository and ref) in it.
-const keyVersion = 3
+// 4: --allow-server in it, and every entry checked against the server pin
+// (an entry of an older version may have been minted for a server the
+// user never pinned); --source-token-env keyed on the whole token, not its
+// unverified claims.
+const keyVersion = 4
 
 // keyFields is everything that changes the token a TokenRequest returns, in
 // a fixed order. Its JSON is the canonical encoding that the cache key
@@ -39,6 +42,9 @@ type keyFields struct {
 	BoundName string   `json:"boundName"`
 	BoundUID  string   `json:"boundUID"`
 	Source    []string `json:"source"`
+	// Allow is --allow-server: an entry minted while a server was
+	// allowed is not served once it is no longer.
+	Allow []string `json:"allow,omitempty"`
 }
 
 // Key returns the cache key for a token minted for o against cluster: the
@@ -69,6 +75,7 @@ func Key(o *Options, cluster Cluster) string {
 		BoundName: o.BoundObjectName,
 		BoundUID:  o.BoundObjectUID,
 		Source:    sourceIdentity(o),
+		Allow:     allowKey(o.AllowServers),
 	})
 	if err != nil {
 		panic("credential: encoding cache key: " + err.Error())
@@ -140,27 +147,14 @@ func absPaths(list string) string {
 	return strings.Join(parts, string(os.PathListSeparator))
 }
 
-// tokenIdentity is the hash of a JWT's issuer, subject and audience, read
-// without verifying it (the cluster verifies it when minting): whose token
-// the variable holds, so that two CI jobs with two identities under one
-// uid and cache do not share an entry. A token that is not a JWT gives "".
+// tokenIdentity is the hash of the whole token a variable holds: whose
+// token it is, so that two CI jobs with two identities under one uid and
+// cache do not share an entry. Not its claims: kubemint cannot verify
+// them (the cluster does, when minting), so a forged unsigned JWT with
+// another job's issuer, subject and audience would be served that job's
+// cached token, and every opaque token would share one entry. A token
+// that changes (a new job's) is a new entry; the old one expires.
 func tokenIdentity(token string) string {
-	parts := strings.Split(strings.TrimSpace(token), ".")
-	if len(parts) != 3 {
-		return ""
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
-	if err != nil {
-		return ""
-	}
-	var claims struct {
-		Iss string          `json:"iss"`
-		Sub string          `json:"sub"`
-		Aud json.RawMessage `json:"aud"`
-	}
-	if json.Unmarshal(payload, &claims) != nil {
-		return ""
-	}
-	sum := sha256.Sum256([]byte(claims.Iss + "\n" + claims.Sub + "\n" + string(claims.Aud)))
+	sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
 	return hex.EncodeToString(sum[:])
 }

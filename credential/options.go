@@ -38,8 +38,12 @@ type Options struct {
 	SourceAudience      string
 	SourceServer        string
 	SourceCA            string
-	SelfRenew           bool
-	MaxChainAge         time.Duration
+	// AllowServers are API servers, besides the source's own, that the
+	// exec info's cluster may name (--allow-server): one server known by
+	// two names. See pin.go.
+	AllowServers []string
+	SelfRenew    bool
+	MaxChainAge  time.Duration
 
 	Duration        time.Duration
 	Audiences       []string
@@ -66,6 +70,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.SourceAudience, "source-audience", o.SourceAudience, "With --source-github-actions: the audience of the ID token, which the cluster's AuthenticationConfiguration must list. Default: kubernetes.")
 	fs.StringVar(&o.SourceServer, "source-server", o.SourceServer, "API server for --source-token-file, --source-github-actions or --source-token-env when the exec entry does not set provideClusterInfo.")
 	fs.StringVar(&o.SourceCA, "source-certificate-authority", o.SourceCA, "CA file that verifies --source-server.")
+	fs.StringArrayVar(&o.AllowServers, "allow-server", o.AllowServers, "An API server the exec entry's cluster may name besides the source's own (its kubeconfig cluster, the pod's, --source-server): a second name of the same server. kubemint sends credentials to no other. With a token source and no --source-server, the one server it mints on. May be repeated.")
 	fs.BoolVar(&o.SelfRenew, "self-renew", o.SelfRenew, "Let the cached token mint its own successor (the account needs create on its own serviceaccounts/token; kubemint setup --self-renew grants it). The source is needed only to start the chain, or when it breaks.")
 	fs.DurationVar(&o.MaxChainAge, "max-chain-age", o.MaxChainAge, "With --self-renew: after this long since the source last minted, use the source again. Default: no limit.")
 	if o.Duration == 0 {
@@ -148,7 +153,7 @@ func (o *Options) validateSource() error {
 	case o.MaxChainAge < 0:
 		return fmt.Errorf("--max-chain-age must be greater than or equal to 0")
 	}
-	return nil
+	return checkAllowServers(o.AllowServers)
 }
 
 // validateTiming checks the token's timing flags against each other and

@@ -29,7 +29,8 @@ func NewLogf(w io.Writer, verbosity int) func(level int, format string, args ...
 // ServeCached answers a `kubemint token` call from the cache, the path that
 // most kubectl calls take. It reports false, having written nothing, when the
 // call needs the full binary: any other command, flags it cannot parse, no
-// cluster in the exec info (provideClusterInfo unset), --cache=none, an
+// cluster in the exec info (provideClusterInfo unset), a token source whose
+// flags do not pin the exec info's cluster, --cache=none, an
 // entry that is missing, unreadable, due for a re-mint or within a few
 // minutes of it (HandOffAt), or one the same
 // client asks for again moments after it was served (client-go's retry
@@ -62,6 +63,14 @@ func serveCached(args []string, execInfo string, stdout, stderr io.Writer, now t
 	}
 	info, err := ParseExecInfo(execInfo)
 	if err != nil || info.Cluster == nil {
+		return false, nil
+	}
+	// The server pin (pin.go): an entry exists only for a server that was
+	// checked when it was minted (the key holds the server and
+	// --allow-server). A token source's pin is in its flags, so it costs
+	// nothing to check it here too; one that fails goes to the full
+	// binary, which says why.
+	if o.bearerSource() && !o.FlagsPin(info.Cluster.Server) {
 		return false, nil
 	}
 	logf := NewLogf(stderr, o.Verbosity)

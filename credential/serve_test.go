@@ -84,7 +84,14 @@ func TestServeCached(t *testing.T) {
 		"invalid flags":                                   {args: []string{"token", "--service-account=nonamespace"}, at: t0},
 		"another command":                                 {args: []string{"status"}, at: t0},
 		"no command":                                      {args: []string{}, at: t0},
-		"write error":                                     {entry: &fresh, at: t0.Add(time.Minute), stdout: failingWriter{}, want: true, wantErr: "writing the credential to stdout: broken pipe"},
+		// The server pin: an entry for a token source whose flags do not
+		// pin the exec info's server (as kubemint before the pin cached
+		// it) is never served.
+		"token source, not pinned":              {args: []string{"token", "--service-account=ci/deployer", "--cache=file", "--source-token-file=/t"}, entry: &fresh, at: t0.Add(time.Minute)},
+		"token source, --allow-server":          {args: []string{"token", "--service-account=ci/deployer", "--cache=file", "--source-token-file=/t", "--allow-server=https://x:6443"}, entry: &fresh, at: t0.Add(time.Minute), want: true},
+		"token source, --source-server":         {args: []string{"token", "--service-account=ci/deployer", "--cache=file", "--source-token-file=/t", "--source-server=https://X:6443/"}, entry: &fresh, at: t0.Add(time.Minute), want: true},
+		"token source, another --source-server": {args: []string{"token", "--service-account=ci/deployer", "--cache=file", "--source-token-env=T", "--source-server=https://y:6443"}, entry: &fresh, at: t0.Add(time.Minute)},
+		"write error":                           {entry: &fresh, at: t0.Add(time.Minute), stdout: failingWriter{}, want: true, wantErr: "writing the credential to stdout: broken pipe"},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -101,7 +108,7 @@ func TestServeCached(t *testing.T) {
 				info = ""
 			}
 			if tt.entry != nil {
-				s, key := cacheEntry(t, dir, serveArgs, *tt.entry)
+				s, key := cacheEntry(t, dir, args, *tt.entry)
 				if tt.prior != nil {
 					if tt.prior.Unknown {
 						if err := os.Remove(filepath.Join(dir, key+".served")); err != nil {

@@ -272,7 +272,7 @@ func TestTokenFileReadsAreBounded(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			u := newUserEnv(t)
-			cmd := u.kubemintCmd(t, "token", "--service-account=ci/deployer", "--source-token-file="+tc.path)
+			cmd := u.kubemintCmd(t, "token", "--service-account=ci/deployer", "--source-token-file="+tc.path, "--allow-server="+w.cp.Server)
 			start := time.Now()
 			r := runCmd(t, cmd, 5*time.Second)
 			if took := time.Since(start); took > 3*time.Second {

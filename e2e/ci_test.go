@@ -316,9 +316,10 @@ func noLongLivedSecret(t *testing.T, kubeconfig string) {
 func TestCIGitHubActions(t *testing.T) {
 	applyCIRBAC(t)
 	u := newUserEnv(t)
-	// The recipe's args exactly: the default audience (kubernetes) and
-	// cache (auto: files, on a runner without D-Bus).
-	kubeconfig := runnerKubeconfig(t, u, true, "--service-account=ci/deployer", "--source-github-actions")
+	// The recipe's args exactly (what kubemint kubeconfig writes): the
+	// default audience (kubernetes) and cache (auto: files, on a runner
+	// without D-Bus), and the cluster's server pinned.
+	kubeconfig := runnerKubeconfig(t, u, true, "--service-account=ci/deployer", "--source-github-actions", "--allow-server="+w.cp.Server)
 	noLongLivedSecret(t, kubeconfig)
 	job := ci.githubJob(t, githubMain)
 	env := append([]string{"KUBECONFIG=" + kubeconfig}, job...)
@@ -346,7 +347,7 @@ func TestCIGitHubActionsSecretsNeverPrinted(t *testing.T) {
 	u := newUserEnv(t)
 	job := ci.githubJob(t, githubMain)
 	r := u.run(t, append([]string{"KUBERNETES_EXEC_INFO=" + execInfo(t, "client.authentication.k8s.io/v1")}, job...),
-		filepath.Join(w.binDir, "kubemint"), "token", "--service-account=ci/deployer", "--source-github-actions", "--cache=none", "-v=9")
+		filepath.Join(w.binDir, "kubemint"), "token", "--service-account=ci/deployer", "--source-github-actions", "--allow-server="+w.cp.Server, "--cache=none", "-v=9")
 	if r.code != 0 {
 		t.Fatalf("kubemint token: exit %d:\n%s", r.code, r.stderr)
 	}
@@ -363,7 +364,7 @@ func TestCIGitHubActionsFailures(t *testing.T) {
 	applyCIRBAC(t)
 	kubemint := filepath.Join(w.binDir, "kubemint")
 	info := "KUBERNETES_EXEC_INFO=" + execInfo(t, "client.authentication.k8s.io/v1")
-	args := []string{"token", "--service-account=ci/deployer", "--source-github-actions", "--cache=none"}
+	args := []string{"token", "--service-account=ci/deployer", "--source-github-actions", "--allow-server=" + w.cp.Server, "--cache=none"}
 
 	t.Run("no id-token permission", func(t *testing.T) {
 		u := newUserEnv(t)
@@ -413,7 +414,7 @@ func TestCIGitHubActionsFailures(t *testing.T) {
 	t.Run("through kubectl", func(t *testing.T) {
 		// kubectl shows kubemint's line; nothing hangs or retries for long.
 		u := newUserEnv(t)
-		kubeconfig := runnerKubeconfig(t, u, true, "--service-account=ci/deployer", "--source-github-actions")
+		kubeconfig := runnerKubeconfig(t, u, true, "--service-account=ci/deployer", "--source-github-actions", "--allow-server="+w.cp.Server)
 		start := time.Now()
 		r := u.run(t, []string{"KUBECONFIG=" + kubeconfig}, w.kubectl, "auth", "whoami")
 		if r.code == 0 || !strings.Contains(r.stderr, "permissions: id-token: write") {
@@ -459,4 +460,35 @@ func TestCIGitLabTokenEnv(t *testing.T) {
 		r := newUserEnv(t).run(t, []string{"KUBE_ID_TOKEN=" + ci.gitlabToken(sub, "kubernetes")}, kubemint, args...)
 		oneErrorLine(t, r, "may not mint tokens for ci/deployer", "--user=gitlab:"+sub)
 	})
+}
+
+// TestCITokenEnvForgedTokenNotServed: a job caches a token minted with
+// GitLab's real id_token; another process under the same uid puts a
+// forged, unsigned JWT with the same issuer, subject and audience in the
+// variable. kubemint used to serve it the cached token (the key held the
+// claims, which it cannot verify); now the forged token is its own entry,
+// and the cluster refuses it.
+func TestCITokenEnvForgedTokenNotServed(t *testing.T) {
+	applyCIRBAC(t)
+	u := newUserEnv(t)
+	real := ci.gitlabToken(gitlabMain, "kubernetes")
+	parts := strings.Split(real, ".")
+	forged := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + parts[1] + "."
+	args := []string{"token", "--service-account=ci/deployer", "--source-token-env=KUBE_ID_TOKEN", "--source-server=" + w.cp.Server,
+		"--source-certificate-authority=" + w.cp.CAFile}
+	kubemint := filepath.Join(w.binDir, "kubemint")
+	r := u.run(t, []string{"KUBE_ID_TOKEN=" + real}, kubemint, args...)
+	if r.code != 0 {
+		t.Fatalf("with the real id_token: exit %d:\n%s", r.code, r.stderr)
+	}
+	r = u.run(t, []string{"KUBE_ID_TOKEN=" + forged}, kubemint, args...)
+	if r.code == 0 || r.stdout != "" {
+		t.Errorf("the forged token was served the cached token: exit %d, stdout %q", r.code, r.stdout)
+	}
+	if !strings.Contains(r.stderr, "401 Unauthorized") {
+		t.Errorf("want the cluster's refusal of the forged token:\n%s", r.stderr)
+	}
+	if r := u.run(t, []string{"KUBE_ID_TOKEN=" + real}, kubemint, args...); r.code != 0 || r.stdout == "" {
+		t.Errorf("the real token again: exit %d:\n%s", r.code, r.stderr)
+	}
 }

@@ -129,7 +129,10 @@ func TestKubectlRetriesFailAtOnce(t *testing.T) {
 	u := newUserEnv(t)
 	hung := writeKubeconfig(t, filepath.Join(t.TempDir(), "hung"), silentServer(t), w.cp.CAFile)
 	const timeout = 3 * time.Second
-	kc := u.kubeconfig(t, "--service-account=ci/deployer", "--source-kubeconfig="+hung, "--source-context=admin", "--request-timeout="+timeout.String())
+	// The source's server hangs and kubectl's cluster is the real one:
+	// --allow-server pins it (one server under two names), so what is
+	// tested is the hung mint, not the server pin.
+	kc := u.kubeconfig(t, "--service-account=ci/deployer", "--source-kubeconfig="+hung, "--source-context=admin", "--request-timeout="+timeout.String(), "--allow-server="+w.cp.Server)
 	pathEnv, runs := countingKubemint(t)
 	get := func() (result, time.Duration) {
 		start := time.Now()

@@ -42,7 +42,7 @@ func TestDoctor(t *testing.T) {
 	}
 	for _, want := range []string{
 		`FAIL  context "nobody" (nobody) may not create serviceaccounts/token for ci/deployer`,
-		"fix: kubectl create role kubemint-minter-deployer -n ci --verb=create --resource=serviceaccounts/token --resource-name=deployer --dry-run=client -o yaml | kubectl apply -f - && kubectl create rolebinding kubemint-minter-deployer-user-nobody -n ci --role=kubemint-minter-deployer --user=nobody",
+		"fix: kubectl create role kubemint-minter-deployer -n ci --verb=create --resource=serviceaccounts/token --resource-name=deployer --dry-run=client -o yaml | kubectl apply -f - && kubectl create rolebinding kubemint-minter-deployer-user-nobody-7e0f4fcf54d1 -n ci --role=kubemint-minter-deployer --user=nobody",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("doctor output lacks %q:\n%s", want, r.stdout)

@@ -203,7 +203,10 @@ func TestServesValidTokenWhenMintFails(t *testing.T) {
 	u := newUserEnv(t)
 	good := u.kubeconfig(t)
 	info := execInfo(t, "client.authentication.k8s.io/v1")
-	args := []string{"token", "--service-account=ci/deployer", "--source-context=admin", "--duration=10m", "--refresh-before=9m58s", "-v=1"}
+	// The source's server is swapped for a dead one below; --allow-server
+	// keeps the exec info's cluster pinned (one server under two names), so
+	// what is tested is the outage, not the server pin.
+	args := []string{"token", "--service-account=ci/deployer", "--source-context=admin", "--duration=10m", "--refresh-before=9m58s", "-v=1", "--allow-server=" + w.cp.Server}
 
 	first := u.kubemint(t, info, append(args, "--source-kubeconfig="+good)...)
 	if first.code != 0 {

@@ -165,7 +165,10 @@ func TestStaleWhileRevalidateHolderStopped(t *testing.T) {
 	u := newUserEnv(t)
 	src := filepath.Join(u.home, "source-kubeconfig")
 	writeKubeconfig(t, src, w.cp.Server, w.cp.CAFile)
-	args := []string{"--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig=" + src, "--duration=10m", "--refresh-before=9m58s"}
+	// The source's server is swapped for a silent one below; --allow-server
+	// keeps the exec info's cluster pinned (one server under two names), so
+	// what is tested is the stuck holder, not the server pin.
+	args := []string{"--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig=" + src, "--duration=10m", "--refresh-before=9m58s", "--allow-server=" + w.cp.Server}
 	u.vars = append(u.vars, "KUBECONFIG="+u.kubeconfig(t, args...))
 	if r := u.kubectl(t, "get", "pods", "-n", "ci"); r.code != 0 {
 		t.Fatalf("first call: %s", r.stderr)

@@ -105,7 +105,9 @@ func TestTokenFileSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := []string{"token", "--service-account=ci/deployer", "--source-token-file=" + file, "--cache=none"}
-	r := u.kubemint(t, execInfo(t, "client.authentication.k8s.io/v1"), args...)
+	// The exec info's server is used once --allow-server pins it
+	// (TestServerPinTokenSources: not before).
+	r := u.kubemint(t, execInfo(t, "client.authentication.k8s.io/v1"), append(args, "--allow-server="+w.cp.Server)...)
 	if r.code != 0 {
 		t.Fatalf("with exec info: %s", r.stderr)
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kubemint/kubemint/exchange"
 )
 
 // personEnv is a user's shell whose ~/.kube/config holds only their own
@@ -72,7 +74,7 @@ func TestTeamMinterUse(t *testing.T) {
 	r := adm.mustKubemint(t, args...)
 	for _, want := range []string{
 		"created    role team-t/kubemint-minter-app (create on serviceaccounts/token named app)",
-		"created    rolebinding team-t/kubemint-minter-app-user-alice (user:alice may mint)",
+		"created    rolebinding team-t/kubemint-minter-app-user-alice-8f3796ff205d (user:alice may mint)",
 		"get, list, watch: ",
 	} {
 		if !strings.Contains(r.stdout, want) {
@@ -136,7 +138,7 @@ func TestTeamMinterUse(t *testing.T) {
 	if strings.Contains(again.stdout, "created ") || strings.Contains(again.stdout, "updated ") || !strings.Contains(again.stdout, "Nothing changed") {
 		t.Errorf("second setup:\n%s", again.stdout)
 	}
-	subjects, _, _ := admin("", "get", "rolebinding", "kubemint-minter-app-user-alice", "-n", "team-t", "-o", "jsonpath={.subjects[*].name}")
+	subjects, _, _ := admin("", "get", "rolebinding", "kubemint-minter-app-user-alice-8f3796ff205d", "-n", "team-t", "-o", "jsonpath={.subjects[*].name}")
 	if subjects != "alice" {
 		t.Errorf("the minter binding's subjects = %q, want alice", subjects)
 	}
@@ -173,7 +175,7 @@ metadata: {name: team-w}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
-metadata: {name: kubemint-minter-app-user-carol, namespace: team-w}
+metadata: {name: kubemint-minter-app-user-carol-44baab075840, namespace: team-w}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: kubemint-minter-app}
 subjects:
 - {apiGroup: rbac.authorization.k8s.io, kind: User, name: dave}
@@ -181,7 +183,7 @@ subjects:
 	adm := newUserEnv(t)
 	adm.adminKubeconfig(t)
 	r := adm.kubemint(t, "", "setup", "--service-account=team-w/app", "--source-context=admin", "--minter=user:carol")
-	if r.code == 0 || !strings.Contains(r.stderr, "rolebinding team-w/kubemint-minter-app-user-carol exists and binds Role \"kubemint-minter-app\" to user:dave, not only user:carol") ||
+	if r.code == 0 || !strings.Contains(r.stderr, "rolebinding team-w/kubemint-minter-app-user-carol-44baab075840 exists and binds Role \"kubemint-minter-app\" to user:dave, not only user:carol") ||
 		!strings.Contains(r.stderr, "kubemint: hint: ") {
 		t.Errorf("exit %d, stderr:\n%s", r.code, r.stderr)
 	}
@@ -191,7 +193,7 @@ subjects:
 	if _, stderr, err := admin("", "get", "serviceaccount", "app", "-n", "team-w"); err == nil || !strings.Contains(stderr, "NotFound") {
 		t.Errorf("setup created the service account before finding the binding (%v %s)", err, stderr)
 	}
-	subjects, _, _ := admin("", "get", "rolebinding", "kubemint-minter-app-user-carol", "-n", "team-w", "-o", "jsonpath={.subjects[*].name}")
+	subjects, _, _ := admin("", "get", "rolebinding", "kubemint-minter-app-user-carol-44baab075840", "-n", "team-w", "-o", "jsonpath={.subjects[*].name}")
 	if subjects != "dave" {
 		t.Errorf("the binding's subjects became %q; want dave alone", subjects)
 	}
@@ -324,7 +326,7 @@ func TestTeamSetupDryRunAndChecks(t *testing.T) {
 	kc := adm.adminKubeconfig(t)
 	before, _ := os.ReadFile(kc)
 	r := adm.mustKubemint(t, "setup", "--dry-run", "--service-account=team-d/app", "--source-context=admin", "--cluster-role=e2e-pod-reader", "--minter=user:alice", "--revocable")
-	for _, want := range []string{"would create  namespace team-d", "would create  serviceaccount team-d/app", "would create  rolebinding team-d/kubemint-minter-app-user-alice", "would create  secret team-d/app-kubemint", "would create  context team-d-app@local in " + kc, "Its exec entry would run: ", "Dry run: nothing was created or written."} {
+	for _, want := range []string{"would create  namespace team-d", "would create  serviceaccount team-d/app", "would create  rolebinding team-d/kubemint-minter-app-user-alice-8f3796ff205d", "would create  secret team-d/app-kubemint", "would create  context team-d-app@local in " + kc, "Its exec entry would run: ", "Dry run: nothing was created or written."} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("dry run output lacks %q:\n%s", want, r.stdout)
 		}
@@ -425,4 +427,64 @@ func recipeBlock(t *testing.T, heading string) string {
 	}
 	t.Fatalf("no sh block under %q in docs/recipes.md", heading)
 	return ""
+}
+
+// TestTeamMinterBindingNamesNeverMeet: serviceaccount:a-b/c and
+// serviceaccount:a/b-c were given one binding name (namespace and name
+// joined with '-'): setup for the second stopped on the first's binding
+// and told the admin to delete it. Now each gets its own, both can mint,
+// and a binding an older kubemint made under the old name for a minter is
+// found and kept, while one under a minter's old name that binds another
+// (the other service account) is left alone.
+func TestTeamMinterBindingNamesNeverMeet(t *testing.T) {
+	mustAdmin(t, `apiVersion: v1
+kind: Namespace
+metadata: {name: team-x}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: kubemint-minter-app, namespace: team-x}
+rules:
+- {apiGroups: [""], resources: [serviceaccounts/token], verbs: [create], resourceNames: [app]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: kubemint-minter-app-serviceaccount-team-x-ci-runner, namespace: team-x}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: kubemint-minter-app}
+subjects:
+- {kind: ServiceAccount, name: ci-runner, namespace: team-x}
+`, "apply", "-f", "-")
+	adm := newUserEnv(t)
+	adm.adminKubeconfig(t)
+	// The old binding above is team-x-ci/runner's name too: setup for it
+	// must neither stop nor reuse it, and setup for team-x/ci-runner
+	// keeps it.
+	for _, m := range []string{"serviceaccount:team-x/ci-runner", "serviceaccount:team-x-ci/runner"} {
+		if r := adm.kubemint(t, "", "setup", "--service-account=team-x/app", "--source-context=admin", "--minter="+m); r.code != 0 {
+			t.Fatalf("setup --minter=%s: exit %d:\n%s", m, r.code, r.stderr)
+		}
+	}
+	out, _, err := admin("", "get", "rolebindings", "-n", "team-x", "-o", `jsonpath={range .items[*]}{.metadata.name}={.subjects[*].namespace}/{.subjects[*].name}{"\n"}{end}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{ // binding=subject
+		"kubemint-minter-app-serviceaccount-team-x-ci-runner=team-x/ci-runner":                                                               true,
+		exchange.MinterBinding("app", exchange.Minter{Kind: "ServiceAccount", Namespace: "team-x-ci", Name: "runner"}) + "=team-x-ci/runner": true,
+	}
+	got := strings.Fields(out)
+	var minterBindings []string
+	for _, b := range got {
+		if strings.HasPrefix(b, "kubemint-minter-") {
+			minterBindings = append(minterBindings, b)
+		}
+	}
+	if len(minterBindings) != 2 || !want[minterBindings[0]] || !want[minterBindings[1]] {
+		t.Errorf("minter bindings %q; want the old one kept for team-x/ci-runner and a new one for team-x-ci/runner", minterBindings)
+	}
+	for _, sa := range []string{"system:serviceaccount:team-x:ci-runner", "system:serviceaccount:team-x-ci:runner"} {
+		if out, _, _ := admin("", "auth", "can-i", "create", "serviceaccounts/app", "--subresource=token", "-n", "team-x", "--as="+sa); strings.TrimSpace(out) != "yes" {
+			t.Errorf("%s may not mint: %q", sa, out)
+		}
+	}
 }

@@ -217,23 +217,6 @@ func TestKubectlPlugin(t *testing.T) {
 	}
 }
 
-// TestClusterMismatchIsReported: an exec entry whose cluster is not the
-// source context's server gets a token from the source's server; -v=1 says
-// so, since such a token is refused elsewhere.
-func TestClusterMismatchIsReported(t *testing.T) {
-	u := newUserEnv(t)
-	kc := u.kubeconfig(t)
-	other := strings.Replace(w.cp.Server, "127.0.0.1", "localhost", 1)
-	info := strings.Replace(execInfo(t, "client.authentication.k8s.io/v1"), w.cp.Server, other, 1)
-	r := u.kubemint(t, info, "token", "--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig="+kc, "-v=1")
-	if r.code != 0 {
-		t.Fatal(r.stderr)
-	}
-	if !strings.Contains(r.stderr, "warning: the exec entry's cluster is "+other+` but context "admin" mints on `+w.cp.Server) {
-		t.Errorf("-v=1 does not report the mismatch:\n%s", r.stderr)
-	}
-}
-
 // callersGoEnv is the caller's Go setup (its go env file, module and build
 // caches) for an install.sh run under the user's HOME: without it go would
 // look for them under that empty HOME, download every module again and

@@ -47,7 +47,7 @@ func GitHubActions(ctx context.Context, audience, server string, ca []byte, time
 		audience = DefaultCIAudience
 	}
 	if server == "" {
-		return nil, hint.Wrap(errors.New("the API server for --source-github-actions is unknown"), "set provideClusterInfo: true in the exec entry, or pass --source-server (and --source-certificate-authority)")
+		return nil, hint.Wrap(errors.New("the API server for --source-github-actions is unknown"), noServerHint)
 	}
 	token, err := githubIDToken(ctx, audience, timeout)
 	if err != nil {
@@ -144,7 +144,7 @@ func TokenEnv(name, server string, ca []byte) (*Source, error) {
 		return nil, fmt.Errorf("--source-token-env: the variable %s is larger than %s, more than a token ever holds: is it the right variable?", name, size(tokenEnvLimit))
 	}
 	if server == "" {
-		return nil, hint.Wrap(errors.New("the API server for --source-token-env is unknown"), "set provideClusterInfo: true in the exec entry, or pass --source-server (and --source-certificate-authority)")
+		return nil, hint.Wrap(errors.New("the API server for --source-token-env is unknown"), noServerHint)
 	}
 	cfg := bearerConfig(server, ca)
 	cfg.BearerToken = token

@@ -89,7 +89,7 @@ func TestTokenEnv(t *testing.T) {
 	for name, tt := range map[string]struct{ value, server, want string }{
 		"unset":     {server: "https://k8s.example:6443", want: "KUBE_ID_TOKEN is not set or empty"},
 		"too large": {value: strings.Repeat("a", 17<<10), server: "https://k8s.example:6443", want: "larger than 16 KiB"},
-		"no server": {value: "a.b.c", want: "the API server for --source-token-env is unknown\nset provideClusterInfo: true"},
+		"no server": {value: "a.b.c", want: "the API server for --source-token-env is unknown\npass --source-server=URL"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Setenv("KUBE_ID_TOKEN", tt.value)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
@@ -97,25 +98,51 @@ func MinterRole(account string) string { return "kubemint-minter-" + account }
 
 // MinterBinding is the RoleBinding that lets m mint account's tokens. One
 // binding per minter: granting a second minter never edits the first's
-// binding, so it cannot widen one, nor fail with AlreadyExists.
+// binding, so it cannot widen one, nor fail with AlreadyExists. The name
+// is readable (the minter's kind and name, cleaned to an object name's
+// characters and cut to 40) and ends with a hash of the account and the
+// whole minter, so two minters never share one: cleaning and joining
+// alone made serviceaccount:a-b/c and serviceaccount:a/b-c both
+// "...-serviceaccount-a-b-c" (see legacyMinterBinding). 48 bits: a name
+// chosen to meet another's is a second preimage, out of reach.
 func MinterBinding(account string, m Minter) string {
-	kind := strings.ToLower(m.Kind)
-	name := m.Name
-	if m.Kind == rbacv1.ServiceAccountKind {
-		name = m.Namespace + "-" + m.Name
+	b, _ := json.Marshal([]string{account, m.Kind, m.Namespace, m.Name})
+	sum := sha256.Sum256(b)
+	clean := cleanName(minterName(m))
+	if len(clean) > 40 {
+		clean = strings.TrimRight(clean[:40], "-.")
 	}
-	clean := strings.Map(func(r rune) rune {
+	return MinterRole(account) + "-" + strings.ToLower(m.Kind) + "-" + clean + "-" + hex.EncodeToString(sum[:6])
+}
+
+// legacyMinterBinding is the name MinterBinding gave before 0.24, which two
+// service accounts could share. Setup still finds a binding of that name
+// that binds m alone (and leaves one that binds another minter to it).
+func legacyMinterBinding(account string, m Minter) string {
+	name := minterName(m)
+	clean := cleanName(name)
+	if clean != name {
+		sum := sha256.Sum256([]byte(m.String()))
+		clean += "-" + hex.EncodeToString(sum[:4])
+	}
+	return MinterRole(account) + "-" + strings.ToLower(m.Kind) + "-" + clean
+}
+
+func minterName(m Minter) string {
+	if m.Kind == rbacv1.ServiceAccountKind {
+		return m.Namespace + "-" + m.Name
+	}
+	return m.Name
+}
+
+// cleanName maps what an object name may not hold to '-'.
+func cleanName(name string) string {
+	return strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.' {
 			return r
 		}
 		return '-'
 	}, name)
-	if clean != name {
-		// Two names that clean to the same text must not share a binding.
-		sum := sha256.Sum256([]byte(m.String()))
-		clean += "-" + hex.EncodeToString(sum[:4])
-	}
-	return MinterRole(account) + "-" + kind + "-" + clean
 }
 
 // minterRule is the one rule of MinterRole.
@@ -162,6 +189,9 @@ func (c *Client) CheckMinter(ctx context.Context, ns, account string, minters []
 		}
 	}
 	for _, m := range minters {
+		if c.bindsOnly(ctx, ns, legacyMinterBinding(account, m), account, m) {
+			continue // granted by an older kubemint: EnsureMinterBinding keeps it
+		}
 		b := &rbacv1.RoleBinding{}
 		if err := c.rbac.Get().Namespace(ns).Resource("rolebindings").Name(MinterBinding(account, m)).Do(ctx).Into(b); err == nil {
 			if err := verifyMinterBinding(b, ns, account, m); err != nil {
@@ -176,6 +206,9 @@ func (c *Client) CheckMinter(ctx context.Context, ns, account string, minters []
 // binding exists. It never widens an existing binding: one of that name
 // with other subjects or another role is an error.
 func (c *Client) EnsureMinterBinding(ctx context.Context, ns, account string, m Minter) (string, bool, error) {
+	if legacy := legacyMinterBinding(account, m); c.bindsOnly(ctx, ns, legacy, account, m) {
+		return legacy, false, nil // granted by an older kubemint
+	}
 	name := MinterBinding(account, m)
 	ref := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: MinterRole(account)}
 	subjects := []rbacv1.Subject{m.subject()}
@@ -188,8 +221,21 @@ func (c *Client) EnsureMinterBinding(ctx context.Context, ns, account string, m 
 	return name, created, verifyMinterBinding(existing, ns, account, m)
 }
 
+// bindsOnly reports whether the RoleBinding ns/name exists and binds m
+// alone to MinterRole(account).
+func (c *Client) bindsOnly(ctx context.Context, ns, name, account string, m Minter) bool {
+	b := &rbacv1.RoleBinding{}
+	if err := c.rbac.Get().Namespace(ns).Resource("rolebindings").Name(name).Do(ctx).Into(b); err != nil {
+		return false
+	}
+	return verifyMinterBinding(b, ns, account, m) == nil
+}
+
 func verifyMinterBinding(existing *rbacv1.RoleBinding, ns, account string, m Minter) error {
-	name := MinterBinding(account, m)
+	name := existing.Name
+	if name == "" {
+		name = MinterBinding(account, m)
+	}
 	ref := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: MinterRole(account)}
 	if existing.RoleRef != ref || !sameSubjects(existing.Subjects, []rbacv1.Subject{m.subject()}) {
 		return hint.Wrap(fmt.Errorf("rolebinding %s/%s exists and binds %s %q to %s, not only %s: kubemint does not change a binding it would widen",

@@ -57,13 +57,21 @@ func TestParseMinter(t *testing.T) {
 		binding string
 		err     bool
 	}{
-		{in: "user:alice", want: Minter{Kind: "User", Name: "alice"}, str: "user:alice", binding: "kubemint-minter-deployer-user-alice"},
-		{in: "group:devs", want: Minter{Kind: "Group", Name: "devs"}, str: "group:devs", binding: "kubemint-minter-deployer-group-devs"},
-		{in: "serviceaccount:ci/runner", want: Minter{Kind: "ServiceAccount", Namespace: "ci", Name: "runner"}, str: "serviceaccount:ci/runner", binding: "kubemint-minter-deployer-serviceaccount-ci-runner"},
-		{in: "sa:ci/runner", want: Minter{Kind: "ServiceAccount", Namespace: "ci", Name: "runner"}, str: "serviceaccount:ci/runner", binding: "kubemint-minter-deployer-serviceaccount-ci-runner"},
+		{in: "user:alice", want: Minter{Kind: "User", Name: "alice"}, str: "user:alice", binding: "kubemint-minter-deployer-user-alice-1f2a31318d12"},
+		{in: "group:devs", want: Minter{Kind: "Group", Name: "devs"}, str: "group:devs", binding: "kubemint-minter-deployer-group-devs-dd8faadbacbc"},
+		{in: "serviceaccount:ci/runner", want: Minter{Kind: "ServiceAccount", Namespace: "ci", Name: "runner"}, str: "serviceaccount:ci/runner", binding: "kubemint-minter-deployer-serviceaccount-ci-runner-08ef0d1d23f1"},
+		{in: "sa:ci/runner", want: Minter{Kind: "ServiceAccount", Namespace: "ci", Name: "runner"}, str: "serviceaccount:ci/runner", binding: "kubemint-minter-deployer-serviceaccount-ci-runner-08ef0d1d23f1"},
 		// Names that are not valid object names get a hash, so two never meet.
 		{in: "user:github:repo:octo/app:ref:refs/heads/main", want: Minter{Kind: "User", Name: "github:repo:octo/app:ref:refs/heads/main"}, str: "user:github:repo:octo/app:ref:refs/heads/main"},
 		{in: "user:Alice@Example.com", want: Minter{Kind: "User", Name: "Alice@Example.com"}, str: "user:Alice@Example.com"},
+		// Joined with '-', these two were one binding, and the hint for
+		// one told the admin to delete the other's.
+		{in: "serviceaccount:a-b/c", want: Minter{Kind: "ServiceAccount", Namespace: "a-b", Name: "c"}, str: "serviceaccount:a-b/c"},
+		{in: "serviceaccount:a/b-c", want: Minter{Kind: "ServiceAccount", Namespace: "a", Name: "b-c"}, str: "serviceaccount:a/b-c"},
+		// A user named as another's binding ends (cleaned, hashed) in the
+		// names of old.
+		{in: "user:alice@x", want: Minter{Kind: "User", Name: "alice@x"}, str: "user:alice@x"},
+		{in: "user:alice-x-d74be4dd", want: Minter{Kind: "User", Name: "alice-x-d74be4dd"}, str: "user:alice-x-d74be4dd"},
 		{in: "alice", err: true},
 		{in: "user:", err: true},
 		{in: "robot:x", err: true},

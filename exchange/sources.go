@@ -59,12 +59,16 @@ func TokenFile(path, server string, ca []byte) (*Source, error) {
 		return nil, err
 	}
 	if server == "" {
-		return nil, hint.Wrap(errors.New("the API server for --source-token-file is unknown"), "set provideClusterInfo: true in the exec entry, or pass --source-server (and --source-certificate-authority)")
+		return nil, hint.Wrap(errors.New("the API server for --source-token-file is unknown"), noServerHint)
 	}
 	cfg := bearerConfig(server, ca)
 	cfg.BearerToken = token
 	return &Source{Context: "token-file", Label: "the token in " + path, Config: cfg, Server: server, CAData: ca}, nil
 }
+
+// noServerHint is the fix for a token source that knows no API server: the
+// exec info's cluster is never taken unless pinned (see resolve/pin.go).
+const noServerHint = "pass --source-server=URL (and --source-certificate-authority=FILE), the API server to mint on; with provideClusterInfo: true, --allow-server=URL pins the cluster's server instead"
 
 // SelfSource mints with token itself: a service account renewing its own
 // token, on the API server server verified with ca.

@@ -145,6 +145,14 @@ type flow struct {
 // to fix it.
 func Resolve(ctx context.Context, req Request, d Deps) (Credential, error) {
 	d = d.withDefaults()
+	if _, ok := d.Stderr.(*redact.Writer); !ok {
+		// The failed-mint record quotes the error through the redactor:
+		// it must know every secret even when the caller's stderr is a
+		// plain writer, and no line reaches it unmasked.
+		w := redact.New(d.Stderr)
+		defer w.Flush()
+		d.Stderr = w
+	}
 	o := req.Options
 	logf := credential.NewLogf(d.Stderr, o.Verbosity)
 	var src *exchange.Source
@@ -516,11 +524,6 @@ func (f *flow) mint(ctx context.Context, src *exchange.Source, renewable *cache.
 		if src, err = loadSource(ctx, f.o, &f.cluster, f.d.Stderr); err != nil {
 			return exchange.Token{}, time.Time{}, withSelfErr(err, selfErr)
 		}
-	}
-	if src.Server != f.cluster.Server {
-		// Often the same cluster by two names (a load balancer and a node);
-		// if not, the token will be refused, and this says why.
-		f.logf(1, "warning: the exec entry's cluster is %s but %s mints on %s; the token is only good there", f.cluster.Server, src.Label, src.Server)
 	}
 	restore, err := markMinting(f.o.ServiceAccount)
 	if err != nil {

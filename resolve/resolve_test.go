@@ -17,6 +17,7 @@ import (
 	"github.com/kubemint/kubemint/cache"
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
+	"github.com/kubemint/kubemint/internal/hint"
 	"github.com/kubemint/kubemint/internal/redact"
 )
 
@@ -437,6 +438,7 @@ func TestErrors(t *testing.T) {
 			change: func(h *harness) {
 				h.opts.SourceTokenFile = filepath.Join(h.t.TempDir(), "token")
 				h.opts.SourceCA = filepath.Join(h.t.TempDir(), "missing-ca")
+				h.opts.SourceServer = srcServer
 			},
 			wantErr: "--source-certificate-authority",
 		},
@@ -603,29 +605,114 @@ func TestNoClusterTheSourceNamesIt(t *testing.T) {
 	}
 }
 
-// A token file source mints on the exec entry's cluster, and a source on
-// another server than the exec entry's is named in a warning.
-func TestTokenFileSource(t *testing.T) {
-	h := newHarness(t)
-	p := filepath.Join(t.TempDir(), "token")
-	if err := os.WriteFile(p, []byte("file-token"), 0o600); err != nil {
+// The server pin: a credential goes only to a server the source pins (its
+// kubeconfig cluster, --source-server) or --allow-server names. On the old
+// code a token file source minted on whatever the exec info named, and a
+// context source minted for another cluster with a -v=1 warning.
+func TestServerPin(t *testing.T) {
+	const other = "https://lb.example"
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("file-token"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	h.opts.SourceTokenFile, h.opts.Verbosity = p, 1
-	h.opts.RequestTimeout = 3 * time.Second
-	h.cluster = &credential.Cluster{Server: "https://lb.example"}
-	h.must()
-	if h.minted[0] != "token-file" {
-		t.Errorf("minted by %v", h.minted)
+	tests := map[string]struct {
+		change func(o *credential.Options)
+		// cluster is the exec info's server; "" sends none.
+		cluster string
+		// wantSource is the source that minted; "" wants the error.
+		wantSource string
+		wantErr    []string
+	}{
+		"context, its own cluster":               {cluster: srcServer, wantSource: "admin"},
+		"context, same server spelled otherwise": {cluster: "HTTPS://Source.Example:6443/", wantSource: "admin"},
+		"context, no exec info":                  {wantSource: "admin"},
+		"context, another cluster": {cluster: other, wantErr: []string{
+			"the exec entry's cluster is " + other + `, but context "admin" is for ` + srcServer,
+			"--allow-server=" + other}},
+		"context, another cluster allowed": {cluster: other, change: func(o *credential.Options) { o.AllowServers = []string{other + "/"} }, wantSource: "admin"},
+		"context, a third cluster with an alias": {cluster: "https://third.example", change: func(o *credential.Options) { o.AllowServers = []string{other} },
+			wantErr: []string{"the exec entry's cluster is https://third.example"}},
+		"token file, exec info only": {cluster: other, change: tokenFileSource(tokenFile, ""), wantErr: []string{
+			"the exec entry's cluster is " + other + ", and --source-token-file=" + tokenFile + " names no API server of its own",
+			"--source-server=" + other}},
+		"token file, --source-server": {cluster: other, change: tokenFileSource(tokenFile, other), wantSource: "token-file"},
+		"token file, --source-server, another cluster": {cluster: srcServer, change: tokenFileSource(tokenFile, other), wantErr: []string{
+			"the exec entry's cluster is " + srcServer + ", but --source-token-file=" + tokenFile + " is for " + other}},
+		"token file, --allow-server": {cluster: other, change: func(o *credential.Options) {
+			tokenFileSource(tokenFile, "")(o)
+			o.AllowServers = []string{other}
+		}, wantSource: "token-file"},
+		"token env, exec info only": {cluster: other, change: func(o *credential.Options) {
+			o.SourceContext, o.SourceKubeconfig, o.SourceTokenEnv = "", "", "KUBEMINT_TEST_PIN_TOKEN"
+		},
+			wantErr: []string{"--source-token-env=KUBEMINT_TEST_PIN_TOKEN names no API server of its own"}},
+		"github actions, exec info only": {cluster: other, change: func(o *credential.Options) { o.SourceContext, o.SourceKubeconfig, o.SourceGitHubActions = "", "", true },
+			wantErr: []string{"--source-github-actions names no API server of its own"}},
 	}
-	if strings.Contains(h.stderr.String(), "only good there") {
-		t.Errorf("warned about the same server:\n%s", h.stderr.String())
+	t.Setenv("KUBEMINT_TEST_PIN_TOKEN", "env-token")
+	// Whatever the GitHub source would ask must never be asked.
+	t.Setenv(exchange.GitHubRequestURLEnv, "https://127.0.0.1:1/never")
+	t.Setenv(exchange.GitHubRequestTokenEnv, "request-token")
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			h.opts.RequestTimeout = 3 * time.Second
+			if tt.change != nil {
+				tt.change(&h.opts)
+			}
+			h.cluster = nil
+			if tt.cluster != "" {
+				h.cluster = &credential.Cluster{Server: tt.cluster}
+			}
+			c, err := h.resolve()
+			if tt.wantSource != "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				if c.Token != "tok-1" || len(h.minted) != 1 || h.minted[0] != tt.wantSource {
+					t.Errorf("got %s minted by %v, want tok-1 by %s", c.Token, h.minted, tt.wantSource)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("served %s (minted by %v), want a refusal", c.Token, h.minted)
+			}
+			if h.mints != 0 {
+				t.Errorf("%d mints, want none: the credential went to the server", h.mints)
+			}
+			all := err.Error() + "\n" + strings.Join(hint.Hints(err), "\n")
+			for _, want := range tt.wantErr {
+				if !strings.Contains(all, want) {
+					t.Errorf("error %q (hints %q) does not say %q", err, hint.Hints(err), want)
+				}
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("the error is not one line: %q", err)
+			}
+		})
 	}
-	h.opts.SourceTokenFile = ""
-	h.opts.Cache = string(cache.None)
+}
+
+// tokenFileSource switches the harness to --source-token-file=path with
+// --source-server=server.
+func tokenFileSource(path, server string) func(o *credential.Options) {
+	return func(o *credential.Options) {
+		o.SourceContext, o.SourceKubeconfig, o.SourceTokenFile, o.SourceServer = "", "", path, server
+	}
+}
+
+// An entry minted while --allow-server named the cluster is not served
+// once the flag is gone: the key holds the allowed servers.
+func TestAllowServerInTheKey(t *testing.T) {
+	const other = "https://lb.example"
+	h := newHarness(t)
+	h.cluster = &credential.Cluster{Server: other}
+	h.opts.AllowServers = []string{other}
 	h.must()
-	if !strings.Contains(h.stderr.String(), "the token is only good there") {
-		t.Errorf("no warning about another server:\n%s", h.stderr.String())
+	h.opts.AllowServers = nil
+	h.pid++
+	if c, err := h.resolve(); err == nil {
+		t.Errorf("served %s without --allow-server", c.Token)
 	}
 }
 
@@ -740,5 +827,42 @@ func TestCAByPathKeysOnItsBytes(t *testing.T) {
 	h.must()
 	if h.mints != 1 {
 		t.Errorf("%d mints, want 1: the CA by path missed the entry of its bytes", h.mints)
+	}
+}
+
+// TestFailedMintRecordIsRedacted: the failed-mint record on disk holds
+// the error as stderr would show it, masked, even when the server echoed
+// the source's token encoded (URL, HTML, JSON, folded) and even when the
+// caller's stderr is a plain writer without a redactor of its own.
+func TestFailedMintRecordIsRedacted(t *testing.T) {
+	esc := func(format string) string {
+		var b strings.Builder
+		for i := 0; i < len(srcToken); i++ {
+			fmt.Fprintf(&b, format, srcToken[i])
+		}
+		return b.String()
+	}
+	echoes := map[string]string{
+		"plain":  srcToken,
+		"url":    esc("%%%02X"),
+		"html":   esc("&#%d;"),
+		"json":   esc(`\u%04x`),
+		"folded": srcToken[:10] + "\n  " + srcToken[10:],
+	}
+	for name, echo := range echoes {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			h.mintErr = errors.New("the server has asked for the client to provide credentials: echo " + echo + " end")
+			if _, err := h.resolve(); err == nil {
+				t.Fatal("the mint failed but Resolve did not")
+			}
+			b, err := os.ReadFile(filepath.Join(h.dir, h.key()+".failed"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(b), echo) || strings.Contains(string(b), srcToken[10:]) || !strings.Contains(string(b), "echo "+redact.Mask+" end") {
+				t.Errorf("remembered failure %q: want the echo masked", b)
+			}
+		})
 	}
 }

@@ -22,8 +22,9 @@ func LoadSource(ctx context.Context, o *credential.Options, cluster *credential.
 // loadSource loads the source o configures: a pod's own token, a token
 // file, a CI system's OIDC token (GitHub Actions' ID-token endpoint, or a
 // variable), or (the default) a kubeconfig context. cluster, when known, is
-// the API server a token source mints on unless --source-server names
-// another.
+// the exec info's: the server kubectl sends the minted token to, which the
+// source must pin (see pin.go) before anything is read or sent. A token
+// source without --source-server mints on it when --allow-server names it.
 // The source's bearer token is registered with stderr's redactor.
 func loadSource(ctx context.Context, o *credential.Options, cluster *credential.Cluster, stderr io.Writer) (*exchange.Source, error) {
 	var src *exchange.Source
@@ -33,13 +34,21 @@ func loadSource(ctx context.Context, o *credential.Options, cluster *credential.
 		src, err = exchange.InCluster()
 	case o.SourceTokenFile != "" || o.SourceGitHubActions || o.SourceTokenEnv != "":
 		server, ca := o.SourceServer, []byte(nil)
+		if cluster != nil {
+			if !o.FlagsPin(cluster.Server) {
+				return nil, notPinned(cluster.Server, bearerFlag(o), o.SourceServer)
+			}
+			// A pinned server: the kubeconfig's CA for it serves unless
+			// --source-certificate-authority names one.
+			ca = cluster.CertificateAuthorityData
+			if server == "" {
+				server = cluster.Server
+			}
+		}
 		if o.SourceCA != "" {
 			if ca, err = exchange.ReadBounded(o.SourceCA, "--source-certificate-authority", exchange.CAFileLimit); err != nil {
 				return nil, err
 			}
-		}
-		if server == "" && cluster != nil {
-			server, ca = cluster.Server, cluster.CertificateAuthorityData
 		}
 		switch {
 		case o.SourceGitHubActions:
@@ -56,11 +65,25 @@ func loadSource(ctx context.Context, o *credential.Options, cluster *credential.
 	if err != nil {
 		return nil, err
 	}
+	if err := checkPin(o, cluster, src.Label, src.Server); err != nil {
+		return nil, err
+	}
 	if o.RequestTimeout > 0 {
 		src.Config.Timeout = o.RequestTimeout
 	}
 	registerSource(src, stderr)
 	return src, nil
+}
+
+// bearerFlag names a token source by its flag, for messages.
+func bearerFlag(o *credential.Options) string {
+	switch {
+	case o.SourceGitHubActions:
+		return "--source-github-actions"
+	case o.SourceTokenEnv != "":
+		return "--source-token-env=" + o.SourceTokenEnv
+	}
+	return "--source-token-file=" + o.SourceTokenFile
 }
 
 // registerSource tells stderr's redactor the source's bearer token: the

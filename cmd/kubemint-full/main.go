@@ -42,6 +42,9 @@ func main() {
 	// Every line to stderr, warnings and the final error included, passes
 	// through one redactor that learns the tokens as they become known.
 	stderr := redact.New(os.Stderr)
+	// client-go sends a proxy's userinfo as Proxy-Authorization; a proxy
+	// that refuses it may echo it, and errors quote the proxy's URL.
+	stderr.AddProxies(os.Getenv)
 	rest.SetDefaultWarningHandler(rest.NewWarningWriter(stderr, rest.WarningWriterOptions{}))
 
 	v := product.Version(version)

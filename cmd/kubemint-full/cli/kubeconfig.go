@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,6 +20,7 @@ import (
 	"github.com/kubemint/kubemint/exchange"
 	"github.com/kubemint/kubemint/internal/hint"
 	"github.com/kubemint/kubemint/kubeconfig"
+	"github.com/kubemint/kubemint/provision"
 )
 
 // kubeconfigCmd is kubemint kubeconfig: a self-contained kubeconfig for
@@ -100,6 +102,7 @@ Writing over an existing file needs --force.`,
 	f.StringVar(&k.o.SourceTokenEnv, "source-token-env", "", "Mint with the token in this environment variable of the runner (GitLab's id_tokens).")
 	f.StringVar(&k.o.SourceServer, "source-server", "", "With a token source: the API server as the runner reaches it, written into the entry for clients that send no cluster to the plugin (Python, JavaScript).")
 	f.StringVar(&k.o.SourceCA, "source-certificate-authority", "", "With --source-server: the CA file that verifies it, a path on the runner.")
+	f.StringArrayVar(&k.o.AllowServers, "allow-server", nil, "Another name of the cluster's API server that the runner's kubeconfig may use, written into the entry (--server, or --from-context's, is written already). May be repeated.")
 	f.StringVar(&k.o.SourceAudience, "source-audience", "", "With --source-github-actions: the ID token's audience. Default: kubernetes.")
 	f.DurationVar(&k.o.Duration, "duration", k.o.Duration, "Lifetime of the tokens the runner mints; at least 10m.")
 	f.BoolVar(&k.revocable, "revocable", false, "Bind the runner's tokens to the Secret that kubemint setup --revocable made, so that kubemint revoke kills them too.")
@@ -151,12 +154,24 @@ func (k *kubeconfigCmd) validate() error {
 }
 
 // tokenOptions are the exec entry's token options: the account, the
-// runner's source flags as given, the duration, the bound Secret.
-func (k *kubeconfigCmd) tokenOptions() credential.Options {
+// runner's source flags as given, the cluster's server pinned
+// (--allow-server, unless --source-server is that server), the duration,
+// the bound Secret.
+//
+// The pin is what this command is for: the user names the cluster the
+// runner's tokens are for (--server, --from-context), and the runner's
+// source reaches it under a name of its own (the pod's service address, a
+// context of the runner's) or none (a CI token), so the entry says which
+// server the exec info may name.
+func (k *kubeconfigCmd) tokenOptions(server string) credential.Options {
 	o := k.o
+	o.AllowServers = slices.Clone(o.AllowServers)
+	if !o.FlagsPin(server) {
+		o.AllowServers = append(o.AllowServers, server)
+	}
 	if k.revocable {
 		_, name, _ := o.Account()
-		o.BoundObjectKind, o.BoundObjectName = "Secret", secretName(name)
+		o.BoundObjectKind, o.BoundObjectName = "Secret", provision.SecretName(name)
 	}
 	return o
 }
@@ -213,7 +228,7 @@ func (k *kubeconfigCmd) run() error {
 	if c.Name == "" {
 		c.Name = ns + "-" + name
 	}
-	c.Exec = kubeconfig.Exec("kubemint", k.tokenOptions())
+	c.Exec = kubeconfig.Exec("kubemint", k.tokenOptions(cluster.Server))
 	c.Exec.InstallHint = kubeconfig.RunnerInstallHint
 	if k.out == "" {
 		data, err := kubeconfig.Standalone(clusterName, cluster, c)
@@ -229,7 +244,7 @@ func (k *kubeconfigCmd) run() error {
 	}
 	changed, err := kubeconfig.WriteStandalone(k.out, clusterName, cluster, c, k.force)
 	if err != nil {
-		return forceHint(err)
+		return kubeconfig.ForceHint(err)
 	}
 	state := "unchanged"
 	switch {

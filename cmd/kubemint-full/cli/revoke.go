@@ -12,6 +12,7 @@ import (
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
 	"github.com/kubemint/kubemint/internal/hint"
+	"github.com/kubemint/kubemint/provision"
 )
 
 func newRevokeCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -60,7 +61,7 @@ func runRevoke(ctx context.Context, o *credential.Options, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	deleted, err := c.DeleteSecret(ctx, ns, secretName(name))
+	deleted, err := c.DeleteSecret(ctx, ns, provision.SecretName(name))
 	if err != nil {
 		return err
 	}
@@ -72,11 +73,11 @@ func runRevoke(ctx context.Context, o *credential.Options, stdout, stderr io.Wri
 	if !deleted {
 		// The Secret is gone either way: deleted by an earlier revoke (the
 		// usual case of a second revoke), or never made.
-		return hint.Wrap(fmt.Errorf("no Secret %s/%s on %s: either %s is already revoked (an earlier kubemint revoke deleted the Secret), or it was not set up with --revocable and its tokens are bound to no Secret (cached tokens here were forgotten)", ns, secretName(name), src.Server, o.ServiceAccount),
+		return hint.Wrap(fmt.Errorf("no Secret %s/%s on %s: either %s is already revoked (an earlier kubemint revoke deleted the Secret), or it was not set up with --revocable and its tokens are bound to no Secret (cached tokens here were forgotten)", ns, provision.SecretName(name), src.Server, o.ServiceAccount),
 			fmt.Sprintf("if already revoked: nothing more to do; kubemint setup --service-account=%s --revocable issues new tokens", o.ServiceAccount),
 			fmt.Sprintf("if never revocable: to kill its tokens now, delete and recreate the service account (kubectl -n %s delete serviceaccount %s, then kubemint setup --revocable), or let them expire", ns, name))
 	}
-	fmt.Fprintf(stdout, "Deleted Secret %s/%s on %s: every token bound to it stops working within about 10 seconds.\n", ns, secretName(name), src.Server)
+	fmt.Fprintf(stdout, "Deleted Secret %s/%s on %s: every token bound to it stops working within about 10 seconds.\n", ns, provision.SecretName(name), src.Server)
 	fmt.Fprint(stdout, forgot.String())
 	fmt.Fprintf(stdout, "To issue new tokens: kubemint setup --service-account=%s --source-context=%s --revocable\n", o.ServiceAccount, src.Context)
 	return nil

@@ -1,0 +1,192 @@
+// Package provision is what kubemint setup and kubemint use do to a
+// cluster and a kubeconfig: check first (the kubeconfig change, then every
+// SelfSubjectAccessReview, before anything is written), plan (the objects
+// and the kubeconfig change, as data), apply, prove (mint once through the
+// token flow, as kubectl will, and ask who the token is), and report, one
+// line per step.
+//
+// The CLI parses flags and validates them; this package does the rest.
+// Deps holds what a unit test replaces: where the report goes, kubemint's
+// own path, the mint and the clock. The API server is the source
+// context's, so a test points that context at a fake one.
+package provision
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/kubemint/kubemint/cache"
+	"github.com/kubemint/kubemint/credential"
+	"github.com/kubemint/kubemint/exchange"
+	"github.com/kubemint/kubemint/internal/hint"
+	"github.com/kubemint/kubemint/kubeconfig"
+	"github.com/kubemint/kubemint/resolve"
+)
+
+// Request is what setup and use have in common: the account, the source
+// context and the context to write.
+type Request struct {
+	// Namespace and Name are the service account, already validated.
+	Namespace, Name string
+	// SourceKubeconfig and SourceContext name the source ("" for the
+	// defaults: $KUBECONFIG, the current context).
+	SourceKubeconfig, SourceContext string
+	// ContextName is the context (and user) to write; "" for
+	// NAMESPACE-NAME@CLUSTER.
+	ContextName string
+	// KubeconfigOut is a standalone kubeconfig to write instead of editing
+	// the source's; Force replaces it when it holds something else.
+	KubeconfigOut string
+	Force         bool
+	// Duration is the lifetime of the tokens the exec entry mints.
+	Duration  time.Duration
+	Verbosity int
+}
+
+// Account is NAMESPACE/NAME.
+func (r Request) Account() string { return r.Namespace + "/" + r.Name }
+
+// Deps are the flow's dependencies; DefaultDeps gives the real ones.
+type Deps struct {
+	// Stdout gets the report, Stderr -v lines and the token flow's
+	// warnings.
+	Stdout, Stderr io.Writer
+	// KubemintPath is the exec entry's command.
+	KubemintPath func() (string, error)
+	// Mint mints once with the exec entry's options o, as kubectl's first
+	// call will, and returns the token.
+	Mint func(ctx context.Context, src *exchange.Source, o credential.Options, stderr io.Writer) (string, error)
+	// Now names the kubeconfig's backup.
+	Now func() time.Time
+}
+
+// DefaultDeps are the real dependencies.
+func DefaultDeps(stdout, stderr io.Writer) Deps {
+	return Deps{Stdout: stdout, Stderr: stderr, KubemintPath: kubeconfig.KubemintPath, Mint: mintAsExec, Now: time.Now}
+}
+
+// mintAsExec mints through the token flow, so that the token lands under
+// the cache key kubectl's first call will look up.
+func mintAsExec(ctx context.Context, src *exchange.Source, o credential.Options, stderr io.Writer) (string, error) {
+	// The cluster as client-go will describe it in KUBERNETES_EXEC_INFO,
+	// so that kubectl's first call is a cache hit.
+	cluster := &credential.Cluster{Server: src.Server, CertificateAuthorityData: src.CAData}
+	c, err := resolve.Resolve(ctx, resolve.Request{Options: o, Cluster: cluster}, resolve.DefaultDeps(stderr))
+	if err != nil {
+		return "", hint.Wrap(err)
+	}
+	return c.Token, nil
+}
+
+// job is one run of setup or use, from start to report: the skeleton both
+// share.
+type job struct {
+	r      Request
+	d      Deps
+	logf   exchange.Logf
+	src    *exchange.Source
+	client *exchange.Client // as the source
+	plan   *kubeconfig.Plan
+	rep    *Report
+}
+
+// start loads the source, plans the kubeconfig change with the exec
+// entry's token options, and checks it: nothing is asked of the cluster
+// yet.
+func start(r Request, token credential.Options, dryRun bool, d Deps) (*job, error) {
+	j := &job{r: r, d: d, logf: credential.NewLogf(d.Stderr, r.Verbosity), rep: &Report{w: d.Stdout, DryRun: dryRun}}
+	var err error
+	if j.src, err = exchange.LoadSource(r.SourceKubeconfig, r.SourceContext); err != nil {
+		return nil, err
+	}
+	if j.client, err = exchange.NewClient(j.src.Config, j.src.Label, j.logf); err != nil {
+		return nil, err
+	}
+	token.ServiceAccount, token.SourceContext, token.Duration, token.Cache = r.Account(), j.src.Context, r.Duration, string(cache.Auto)
+	j.plan, err = kubeconfig.NewPlan(kubeconfig.PlanRequest{
+		SourceKubeconfig: r.SourceKubeconfig, Source: j.src.Context, Server: j.src.Server, CAData: j.src.CAData,
+		ContextName: r.ContextName, Namespace: r.Namespace, Name: r.Name, Out: r.KubeconfigOut,
+		Command: d.KubemintPath, Token: token,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return j, j.plan.Check(r.Force)
+}
+
+// prove mints through the exec entry's options, as kubectl will, and
+// returns a client that is the minted token and who it is. A failed mint
+// is reported after mintFailed, when set.
+func (j *job) prove(ctx context.Context, mintFailed string) (*exchange.Client, string, error) {
+	o, err := kubeconfig.TokenOptions(j.plan.Context.Exec)
+	if err != nil {
+		return nil, "", err
+	}
+	o.Verbosity = j.r.Verbosity
+	token, err := j.d.Mint(ctx, j.src, o, j.d.Stderr)
+	if err != nil && mintFailed != "" {
+		return nil, "", fmt.Errorf("%s: %w", mintFailed, err)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	sa, err := exchange.NewClient(exchange.AsToken(j.src.Config, token), "the token of "+j.r.Account(), j.logf)
+	if err != nil {
+		return nil, "", err
+	}
+	who, err := sa.WhoAmI(ctx)
+	return sa, who.Username, err
+}
+
+// write writes the kubeconfig change and reports it.
+func (j *job) write() error {
+	c, backups, err := j.plan.Write(j.r.Force, j.d.Now())
+	if err != nil {
+		return err
+	}
+	j.rep.step(c, j.contextLine())
+	for _, b := range backups {
+		fmt.Fprintf(j.d.Stdout, "           (the kubeconfig as it was is kept in %s)\n", b)
+	}
+	return nil
+}
+
+func (j *job) contextLine() string {
+	return fmt.Sprintf("context %s in %s", j.plan.Context.Name, j.plan.File)
+}
+
+// actsAs is the report's last word: how to use the context, and who it is.
+func (j *job) actsAs(user string) {
+	fmt.Fprintf(j.d.Stdout, "\n%s acts as %s.\n", j.plan.KubectlLine(), user)
+}
+
+// Report is what setup and use did (or with --dry-run would do), written
+// one line per step as it happens, and kept.
+type Report struct {
+	w      io.Writer
+	DryRun bool
+	// Steps are the lines written, in order.
+	Steps []Step
+	// Changed says whether any step changed anything.
+	Changed bool
+}
+
+// Step is one line of the report.
+type Step struct {
+	Change kubeconfig.Change
+	What   string
+}
+
+func (r *Report) step(c kubeconfig.Change, what string) {
+	r.Steps = append(r.Steps, Step{c, what})
+	if c != kubeconfig.Unchanged {
+		r.Changed = true
+	}
+	if r.DryRun {
+		fmt.Fprintf(r.w, "%-14s%s\n", [...]string{"unchanged", "would create", "would update"}[c], what)
+		return
+	}
+	fmt.Fprintf(r.w, "%-11s%s\n", [...]string{"unchanged", "created", "updated"}[c], what)
+}
