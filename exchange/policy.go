@@ -242,6 +242,23 @@ func (c *Client) EnsureRevocationPolicy(ctx context.Context, ns, name string, ma
 	return created, updated, nil
 }
 
+// HasRevocationPolicy reports whether the revocation policy of ns/name
+// exists (setup made the account revocable before; revoke keeps it).
+func (c *Client) HasRevocationPolicy(ctx context.Context, ns, name string) (bool, error) {
+	rc, err := c.admission()
+	if err != nil {
+		return false, err
+	}
+	err = rc.Get().Resource("validatingadmissionpolicies").Name(RevocationPolicyName(ns, name)).Do(ctx).Error()
+	switch {
+	case apierrors.IsNotFound(err):
+		return false, nil
+	case err != nil:
+		return false, c.describe(err, "reading", "validatingadmissionpolicies", "", RevocationPolicyName(ns, name))
+	}
+	return true, nil
+}
+
 // DeleteRevocationPolicy deletes the policy and binding of ns/name, and
 // reports whether either existed (uninstall; revoke keeps them).
 func (c *Client) DeleteRevocationPolicy(ctx context.Context, ns, name string) (bool, error) {
