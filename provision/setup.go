@@ -242,6 +242,9 @@ func (s SetupRequest) ensurePolicy(ctx context.Context, j *job, apply bool) erro
 	if !apply {
 		return nil
 	}
+	if updated {
+		s.awaitUpdate(ctx, j)
+	}
 	switch err := j.client.ProbeRevocationPolicy(ctx, s.Namespace, s.Name, policyLoad); {
 	case errors.Is(err, exchange.ErrNotEnforced):
 		j.warn("revocation of %s is best-effort: %s accepts what the policy %s refuses (its ValidatingAdmissionPolicy admission plugin is off?), so whoever may mint its tokens can mint one that survives kubemint revoke",
@@ -250,6 +253,26 @@ func (s SetupRequest) ensurePolicy(ctx context.Context, j *job, apply bool) erro
 		j.logf(1, "could not check that the API server enforces the policy: %v", err)
 	}
 	return nil
+}
+
+// awaitUpdate waits, up to policyLoad, until the API server has loaded an
+// updated policy: until it grants a token as long as the context asks
+// for, which the old cap may have refused. It asks for a throwaway token
+// bound to the revocation Secret, with an audience no API server accepts.
+func (s SetupRequest) awaitUpdate(ctx context.Context, j *job) {
+	deadline := time.Now().Add(policyLoad)
+	for {
+		_, err := j.client.Mint(ctx, exchange.Request{Namespace: s.Namespace, Name: s.Name, Audiences: []string{useProbeAudience},
+			Duration: s.Duration, BoundKind: "Secret", BoundName: SecretName(s.Name)})
+		if exchange.PolicyDenial(errors.Unwrap(err)) == "" && !strings.Contains(fmt.Sprint(err), "ValidatingAdmissionPolicy") || time.Now().After(deadline) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 // policyLoad is how long the API server may take to load a new policy.
