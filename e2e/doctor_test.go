@@ -90,7 +90,7 @@ func TestDoctorOnARunner(t *testing.T) {
 	}{
 		{"GitHub Actions", "--source-github-actions",
 			func() string {
-				return runnerKubeconfig(t, u, true, "--service-account=ci/deployer", "--source-github-actions", "--duration=30m")
+				return runnerKubeconfig(t, u, true, "--service-account=ci/deployer", "--source-github-actions", "--allow-server="+w.cp.Server, "--duration=30m")
 			}, ci.githubJob(t, githubMain)},
 		{"a token in a variable", "--source-token-env=KUBE_ID_TOKEN",
 			func() string {
@@ -98,7 +98,7 @@ func TestDoctorOnARunner(t *testing.T) {
 			}, []string{"KUBE_ID_TOKEN=" + ci.gitlabToken(gitlabMain, "kubernetes")}},
 		{"a token file", "--source-token-file=" + tokenFile,
 			func() string {
-				return runnerKubeconfig(t, u, true, "--service-account=ci/deployer", "--source-token-file="+tokenFile)
+				return runnerKubeconfig(t, u, true, "--service-account=ci/deployer", "--source-token-file="+tokenFile, "--allow-server="+w.cp.Server)
 			}, nil},
 		{"the pod's account", "--source-in-cluster",
 			func() string {
