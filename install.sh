@@ -20,6 +20,37 @@ if [ -z "${BINDIR:-}" ]; then
 	fi
 fi
 
+# A directory every user may write to, and that is not sticky, lets any of
+# them replace kubemint-full (which kubectl runs with your credentials) or
+# rename the directory away: refuse it, and any parent of it so open,
+# before building anything.
+unsafe_dir() {
+	d=$1
+	while :; do
+		if [ -e "$d" ]; then
+			case $(ls -ldL "$d" | cut -c1-10) in
+			?????????[tT]) ;; # sticky, as /tmp: others cannot replace our files
+			????????w?)
+				echo "$d"
+				return 0
+				;;
+			esac
+		fi
+		parent=$(dirname "$d")
+		[ "$parent" = "$d" ] && return 1
+		d=$parent
+	done
+}
+case $BINDIR in
+/*) ;;
+*) BINDIR="$PWD/$BINDIR" ;;
+esac
+if bad=$(unsafe_dir "$BINDIR"); then
+	echo "install.sh: error: $bad is writable by every user and not sticky: anyone could replace kubemint-full in $BINDIR" >&2
+	echo "install.sh: hint: chmod o-w '$bad' (or chmod +t '$bad'), or install elsewhere: BINDIR=\$HOME/.local/bin ./install.sh" >&2
+	exit 1
+fi
+
 command -v go >/dev/null 2>&1 || { echo "install.sh: go is not installed; get Go 1.26 or newer from your package manager" >&2; exit 1; }
 
 version=$(git describe --tags --always --dirty 2>/dev/null || echo dev)

@@ -192,11 +192,12 @@ func TestAutoFallsBackFromASilentKeyring(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "kubemint")
 	s := &Store{Mode: Auto, Dir: dir, KeyringTimeout: 200 * time.Millisecond,
 		Logf: func(level int, format string, args ...any) { logs = append(logs, format) }}
+	t.Cleanup(func() { dropKernel(dir, "k", "k2") })
 
 	start := time.Now()
 	b, err := s.Save("k", entry())
-	if err != nil || b != BackendFile {
-		t.Fatalf("Save = %v, %v; want the file cache", b, err)
+	if want := autoFallback(); err != nil || b != want {
+		t.Fatalf("Save = %v, %v; want the %s cache", b, err, want)
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("fallback took %v", d)
@@ -206,7 +207,7 @@ func TestAutoFallsBackFromASilentKeyring(t *testing.T) {
 	}
 	// The decision is remembered: the next calls do not probe again.
 	start = time.Now()
-	if _, b, err := s.Load("k"); err != nil || b != BackendFile {
+	if _, b, err := s.Load("k"); err != nil || b != autoFallback() {
 		t.Fatalf("Load = %v, %v", b, err)
 	}
 	if _, _, err := s.Load("other"); !errors.Is(err, os.ErrNotExist) {
@@ -235,12 +236,15 @@ func TestExplicitKeyringFailsInsteadOfFallingBack(t *testing.T) {
 	}
 }
 
-func TestNoSessionBusMeansFileWithoutProbing(t *testing.T) {
+// Without a session bus, auto mode asks no Secret Service: the entry goes
+// to the kernel keyring (Linux) or the file cache, silently.
+func TestNoSessionBusMeansNoSecretServiceProbe(t *testing.T) {
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
 	dir := filepath.Join(t.TempDir(), "kubemint")
 	var logs []string
 	s := &Store{Mode: Auto, Dir: dir, Logf: func(level int, format string, args ...any) { logs = append(logs, format) }}
-	if b, err := s.Save("k", entry()); err != nil || b != BackendFile {
+	t.Cleanup(func() { dropKernel(dir, "k") })
+	if b, err := s.Save("k", entry()); err != nil || b != autoFallback() {
 		t.Fatalf("Save = %v, %v", b, err)
 	}
 	if len(logs) != 0 {
@@ -477,15 +481,16 @@ func TestKeyringRefusesALargeEntry(t *testing.T) {
 	child := exec.Command(os.Args[0], "-test.run=^TestHelperTooBig$")
 	child.Env = append(os.Environ(), "KUBEMINT_TEST_TOO_BIG="+dir, "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent")
 	out, err := child.Output()
+	t.Cleanup(func() { dropKernel(dir, "k") })
 	if err != nil {
 		t.Fatalf("helper: %v\n%s", err, out)
 	}
 	line := strings.SplitN(string(out), "\n", 2)[0]
-	if !strings.HasPrefix(line, "file|<nil>|") || !strings.Contains(line, "refused this entry as too large") {
+	if !strings.HasPrefix(line, string(autoFallback())+"|<nil>|") || !strings.Contains(line, "refused this entry as too large") {
 		t.Errorf("helper said %q", line)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "k.json")); err != nil {
-		t.Errorf("the entry is not in the file cache: %v", err)
+	if _, err := os.Stat(filepath.Join(dir, "k.json")); (err == nil) != (autoFallback() == BackendFile) {
+		t.Errorf("the entry is in the file cache: %v, want it there only without a kernel keyring", err == nil)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "keyring-unavailable")); err == nil {
 		t.Errorf("one large entry made the keyring count as unavailable")
@@ -519,5 +524,23 @@ func TestStaleTempFilesAreRemoved(t *testing.T) {
 	}
 	if _, err := os.Stat(fresh); err != nil {
 		t.Errorf("a temporary file that may be in use was removed")
+	}
+}
+
+// autoFallback is where auto mode puts an entry when it does not use the
+// OS keyring: the kernel keyring where this process may use it (Linux, no
+// seccomp filter against keyctl), else the file cache.
+func autoFallback() Backend {
+	if _, err := KernelProbe(); err == nil {
+		return BackendKernel
+	}
+	return BackendFile
+}
+
+// dropKernel removes what a test left in the kernel keyring under dir.
+func dropKernel(dir string, keys ...string) {
+	s := &Store{Mode: Kernel, Dir: dir}
+	for _, k := range keys {
+		_ = s.deleteKernel(k)
 	}
 }

@@ -29,24 +29,42 @@ func (s *Store) failedPath(key string) string { return filepath.Join(s.Dir, key+
 // RememberFailure records a failed mint of the entry under key, written as
 // entries are (a private temporary file renamed into place).
 func (s *Store) RememberFailure(key string, f Failure) error {
-	if err := s.ensureDir(); err != nil {
-		return err
-	}
 	msg := strings.ReplaceAll(f.Message, "\n", " ")
 	if len(msg) > maxFailureSize-64 {
 		msg = msg[:maxFailureSize-64]
 	}
-	return s.writeFileAtomic(s.failedPath(key), []byte(strconv.Itoa(f.PID)+" "+strconv.FormatInt(f.At.UnixNano(), 10)+"\n"+msg+"\n"))
+	b := []byte(strconv.Itoa(f.PID) + " " + strconv.FormatInt(f.At.UnixNano(), 10) + "\n" + msg + "\n")
+	if s.recordsInKernel(key) {
+		if _, err := kernelAdd(s.kernelName(key, "failed"), b, s.now().Add(failureKeyLife), s.now()); err != nil {
+			return fmt.Errorf("remembering the failed mint: %w", err)
+		}
+		return nil
+	}
+	if err := s.ensureDir(); err != nil {
+		return err
+	}
+	return s.writeFileAtomic(s.failedPath(key), b)
 }
 
 // RecallFailure reads the failure remembered for key. ok is false when
 // there is none, or it cannot be trusted (a link, another user's file, a
 // loose mode) or read: the caller then mints as if there were none.
 func (s *Store) RecallFailure(key string) (f Failure, ok bool) {
-	if s.checkDir(false) != nil {
-		return Failure{}, false
+	var b []byte
+	var err error
+	if s.kernelOn() {
+		// Looked up before the entry: it may be in either place.
+		var id int
+		if id, err = s.kernelFind(s.kernelName(key, "failed")); err == nil {
+			b, err = kernelRead(id, maxFailureSize)
+		}
 	}
-	b, err := s.readPrivate(s.failedPath(key), maxFailureSize)
+	if !s.kernelOn() || errors.Is(err, os.ErrNotExist) || errors.Is(err, errKernelRefused) {
+		if s.Mode == Kernel || s.checkDir(false) != nil {
+			return Failure{}, false
+		}
+		b, err = s.readPrivate(s.failedPath(key), maxFailureSize)
+	}
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
 			s.logf(1, "not using the remembered failure of the last mint: %v", err)
@@ -64,6 +82,14 @@ func (s *Store) RecallFailure(key string) (f Failure, ok bool) {
 
 // ForgetFailure deletes the failure remembered for key: a mint succeeded.
 func (s *Store) ForgetFailure(key string) error {
+	if s.kernelOn() {
+		if err := kernelRemove(s.kernelName(key, "failed")); err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, errKernelRefused) {
+			return fmt.Errorf("removing the remembered failure: %w", err)
+		}
+		if s.Mode == Kernel {
+			return nil
+		}
+	}
 	if err := s.checkDir(false); err != nil {
 		return nil // no directory we use: nothing remembered in it
 	}

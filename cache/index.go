@@ -11,8 +11,9 @@ import (
 )
 
 // Info describes a cached entry without its secret. Keyrings cannot list
-// their items, so kubemint keeps an Info file beside the cache for every
-// entry, wherever the entry itself lives; `kubemint status` and
+// their items (the kernel keyring can, but only its owner's process, and
+// it names keys, not what they are for), so kubemint keeps an Info file
+// beside the cache for every entry, wherever the entry itself lives; `kubemint status` and
 // `kubemint clean` read them.
 type Info struct {
 	Key string `json:"key"`
@@ -83,8 +84,14 @@ func (s *Store) Forget(info Info) error {
 		return err
 	}
 	backend := &Store{Mode: File, Dir: s.Dir, KeyringTimeout: s.KeyringTimeout}
-	if info.Backend == BackendKeyring {
+	switch info.Backend {
+	case BackendKeyring:
 		backend.Mode = Keyring
+	case BackendKernel:
+		if !kernelSupported {
+			return fmt.Errorf("the entry %s is in the kernel keyring of a Linux machine; run kubemint clean there", info.Key)
+		}
+		backend.Mode = Kernel
 	}
 	var errs []error
 	// Temporary files of this entry too: a writer killed before its

@@ -33,21 +33,41 @@ const servedSize = 10 + 1 + 20 + 1 + 20 + 1
 // ReadServed reads the record of the entry under key; one that cannot be
 // read is Unknown.
 func (s *Store) ReadServed(key string) Served {
-	if s.checkDir(false) != nil {
-		return Served{Unknown: true}
+	var b []byte
+	if s.recordsInKernel(key) {
+		id, err := s.kernelFind(s.kernelName(key, "served"))
+		if err == nil {
+			b, err = kernelRead(id, servedSize)
+		}
+		if err != nil || len(b) != servedSize {
+			return Served{Unknown: true}
+		}
+	} else {
+		if s.checkDir(false) != nil {
+			return Served{Unknown: true}
+		}
+		f, _, err := s.openPrivate(s.servedPath(key), os.O_RDONLY, 0)
+		if err != nil {
+			return Served{Unknown: true}
+		}
+		defer f.Close()
+		b = make([]byte, servedSize)
+		if _, err := io.ReadFull(f, b); err != nil {
+			return Served{Unknown: true}
+		}
 	}
-	f, _, err := s.openPrivate(s.servedPath(key), os.O_RDONLY, 0)
-	if err != nil {
-		return Served{Unknown: true}
-	}
-	defer f.Close()
-	var b [servedSize]byte
-	if _, err := io.ReadFull(f, b[:]); err != nil {
-		return Served{Unknown: true}
-	}
+	return parseServed(b)
+}
+
+// formatServed is the stored form of r: fixed width (servedSize).
+func formatServed(r Served) []byte {
+	return fmt.Appendf(nil, "%10d %20d %20d\n", r.PID, r.Last.UnixNano(), r.VerifiedUntil.UnixNano())
+}
+
+func parseServed(b []byte) Served {
 	var pid int
 	var last, verified int64
-	if _, err := fmt.Sscanf(string(b[:]), "%d %d %d", &pid, &last, &verified); err != nil {
+	if _, err := fmt.Sscanf(string(b), "%d %d %d", &pid, &last, &verified); err != nil {
 		return Served{Unknown: true}
 	}
 	return Served{PID: pid, Last: time.Unix(0, last), VerifiedUntil: time.Unix(0, verified)}
@@ -60,6 +80,9 @@ func (s *Store) ReadServed(key string) Served {
 // open to others) is never written through: it is removed, and the record
 // made anew. An error means the next call finds the record Unknown.
 func (s *Store) WriteServed(key string, r Served) error {
+	if s.recordsInKernel(key) {
+		return s.writeServedKernel(key, r)
+	}
 	if err := s.checkDir(false); err != nil {
 		return err
 	}
@@ -78,7 +101,7 @@ func (s *Store) WriteServed(key string, r Served) error {
 	if err != nil {
 		return s.servedFailed(path, err)
 	}
-	_, err = fmt.Fprintf(f, "%10d %20d %20d\n", r.PID, r.Last.UnixNano(), r.VerifiedUntil.UnixNano())
+	_, err = f.Write(formatServed(r))
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -96,4 +119,22 @@ func (s *Store) servedFailed(path string, err error) error {
 		return fmt.Errorf("writing %s: %w (and it could not be removed: %v)", path, err, rerr)
 	}
 	return fmt.Errorf("writing %s: %w", path, err)
+}
+
+// writeServedKernel updates the record in the kernel keyring: in place
+// when this process found it trusted (the hit path: one keyctl), else
+// added anew, timing out with its entry.
+func (s *Store) writeServedKernel(key string, r Served) error {
+	name := s.kernelName(key, "served")
+	if id, ok := s.kernelIDs[name]; ok {
+		if err := kernelUpdate(id, formatServed(r)); err == nil {
+			return nil
+		}
+		delete(s.kernelIDs, name)
+	}
+	if _, err := kernelAdd(name, formatServed(r), s.expiry[key], s.now()); err != nil {
+		_ = kernelRemove(name)
+		return fmt.Errorf("writing the served record: %w", err)
+	}
+	return nil
 }

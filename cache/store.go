@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/adrg/xdg"
 	"github.com/zalando/go-keyring"
 )
 
@@ -23,6 +22,8 @@ const (
 	Auto Mode = "auto"
 	// Keyring uses only the OS keyring and fails when it does not answer.
 	Keyring Mode = "keyring"
+	// Kernel uses only the Linux kernel keyring: nothing on disk.
+	Kernel Mode = "kernel"
 	// File uses only private files under the cache directory.
 	File Mode = "file"
 	// None stores nothing: every call mints.
@@ -32,10 +33,15 @@ const (
 // ParseMode checks a --cache value.
 func ParseMode(s string) (Mode, error) {
 	switch m := Mode(s); m {
+	case Kernel:
+		if !kernelSupported {
+			return "", fmt.Errorf("--cache=kernel: the kernel keyring is Linux only; use auto, keyring or file")
+		}
+		return m, nil
 	case Auto, Keyring, File, None:
 		return m, nil
 	}
-	return "", fmt.Errorf("--cache must be one of auto, keyring, file, none, got %q", s)
+	return "", fmt.Errorf("--cache must be one of auto, keyring, kernel, file, none, got %q", s)
 }
 
 // Backend names where an entry was found or stored, for logs and status.
@@ -43,6 +49,7 @@ type Backend string
 
 const (
 	BackendKeyring Backend = "keyring"
+	BackendKernel  Backend = "kernel"
 	BackendFile    Backend = "file"
 )
 
@@ -78,6 +85,16 @@ type Store struct {
 	// process: one keyring call that hangs costs its timeout once, not
 	// once per call (load, then save).
 	keyringDown error
+
+	// held says where the entry under a key was found or stored in this
+	// process (its served and failure records go there too), expiry when
+	// it expires (a kernel record times out with it).
+	held   map[string]Backend
+	expiry map[string]time.Time
+	// kernelIDs are the kernel keyring keys found trusted in this process,
+	// by name; dirTag names the cache directory there (kernelName).
+	kernelIDs map[string]int
+	dirTag    string
 }
 
 func (s *Store) logf(level int, format string, args ...any) {
@@ -110,6 +127,21 @@ func (s *Store) Load(key string) (Entry, Backend, error) {
 	if s.Mode == None {
 		return Entry{}, "", os.ErrNotExist
 	}
+	if s.kernelOn() {
+		// First, and without touching the file system: a kernel keyring
+		// hit reads its served record from the keyring too. An empty Dir
+		// has no cache, as with files.
+		if s.Dir == "" {
+			return Entry{}, "", ErrNoCacheDir
+		}
+		e, err := s.loadKernel(key)
+		if s.Mode == Kernel || err == nil || !errors.Is(err, os.ErrNotExist) && !errors.Is(err, errKernelRefused) {
+			return e, BackendKernel, err
+		}
+		if errors.Is(err, errKernelRefused) {
+			s.logf(4, "%v; looking in the file cache", err)
+		}
+	}
 	// Not even a keyring entry is served from an untrusted directory: the
 	// served record beside it must be trusted too.
 	if err := s.checkDir(false); err != nil {
@@ -118,6 +150,9 @@ func (s *Store) Load(key string) (Entry, Backend, error) {
 	switch s.Mode {
 	case File:
 		e, err := s.loadFile(key)
+		if err == nil {
+			s.hold(key, BackendFile)
+		}
 		return e, BackendFile, err
 	case Keyring:
 		e, err := s.loadKeyring(key)
@@ -127,6 +162,9 @@ func (s *Store) Load(key string) (Entry, Backend, error) {
 	// was written, so look there first; it costs one open.
 	e, err := s.loadFile(key)
 	if err == nil || !errors.Is(err, os.ErrNotExist) {
+		if err == nil {
+			s.hold(key, BackendFile)
+		}
 		return e, BackendFile, err
 	}
 	if !s.keyringLikely() {
@@ -143,42 +181,87 @@ func (s *Store) Load(key string) (Entry, Backend, error) {
 
 // Save stores e under key and returns where it went. In Auto mode a keyring
 // that fails or does not answer in time is remembered as unavailable for a
-// while and the entry goes to the file cache instead.
+// while and the entry goes to the kernel keyring (Linux) or the file cache
+// instead; an entry the kernel keyring refuses (keyctl blocked, the quota
+// full, too large) goes to the file cache alone, with one -v=1 line. In
+// Kernel mode nothing is ever written to disk: a refused entry is an error.
 func (s *Store) Save(key string, e Entry) (Backend, error) {
 	switch s.Mode {
 	case None:
 		return "", nil
 	case File:
+		s.hold(key, BackendFile)
 		return BackendFile, s.saveFile(key, e)
 	case Keyring:
 		if err := s.saveKeyring(key, e); err != nil {
 			return "", err
 		}
+		s.hold(key, BackendKeyring)
 		return BackendKeyring, nil
+	case Kernel:
+		if s.Dir == "" {
+			return "", ErrNoCacheDir
+		}
+		if err := s.saveKernel(key, e); err != nil {
+			return "", fmt.Errorf("not cached in the kernel keyring: %w", err)
+		}
+		return BackendKernel, nil
 	}
 	if s.keyringLikely() {
 		err := s.saveKeyring(key, e)
 		switch {
 		case err == nil:
-			// An older entry in the file cache would now shadow the keyring.
-			if rerr := s.remove(s.entryPath(key)); rerr == nil {
-				s.logf(4, "removed the file cache entry now held by the keyring")
-			}
+			// An older entry elsewhere would now shadow the keyring.
+			s.dropShadows(key, BackendKeyring)
+			s.hold(key, BackendKeyring)
 			return BackendKeyring, nil
 		case errors.Is(err, keyring.ErrSetDataTooBig):
 			// The keyring works; this entry is too large for it (Windows
-			// Credential Manager, macOS security). Only it goes to a file.
-			s.logf(1, "the OS keyring refused this entry as too large (%d bytes); stored it in the file cache in %s", len(e.Encode(key)), s.Dir)
+			// Credential Manager, macOS security). Only it goes elsewhere.
+			s.logf(1, "the OS keyring refused this entry as too large (%d bytes); storing it elsewhere", len(e.Encode(key)))
 		default:
 			s.rememberKeyringOff(err)
 		}
 	}
+	if s.kernelOn() {
+		err := s.saveKernel(key, e)
+		if err == nil {
+			// An older file entry would hold a token on disk for nothing.
+			s.dropShadows(key, BackendKernel)
+			return BackendKernel, nil
+		}
+		s.logf(1, "%s; stored it in the file cache in %s", kernelFallback(err), s.Dir)
+	}
+	s.dropShadows(key, BackendFile)
+	s.hold(key, BackendFile)
 	return BackendFile, s.saveFile(key, e)
+}
+
+// dropShadows removes what an earlier save left of key in the backends
+// that Load reads before kept: a kernel keyring entry (read first) when
+// the entry goes elsewhere, a file entry (read before the OS keyring, and
+// a token on disk) when it goes to a keyring.
+func (s *Store) dropShadows(key string, kept Backend) {
+	if kept != BackendKernel && s.kernelOn() {
+		if err := s.deleteKernel(key); err == nil {
+			s.logf(4, "removed the kernel keyring entry now held by the %s cache", kept)
+		}
+	}
+	if kept != BackendFile && s.checkDir(false) == nil {
+		if err := s.remove(s.entryPath(key)); err == nil {
+			s.logf(4, "removed the file cache entry now held by the %s cache", kept)
+		}
+	}
 }
 
 // Delete forgets the entry under key in every backend the mode uses.
 func (s *Store) Delete(key string) error {
 	var errs []error
+	if s.kernelOn() {
+		if err := s.deleteKernel(key); err != nil && !errors.Is(err, errKernelRefused) {
+			errs = append(errs, err)
+		}
+	}
 	if s.Mode == Auto || s.Mode == File {
 		if err := s.checkDir(false); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
@@ -555,20 +638,4 @@ func (s *Store) writeFileAtomic(path string, data []byte) error {
 		return errDirNotOpen
 	}
 	return s.replacePlanted(path, func() error { return s.dir.writeAtomic(filepath.Base(path), data) })
-}
-
-// DefaultDir is kubemint's directory under the XDG cache home
-// ($XDG_CACHE_HOME, else ~/.cache on Linux, ~/Library/Caches on macOS,
-// %LOCALAPPDATA%\cache on Windows), or "" when there is none: with HOME
-// unset and no absolute XDG_CACHE_HOME, xdg falls back to /.cache, a
-// directory of no one's, which kubemint does not use. A Store with an
-// empty Dir works without a cache and says why (ErrNoCacheDir).
-func DefaultDir() string {
-	if runtime.GOOS != "windows" && os.Getenv("HOME") == "" && !filepath.IsAbs(os.Getenv("XDG_CACHE_HOME")) {
-		return ""
-	}
-	if !filepath.IsAbs(xdg.CacheHome) {
-		return ""
-	}
-	return filepath.Join(xdg.CacheHome, "kubemint")
 }

@@ -16,9 +16,9 @@ import (
 // absolute; the CI identity (token claims, GitHub repository and ref) in it.
 // 4: --allow-server in it, and every entry checked against the server pin
 // (an entry of an older version may have been minted for a server the
-// user never pinned); --source-token-env keyed on the whole token, not its
-// unverified claims.
-const keyVersion = 4
+// user never pinned).
+// 5: --source-token-env keyed on the whole token, not its unverified claims.
+const keyVersion = 5
 
 // keyFields is everything that changes the token a TokenRequest returns, in
 // a fixed order. Its JSON is the canonical encoding that the cache key

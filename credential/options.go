@@ -84,7 +84,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	if o.Cache == "" {
 		o.Cache = string(cache.Auto)
 	}
-	fs.StringVar(&o.Cache, "cache", o.Cache, "Where to keep the token between calls: auto (the OS keyring where one answers, else the file cache), keyring, file or none.")
+	fs.StringVar(&o.Cache, "cache", o.Cache, "Where to keep the token between calls: auto (the OS keyring where one answers; on Linux without one, the kernel keyring; else the file cache), keyring, kernel (Linux: the kernel keyring alone, nothing on disk), file or none.")
 	fs.DurationVar(&o.RefreshBefore, "refresh-before", o.RefreshBefore, "Mint a new token this long before the cached one expires. Default: a fifth of the token's lifetime.")
 	fs.DurationVar(&o.RequestTimeout, "request-timeout", o.RequestTimeout, "How long a mint may take, the source's own exec plugin included (stopped when it runs over). Default: the source context's timeout, else 20s.")
 	AddVerbosityFlag(fs, &o.Verbosity)

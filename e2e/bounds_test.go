@@ -393,3 +393,125 @@ func TestEntryFromBeforeTheClockWentBackIsReminted(t *testing.T) {
 		t.Errorf("%v TokenRequests after the clock went back, want 1: the entry from the future was served", n)
 	}
 }
+
+// TestSourceKubeconfigFilesAreReadBounded: every file a source context
+// names (tokenFile, certificate-authority, client-certificate, client-key,
+// the exec plugin's command) is read by kubemint itself, bounded, never by
+// client-go: a named pipe or /dev/zero there is refused at once by name,
+// memory stays small, and a --request-timeout of five minutes and SIGTERM
+// are never needed. Before, a named pipe as tokenFile hung kubemint past
+// --request-timeout and SIGTERM, and /dev/zero grew it to gigabytes.
+func TestSourceKubeconfigFilesAreReadBounded(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	adminCert, adminKey := filepath.Join(w.cp.Dir, "admin.crt"), filepath.Join(w.cp.Dir, "admin.key")
+	for _, tc := range []struct {
+		name, user, ca, want string
+	}{
+		{"tokenFile a named pipe", "    tokenFile: " + fifo, "", `the user "files-user" of context "files": tokenFile ` + fifo + " is a named pipe, not a regular file"},
+		{"tokenFile /dev/zero", "    tokenFile: /dev/zero", "", "tokenFile /dev/zero is a device, not a regular file"},
+		{"certificate-authority a named pipe", "    token: not-used", fifo, `the certificate-authority of context "files", ` + fifo + " is a named pipe"},
+		{"client-certificate a named pipe", "    client-certificate: " + fifo + "\n    client-key: " + adminKey, "", "client-certificate " + fifo + " is a named pipe"},
+		{"client-key /dev/zero", "    client-certificate: " + adminCert + "\n    client-key: /dev/zero", "", "client-key /dev/zero is a device"},
+		{"exec plugin a named pipe", execUser(fifo), "", "exec plugin " + fifo + " is a named pipe"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u := newUserEnv(t)
+			kc := sourceKubeconfig(t, t.TempDir(), "files", tc.user)
+			if tc.ca != "" {
+				b, err := os.ReadFile(kc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(kc, []byte(strings.ReplaceAll(string(b), "certificate-authority: "+w.cp.CAFile, "certificate-authority: "+tc.ca)), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cmd := u.kubemintCmd(t, "token", "--service-account=ci/deployer", "--source-context=files", "--source-kubeconfig="+kc, "--cache=none", "--request-timeout=5m")
+			var out, errb bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			start := time.Now()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			// The user gives up after a second, as a CI system's timeout
+			// or systemd would: SIGTERM must end it at once.
+			select {
+			case <-done:
+			case <-time.After(time.Second):
+				_ = cmd.Process.Signal(syscall.SIGTERM)
+				select {
+				case <-done:
+				case <-time.After(5 * time.Second):
+					_ = cmd.Process.Kill()
+					<-done
+					t.Fatalf("still running 5 s after SIGTERM (stderr %q)", errb.String())
+				}
+			}
+			if took := time.Since(start); took > time.Second {
+				t.Errorf("took %v: not refused at once", took)
+			}
+			r := result{stdout: out.String(), stderr: errb.String(), code: cmd.ProcessState.ExitCode()}
+			oneErrorLine(t, r, tc.want)
+			if rss := maxRSS(cmd); rss > 100<<20 {
+				t.Errorf("peak memory %d MiB", rss>>20)
+			}
+		})
+	}
+}
+
+// TestHungPluginDaemonIsStopped: the source's exec plugin double-forks a
+// daemon into a session of its own (as an agent does) and then hangs. The
+// daemon left kubemint's tree when its parent exited, and used to live on
+// with KUBEMINT_MINTING in its environment, so a kubemint it ran later was
+// refused as a loop. Now kubemint-full adopts it (a child subreaper) and
+// stops it with the plugin; and the variable it kept names a kubemint that
+// no longer runs, so a kubemint run with it is not refused.
+func TestHungPluginDaemonIsStopped(t *testing.T) {
+	u := newUserEnv(t)
+	dir := t.TempDir()
+	script, pidFile := filepath.Join(dir, "daemonizing-login"), filepath.Join(dir, "pids")
+	daemonFile, envFile := filepath.Join(dir, "daemon"), filepath.Join(dir, "daemon.env")
+	body := "#!/bin/sh\n" +
+		"(setsid sh -c 'env > " + envFile + "; echo $$ > " + daemonFile + ".tmp; mv " + daemonFile + ".tmp " + daemonFile + "; exec sleep 600' &)\n" +
+		"sleep 600 &\necho \"$$ $!\" > " + pidFile + ".tmp\nmv " + pidFile + ".tmp " + pidFile + "\nwait\n"
+	if err := os.WriteFile(script, []byte(body), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	kc := sourceKubeconfig(t, dir, "hung", execUser(script))
+	r := runCmd(t, u.kubemintCmd(t, "token", "--service-account=ci/deployer", "--source-context=hung", "--source-kubeconfig="+kc, "--request-timeout=2s"), 20*time.Second)
+	oneErrorLine(t, r, `the source context "hung"'s exec plugin (`+script+`) did not answer within 2s`, "--request-timeout")
+	pids := pluginPIDs(t, pidFile)
+	daemon := pluginPIDs(t, daemonFile)
+	t.Cleanup(func() {
+		for _, pid := range daemon {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+	assertGone(t, append(pids, daemon...))
+
+	b, err := os.ReadFile(envFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var minting string
+	for _, kv := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(kv, "KUBEMINT_MINTING="); ok {
+			minting = v
+		}
+	}
+	if minting == "" {
+		t.Fatalf("the daemon's environment has no KUBEMINT_MINTING:\n%s", b)
+	}
+	// What the daemon would run, with what it kept.
+	cmd := u.kubemintCmd(t, "token", "--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig="+kc)
+	cmd.Env = append(cmd.Env, "KUBEMINT_MINTING="+minting)
+	if r := runCmd(t, cmd, 20*time.Second); r.code != 0 {
+		t.Errorf("kubemint run with the daemon's KUBEMINT_MINTING=%q after the minting kubemint ended: exit %d:\n%s", minting, r.code, r.stderr)
+	}
+}

@@ -351,8 +351,15 @@ func TestCIGitHubActionsSecretsNeverPrinted(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("kubemint token: exit %d:\n%s", r.code, r.stderr)
 	}
+	// The log must be there for its silence about secrets to mean
+	// anything: the mint's request and its outcome, at least.
+	for _, want := range []string{"kubemint: POST https://", "/api/v1/namespaces/ci/serviceaccounts/deployer/token", "kubemint: minted a token for ci/deployer"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr at -v=9 lacks %q, so it proves nothing about secrets:\n%s", want, r.stderr)
+		}
+	}
 	reqToken := strings.TrimPrefix(job[1], "ACTIONS_ID_TOKEN_REQUEST_TOKEN=")
-	if strings.Contains(r.stderr, reqToken) {
+	if reqToken == "" || strings.Contains(r.stderr, reqToken) {
 		t.Errorf("stderr at -v=9 shows ACTIONS_ID_TOKEN_REQUEST_TOKEN:\n%s", r.stderr)
 	}
 	if strings.Contains(r.stderr, "eyJ") {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kubemint/kubemint/cache"
 )
 
 // TestDoctor: with a source that may mint, every check passes; with one
@@ -31,6 +33,17 @@ func TestDoctor(t *testing.T) {
 		"ok    the API server grants the 1h0m0s asked for",
 		"ok    ci/deployer may do nothing that defeats short-lived, revocable tokens",
 	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("doctor output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// Which backend --cache=auto uses, and why.
+	kernel := "ok    kernel keyring: usable; this user holds"
+	auto := "--cache=auto uses the kernel keyring"
+	if _, err := cache.KernelProbe(); err != nil {
+		kernel, auto = "warn  kernel keyring: keyctl is refused", "--cache=auto uses the file cache"
+	}
+	for _, want := range []string{kernel, auto} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("doctor output lacks %q:\n%s", want, r.stdout)
 		}

@@ -28,6 +28,9 @@ type world struct {
 	binDir  string // kubemint, kubemint-full
 	kubectl string
 	tmp     string
+	// auditLog is the API server's audit log, written with the policy
+	// docs/audit/policy.yaml (audit_test.go).
+	auditLog string
 
 	nobodyCert, nobodyKey string
 }
@@ -35,6 +38,9 @@ type world struct {
 var w world
 
 func TestMain(m *testing.M) {
+	if testHelperMain() {
+		os.Exit(0)
+	}
 	if os.Getenv(kwalletLauncherEnv) != "" {
 		// This binary, run again by a test's shell script, starts
 		// kwalletd5 as a PAM login would; see launchKWallet.
@@ -78,7 +84,23 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer ci.close()
-	cp, err := controlplane.Start(ctx, toolsBin, filepath.Join(tmp, "cp"), ciArgs...)
+	// The audit policy of docs/security.md, as written: it records every
+	// request's metadata and changes no answer of the API server.
+	policy, err := filepath.Abs(filepath.Join("..", "docs", "audit", "policy.yaml"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	w.auditLog = filepath.Join(tmp, "audit", "audit.log")
+	if err := os.MkdirAll(filepath.Dir(w.auditLog), 0o700); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	// Rotated at 1 MB and gzip'd, every file kept: TestAuditWhoDidIt
+	// reads across a rotation the API server made.
+	cpArgs := append(ciArgs, "--audit-policy-file="+policy, "--audit-log-path="+w.auditLog,
+		"--audit-log-maxsize=1", "--audit-log-compress", "--audit-log-maxbackup=0", "--audit-log-maxage=0")
+	cp, err := controlplane.Start(ctx, toolsBin, filepath.Join(tmp, "cp"), cpArgs...)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: starting the control plane: %v\n", err)
 		return 1
@@ -171,7 +193,8 @@ func admin(stdin string, args ...string) (string, string, error) {
 
 // userEnv is the environment of a user's shell: kubemint on PATH, a home
 // and cache of the test's own, and no D-Bus session, so --cache=auto uses
-// the file cache (the keyring has its own test).
+// the kernel keyring where keyctl works, else the file cache (the Secret
+// Service keyring has its own test; see writeKubeconfig for --cache=file).
 type userEnv struct {
 	home  string
 	cache string
@@ -262,9 +285,13 @@ func (u *userEnv) kubectl(t *testing.T, args ...string) result {
 }
 
 // kubemint runs the lean kubemint binary by hand, as kubectl would, with
-// exec info in KUBERNETES_EXEC_INFO when execInfo is not empty.
+// exec info in KUBERNETES_EXEC_INFO when execInfo is not empty. A token
+// call without a --cache names --cache=file, as writeKubeconfig does.
 func (u *userEnv) kubemint(t *testing.T, execInfo string, args ...string) result {
 	t.Helper()
+	if len(args) > 0 && args[0] == "token" && !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--cache") }) {
+		args = append(slices.Clone(args), "--cache=file")
+	}
 	var env []string
 	if execInfo != "" {
 		env = append(env, "KUBERNETES_EXEC_INFO="+execInfo)
@@ -281,10 +308,16 @@ func (u *userEnv) kubeconfig(t *testing.T, tokenArgs ...string) string {
 
 // writeKubeconfig writes a kubeconfig for server, verified with caFile, with
 // contexts admin (system:masters), nobody (a user without any RBAC) and
-// deployer (kubemint token with tokenArgs).
+// deployer (kubemint token with tokenArgs). Without a --cache in tokenArgs
+// the entry names --cache=file: most tests here look at the file cache,
+// which --cache=auto uses on Linux only where the kernel keyring cannot be
+// (kernelkeyring_test.go tests auto's choice).
 func writeKubeconfig(t *testing.T, path, server, caFile string, tokenArgs ...string) string {
 	t.Helper()
 	args := append([]string{"token"}, tokenArgs...)
+	if !slices.ContainsFunc(tokenArgs, func(a string) bool { return strings.HasPrefix(a, "--cache") }) {
+		args = append(args, "--cache=file")
+	}
 	var quoted []string
 	for _, a := range args {
 		quoted = append(quoted, fmt.Sprintf("%q", a))

@@ -152,7 +152,7 @@ func TestErrors(t *testing.T) {
 		{
 			name: "unknown cache",
 			args: []string{"--service-account=ci/deployer", "--source-context=admin", "--cache=redis"},
-			want: []string{"--cache must be one of auto, keyring, file, none"},
+			want: []string{"--cache must be one of auto, keyring, kernel, file, none"},
 		},
 	}
 	for _, tt := range tests {

@@ -235,7 +235,7 @@ subjects:
 		t.Fatal(err)
 	}
 	u := newUserEnv(t)
-	tokenArgs := []string{"--service-account=refused/bot", "--source-context=minter", "--bound-object-kind=Secret", "--bound-object-name=bot-binding", "-v=1"}
+	tokenArgs := []string{"--service-account=refused/bot", "--source-context=minter", "--bound-object-kind=Secret", "--bound-object-name=bot-binding", "-v=1", "--cache=auto"}
 	kc := filepath.Join(u.home, "kubeconfig")
 	writeFlowKubeconfig(t, kc, w.cp.Server, w.cp.CAFile, []flowUser{
 		{name: "minter", cert: cert, key: key},

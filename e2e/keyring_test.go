@@ -129,7 +129,7 @@ func TestKeyringSecretService(t *testing.T) {
 				}
 			}
 			u := newUserEnv(t)
-			kc := u.kubeconfig(t, "--service-account=ci/deployer", "--source-context=admin")
+			kc := u.kubeconfig(t, "--service-account=ci/deployer", "--source-context=admin", "--cache=auto")
 			out := t.TempDir()
 			u.vars = append(u.vars, "KUBECONFIG="+kc, "KUBECTL="+w.kubectl, "OUT="+out, "XDG_RUNTIME_DIR="+t.TempDir())
 			u.vars = append(u.vars, ss.prepare(t, u)...)

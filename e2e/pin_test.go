@@ -158,3 +158,87 @@ func TestServerPinTokenSources(t *testing.T) {
 		})
 	}
 }
+
+// redirector is a real HTTPS server whose every answer redirects (307) to
+// a plain http server, which counts what reaches it.
+type redirector struct {
+	tls, plain *httptest.Server
+	caFile     string
+	mu         sync.Mutex
+	plainHits  int
+}
+
+func newRedirector(t *testing.T) *redirector {
+	t.Helper()
+	r := &redirector{}
+	r.plain = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
+		r.mu.Lock()
+		r.plainHits++
+		r.mu.Unlock()
+		rw.Header().Set("Content-Type", "application/json")
+		_, _ = rw.Write([]byte(`{"value":"attacker.id.token"}`))
+	}))
+	r.tls = httptest.NewTLSServer(http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
+		http.Redirect(rw, req, r.plain.URL+req.URL.RequestURI(), http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(r.plain.Close)
+	t.Cleanup(r.tls.Close)
+	r.caFile = filepath.Join(t.TempDir(), "redirector-ca.crt")
+	if err := os.WriteFile(r.caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: r.tls.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (r *redirector) hits() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.plainHits
+}
+
+// TestRedirectsAreRefused: an https endpoint that redirects to plain http
+// gets neither GitHub's request token nor a source's credential through
+// to the http server, for the real kubemint: one line names the redirect.
+// Before, both followed it (the request token in clear text) and the ID
+// token from the plain answer was used.
+func TestRedirectsAreRefused(t *testing.T) {
+	t.Run("GitHub's ID-token endpoint", func(t *testing.T) {
+		red := newRedirector(t)
+		u := newUserEnv(t)
+		env := []string{
+			"ACTIONS_ID_TOKEN_REQUEST_URL=" + red.tls.URL + "/idtoken?api-version=2.0",
+			"ACTIONS_ID_TOKEN_REQUEST_TOKEN=ghs_" + randomHex(t, 20),
+			"SSL_CERT_FILE=" + red.caFile,
+		}
+		r := u.run(t, env, filepath.Join(w.binDir, "kubemint"), "token", "--service-account=ci/deployer", "--source-github-actions",
+			"--source-server="+w.cp.Server, "--source-certificate-authority="+w.cp.CAFile, "--cache=none")
+		oneErrorLine(t, r, "GitHub's ID-token endpoint", red.tls.URL+" answered with a redirect (307 Temporary Redirect) to "+red.plain.URL, "kubemint follows no redirect")
+		if n := red.hits(); n != 0 {
+			t.Errorf("the plain http server got %d requests", n)
+		}
+	})
+	t.Run("a source context's API server", func(t *testing.T) {
+		red := newRedirector(t)
+		u := newUserEnv(t)
+		src := filepath.Join(t.TempDir(), "source")
+		writeKubeconfig(t, src, red.tls.URL, red.caFile)
+		r := u.kubemint(t, "", "token", "--service-account=ci/deployer", "--source-kubeconfig="+src, "--source-context=admin", "--cache=none")
+		oneErrorLine(t, r, "the API server "+red.tls.URL, "answered with a redirect (307 Temporary Redirect) to "+red.plain.URL, "at the API server itself")
+		if n := red.hits(); n != 0 {
+			t.Errorf("the plain http server got %d requests", n)
+		}
+	})
+	t.Run("a token file's API server", func(t *testing.T) {
+		red := newRedirector(t)
+		u := newUserEnv(t)
+		file := filepath.Join(t.TempDir(), "token")
+		if err := os.WriteFile(file, []byte("source-token-that-must-stay"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := u.kubemint(t, "", "token", "--service-account=ci/deployer", "--source-token-file="+file, "--source-server="+red.tls.URL, "--source-certificate-authority="+red.caFile, "--cache=none")
+		oneErrorLine(t, r, "answered with a redirect (307 Temporary Redirect) to "+red.plain.URL)
+		if n := red.hits(); n != 0 {
+			t.Errorf("the plain http server got %d requests", n)
+		}
+	})
+}

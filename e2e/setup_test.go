@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,10 +143,38 @@ rules:
 // the fix instead of creating a dangling binding.
 func TestSetupRefusesAMissingRole(t *testing.T) {
 	u := newUserEnv(t)
-	u.adminKubeconfig(t)
-	r := u.kubemint(t, "", "setup", "--service-account=ci/deployer", "--source-context=admin", "--role=no-such-role")
-	if r.code == 0 || !strings.Contains(r.stderr, `the Role ci/no-such-role was not found`) || !strings.Contains(r.stderr, "kubectl create role no-such-role -n ci") {
+	kubeconfig := u.adminKubeconfig(t)
+	before, err := os.ReadFile(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A namespace of its own, so that what exists afterwards was made by
+	// this setup or by nobody.
+	r := u.kubemint(t, "", "setup", "--service-account=no-role/deployer", "--source-context=admin", "--role=no-such-role")
+	if r.code == 0 || !strings.Contains(r.stderr, `the Role no-role/no-such-role was not found`) ||
+		!strings.Contains(r.stderr, "kubectl create namespace no-role, then kubectl create role no-such-role -n no-role") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	// Nothing was created: no namespace, service account or binding on the
+	// cluster, no context, user or backup in the kubeconfig.
+	for _, obj := range [][]string{
+		{"get", "namespace", "no-role"},
+		{"get", "serviceaccount", "deployer", "-n", "no-role"},
+		{"get", "rolebinding", "kubemint:deployer:no-such-role", "-n", "no-role"},
+	} {
+		if _, stderr, err := admin("", obj...); err == nil || !strings.Contains(stderr, "NotFound") {
+			t.Errorf("kubectl %s: %v %s; want NotFound: setup created it before its checks passed", strings.Join(obj, " "), err, stderr)
+		}
+	}
+	after, err := os.ReadFile(kubeconfig)
+	if err != nil || !bytes.Equal(before, after) {
+		t.Errorf("the kubeconfig changed (%v):\n%s", err, after)
+	}
+	if backups, _ := filepath.Glob(kubeconfig + ".kubemint-backup-*"); len(backups) != 0 {
+		t.Errorf("setup backed up the kubeconfig, as if to change it: %q", backups)
+	}
+	if r.stdout != "" {
+		t.Errorf("setup reported steps: %q", r.stdout)
 	}
 }
 

@@ -217,6 +217,50 @@ func TestKubectlPlugin(t *testing.T) {
 	}
 }
 
+// TestInstallRefusesAWorldWritableDir: install.sh into a directory every
+// user may write to (not sticky), or below one, stops before building, says
+// why and how to fix it, and installs nothing (before: it installed, and
+// another user then replaced kubemint-full). Below a sticky directory (as
+// /tmp) it installs.
+func TestInstallRefusesAWorldWritableDir(t *testing.T) {
+	u := newUserEnv(t)
+	for _, tt := range []struct {
+		name   string
+		mode   os.FileMode
+		bindir string // below the directory of mode
+		ok     bool
+	}{
+		{"world-writable", 0o777, "", false},
+		{"below a world-writable one", 0o777, "sub/bin", false},
+		{"below a sticky one", 0o777 | os.ModeSticky, "bin", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "d")
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(dir, tt.mode); err != nil {
+				t.Fatal(err)
+			}
+			bindir := filepath.Join(dir, tt.bindir)
+			r := u.run(t, append(callersGoEnv(t), "BINDIR="+bindir), "sh", "../install.sh")
+			if tt.ok {
+				if r.code != 0 {
+					t.Errorf("install.sh: exit %d: %s", r.code, r.stderr)
+				}
+				return
+			}
+			want := "install.sh: error: " + dir + " is writable by every user and not sticky: anyone could replace kubemint-full in " + bindir + "\ninstall.sh: hint: chmod o-w '" + dir + "' (or chmod +t '" + dir + "'), or install elsewhere: BINDIR=$HOME/.local/bin ./install.sh\n"
+			if r.code == 0 || r.stderr != want {
+				t.Errorf("exit %d, stderr:\n%s\nwant:\n%s", r.code, r.stderr, want)
+			}
+			if _, err := os.Stat(filepath.Join(bindir, "kubemint-full")); err == nil {
+				t.Errorf("installed into %s", bindir)
+			}
+		})
+	}
+}
+
 // callersGoEnv is the caller's Go setup (its go env file, module and build
 // caches) for an install.sh run under the user's HOME: without it go would
 // look for them under that empty HOME, download every module again and

@@ -97,21 +97,27 @@ type trustEnv struct {
 	wantUser, evil string
 }
 
-func newTrustEnv(t *testing.T) *trustEnv {
+func newTrustEnv(t *testing.T) *trustEnv { return newTrustEnvMode(t) }
+
+// newTrustEnvMode is newTrustEnv with more arguments for kubemint token
+// (--cache=auto: the entry may be in no file, and te.key is then empty).
+func newTrustEnvMode(t *testing.T, tokenArgs ...string) *trustEnv {
 	t.Helper()
 	te := &trustEnv{attacker: newOtherUser(t), root: newUserEnv(t),
 		wantUser: "system:serviceaccount:ci:deployer", evil: "system:serviceaccount:ci:attacker"}
-	kc := te.root.kubeconfig(t, "--service-account=ci/deployer", "--source-context=admin")
+	kc := te.root.kubeconfig(t, append([]string{"--service-account=ci/deployer", "--source-context=admin"}, tokenArgs...)...)
 	te.root.vars = append(te.root.vars, "KUBECONFIG="+kc)
 	// One call in root's own cache names the entry's key.
 	if got := te.whoami(t, te.root.cache); got.stdout != te.wantUser {
 		t.Fatalf("first call: %+v", got)
 	}
 	entries := te.root.cacheEntries()
-	if len(entries) != 1 {
+	if len(entries) != 1 && len(tokenArgs) == 0 {
 		t.Fatalf("cache entries: %v", entries)
 	}
-	te.key = strings.TrimSuffix(filepath.Base(entries[0]), ".json")
+	if len(entries) == 1 {
+		te.key = strings.TrimSuffix(filepath.Base(entries[0]), ".json")
+	}
 	mustAdmin(t, "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: attacker, namespace: ci}\n", "apply", "-f", "-")
 	tok, stderr, err := admin("", "-n", "ci", "create", "token", "attacker")
 	if err != nil {
@@ -449,5 +455,61 @@ func TestAttackersParentDirIsNotUsed(t *testing.T) {
 	}
 	if after := listDir(t, parent); len(after) != 0 {
 		t.Errorf("root created files in the other user's directory: %v", after)
+	}
+}
+
+// TestKubeconfigOutThroughAnotherUsersLink: another user plants a link in
+// a shared sticky directory, where root is about to write a runner's
+// kubeconfig with `kubemint kubeconfig -o FILE --force`, aimed at a file of
+// root's. kubemint resolved the link itself (the kernel's
+// protected_symlinks never saw it) and replaced root's file; now it stops,
+// naming the link, and the file is untouched.
+func TestKubeconfigOutThroughAnotherUsersLink(t *testing.T) {
+	attacker := newOtherUser(t)
+	adm := newUserEnv(t)
+	adm.adminKubeconfig(t)
+	victim := filepath.Join(adm.home, ".profile")
+	if err := os.WriteFile(victim, []byte("export PATH=/usr/bin\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(sharedDir(t), "runner.kubeconfig")
+	attacker.sh(t, "", "ln -s "+victim+" "+out)
+	r := adm.kubemint(t, "", "kubeconfig", "--service-account=ci/deployer", "--from-context=admin", "--source-token-env=RUNNER_TOKEN", "-o", out, "--force")
+	want := fmt.Sprintf("%s is a symbolic link of uid %d: kubemint follows only links of its own user or root", out, attacker.uid)
+	if r.code == 0 || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "kubemint: hint: ") {
+		t.Errorf("exit %d, stderr:\n%s\nwant it to say: %s", r.code, r.stderr, want)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "export PATH=/usr/bin\n" {
+		t.Errorf("root's file was replaced through the link:\n%s", b)
+	}
+}
+
+// TestSetupAsRootKeepsTheKubeconfigsOwner: root runs setup on another
+// user's kubeconfig (a shared admin box). The file used to become root's
+// (the atomic replace writes a new file), locking its user out; now it
+// stays theirs, with its mode, as kubectl leaves it, and they can use the
+// new context.
+func TestSetupAsRootKeepsTheKubeconfigsOwner(t *testing.T) {
+	owner := newOtherUser(t)
+	b, err := os.ReadFile(w.cp.AdminKubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc := filepath.Join(owner.home, "admin.kubeconfig")
+	owner.sh(t, string(b), "umask 077; cat > "+kc)
+	adm := newUserEnv(t)
+	adm.vars = append(adm.vars, "KUBECONFIG="+kc)
+	adm.mustKubemint(t, "setup", "--service-account=trust-o/app", "--source-context=admin", "--minter=user:nobody")
+	fi, err := os.Stat(kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	if int(st.Uid) != owner.uid || int(st.Gid) != owner.gid || fi.Mode().Perm() != 0o600 {
+		t.Errorf("after root's setup: uid %d gid %d mode %v; want the owner's (%d %d) and 0600", st.Uid, st.Gid, fi.Mode().Perm(), owner.uid, owner.gid)
+	}
+	cmd := owner.command(w.kubectl, "--kubeconfig", kc, "config", "get-contexts", "-o", "name")
+	if r := runCmd(t, cmd, time.Minute); r.code != 0 || !strings.Contains(r.stdout, "trust-o-app@") {
+		t.Errorf("the owner cannot read the new context: exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
 }

@@ -39,6 +39,9 @@ func (s *Source) Timeout() time.Duration {
 // mints), and the error names the plugin. The caller then exits, which
 // releases the cache lock; fn's goroutine is abandoned.
 func (s *Source) Bounded(ctx context.Context, fn func(context.Context) error) error {
+	// A daemon the plugin double-forks must stay below this process, or
+	// StopDescendants would not find it (best effort: Linux only).
+	_ = procs.AdoptOrphans()
 	timeout := s.Timeout()
 	bctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

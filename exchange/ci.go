@@ -99,7 +99,13 @@ func githubIDToken(ctx context.Context, audience string, timeout time.Duration) 
 	req.Header.Set("Authorization", "bearer "+reqToken)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "kubemint")
-	resp, err := (&http.Client{Timeout: timeout, Transport: githubTransport}).Do(req)
+	resp, err := (&http.Client{Timeout: timeout, Transport: githubTransport, CheckRedirect: refuseRedirect}).Do(req)
+	var redirect *RedirectError
+	if errors.As(err, &redirect) {
+		// The request token must go nowhere else, and an answer from
+		// wherever a redirect leads is no ID token to use.
+		return "", fmt.Errorf("asking GitHub's ID-token endpoint (%s): %v; %s is set by GitHub Actions: do not override it", GitHubRequestURLEnv, redirect, GitHubRequestURLEnv)
+	}
 	if err != nil {
 		return "", fmt.Errorf("asking GitHub's ID-token endpoint (%s, host %s) for a token: %s; check the runner's network, or raise --request-timeout", GitHubRequestURLEnv, u.Host, netReason(err))
 	}

@@ -44,9 +44,10 @@ type Client struct {
 	admissionErr  error
 }
 
-// NewClient returns a client for cfg. Every request passes three
-// wrappers: an answer larger than BodyLimit is refused
-// (*BodyTooLargeError), the Date header of each answer is kept (to place
+// NewClient returns a client for cfg. Every request passes four
+// wrappers: a redirect is not followed (*RedirectError, see redirect.go),
+// an answer larger than BodyLimit is refused (*BodyTooLargeError), the
+// Date header of each answer is kept (to place
 // a token's expiry on this machine's clock, see localExpiry), and logf, when set,
 // receives one line per request (method, URL, status, time) at -v=6. label
 // names the identity in errors.
@@ -92,6 +93,7 @@ func (c *Client) restClient(gv schema.GroupVersion, apiPath string, codecs runti
 	}
 	cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &dateRoundTripper{next: rt, clock: c.clock} })
 	cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &limitRoundTripper{next: rt, server: c.cfg.Host} })
+	cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &noRedirectRoundTripper{next: rt} })
 	return rest.RESTClientFor(cc)
 }
 

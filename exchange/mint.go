@@ -213,6 +213,10 @@ func (c *Client) explain(err error, req Request) error {
 // otherwise. Every request kubemint makes, a mint or one of setup's and
 // use's reviews and reads, says it the same way.
 func (c *Client) transportError(err error) error {
+	var redirect *RedirectError
+	if errors.As(err, &redirect) {
+		return hint.Wrap(fmt.Errorf("the API server %s (%s): %w", c.Server, c.Label, redirect), "point server: in the kubeconfig (or --source-server) at the API server itself, not at something that redirects")
+	}
 	var x509Err x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	var certInvalid x509.CertificateInvalidError

@@ -82,7 +82,7 @@ func regularWithin(fi fs.FileInfo, limit int64) error {
 	case m.IsDir():
 		return errors.New("is a directory, not a file")
 	case m&fs.ModeNamedPipe != 0:
-		return errors.New("is a named pipe, not a regular file: kubemint reads only files, whose reads cannot hang; write the token to a file")
+		return errors.New("is a named pipe, not a regular file: kubemint reads only regular files, whose reads cannot hang")
 	case m&fs.ModeSocket != 0:
 		return errors.New("is a socket, not a regular file")
 	case m&fs.ModeDevice != 0:

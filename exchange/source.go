@@ -11,6 +11,7 @@ package exchange
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -52,9 +53,9 @@ type Source struct {
 // kubeconfig at path, or from the default client-go locations ($KUBECONFIG,
 // then ~/.kube/config) when path is empty. Before client-go parses them,
 // each file is checked to be a regular file of bounded size. It refuses a
-// context whose user runs kubemint itself (a loop), checks the user's
-// client certificate and key, reads a certificate-authority file bounded,
-// and sets kubemint's user agent and, when the kubeconfig sets none,
+// context whose user runs kubemint itself (a loop), reads every file the
+// context names bounded (sourceFiles: client-go gets their content, never
+// the file), checks the user's client certificate and key, and sets kubemint's user agent and, when the kubeconfig sets none,
 // DefaultTimeout.
 func LoadSource(path, contextName string) (*Source, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
@@ -90,25 +91,23 @@ func LoadSource(path, contextName string) (*Source, error) {
 		return nil, hint.Wrap(fmt.Errorf("context %q authenticates with kubemint itself (user %q), so it cannot mint kubemint's tokens", contextName, kctx.AuthInfo),
 			"set --source-context to a context with credentials of its own (a certificate, a token or another exec plugin)")
 	}
+	certFile, keyFile, err := sourceFiles(raw, contextName)
+	if err != nil {
+		return nil, err
+	}
 	cfg, err := clientcmd.NewNonInteractiveClientConfig(*raw, contextName, &clientcmd.ConfigOverrides{}, rules).ClientConfig()
 	if err != nil {
 		return nil, fmt.Errorf("context %q in %s: %w", contextName, where, err)
 	}
-	if err := checkClientCert(cfg, contextName, kctx.AuthInfo); err != nil {
+	if err := checkClientCert(cfg, contextName, kctx.AuthInfo, certFile, keyFile); err != nil {
 		return nil, err
-	}
-	ca := cfg.CAData
-	if len(ca) == 0 && cfg.CAFile != "" {
-		if ca, err = ReadBounded(cfg.CAFile, fmt.Sprintf("the certificate-authority of context %q,", contextName), CAFileLimit); err != nil {
-			return nil, err
-		}
 	}
 	cfg.UserAgent = "kubemint"
 	if cfg.Timeout == 0 {
 		// A hung connection must not hang kubectl, which waits for us.
 		cfg.Timeout = DefaultTimeout
 	}
-	return &Source{Context: contextName, Label: fmt.Sprintf("context %q", contextName), Config: cfg, Server: cfg.Host, CAData: ca}, nil
+	return &Source{Context: contextName, Label: fmt.Sprintf("context %q", contextName), Config: cfg, Server: cfg.Host, CAData: cfg.CAData}, nil
 }
 
 // IsKubemintCommand reports whether an exec entry's command runs kubemint.
@@ -118,7 +117,7 @@ func IsKubemintCommand(command string) bool {
 }
 
 // ContextNames lists the contexts of the kubeconfig at path (the default
-// locations when empty), sorted, for shell completion.
+// locations when empty), sorted: for shell completion and hints.
 func ContextNames(path string) ([]string, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	rules.ExplicitPath = path
@@ -126,21 +125,24 @@ func ContextNames(path string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sortedContexts(raw), nil
+	return Sorted(raw.Contexts), nil
 }
 
-func sortedContexts(raw *clientcmdapi.Config) []string {
-	names := make([]string, 0, len(raw.Contexts))
-	for n := range raw.Contexts {
-		names = append(names, n)
+// Sorted returns the names of a kubeconfig's contexts, users or clusters,
+// sorted, so that what kubemint lists or walks comes in one order.
+func Sorted[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}
+
+// ChooseContextHint names the contexts to choose --source-context from
+// (names, sorted), for a context that was not found.
+func ChooseContextHint(names []string) string {
+	if len(names) == 0 {
+		return "it has no contexts: point --source-kubeconfig at a kubeconfig whose context may do this (your own login for kubemint use, an admin's for setup)"
 	}
-	slices.Sort(names)
-	return names
+	return "set --source-context to one of: " + strings.Join(names, ", ")
 }
 
 func contextList(raw *clientcmdapi.Config) string {
-	if len(raw.Contexts) == 0 {
-		return "it has no contexts: point --source-kubeconfig at a kubeconfig whose context may do this (your own login for kubemint use, an admin's for setup)"
-	}
-	return "set --source-context to one of: " + strings.Join(sortedContexts(raw), ", ")
+	return ChooseContextHint(Sorted(raw.Contexts))
 }

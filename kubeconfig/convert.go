@@ -1,11 +1,14 @@
 // Package kubeconfig edits kubeconfig files for kubemint. It builds the
-// exec entry that runs kubemint (Exec, KubemintPath, SourceFileFor), adds
-// setup's user and context to a kubeconfig or writes a standalone one
-// (AddContext, WriteStandalone), and for convert finds users that embed a
-// static service-account token (the Secret-based tokens of Kubernetes
-// before 1.24, or a token pasted from kubectl create token) and turns them
-// into exec entries (Convert, WriteWithBackup). Every write is atomic and
-// durable (package atomicfile).
+// exec entry that runs kubemint (Exec, whose args credential's codec
+// writes, TokenOptions, KubemintPath, SourceFileFor); plans, checks and
+// writes the user and context of setup and use, into the source's
+// kubeconfig or a standalone one (Plan, AddContext, WriteStandalone);
+// writes a runner's self-contained kubeconfig (WriteRunner); and for
+// convert finds users that embed a static service-account token (the
+// Secret-based tokens of Kubernetes before 1.24, or a token pasted from
+// kubectl create token) and turns them into exec entries (ConvertFile,
+// Convert, WriteWithBackup). Every write is atomic and durable (package
+// atomicfile).
 package kubeconfig
 
 import (
@@ -21,6 +24,7 @@ import (
 
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/kubemint/kubemint/exchange"
 	"github.com/kubemint/kubemint/internal/atomicfile"
 	"github.com/kubemint/kubemint/internal/hint"
 )
@@ -106,20 +110,10 @@ func Convert(cfg *clientcmdapi.Config, sourceContext string, exec func(Account) 
 		src, ok = &clientcmdapi.Context{}, true
 	}
 	if !ok {
-		names := make([]string, 0, len(cfg.Contexts))
-		for n := range cfg.Contexts {
-			names = append(names, n)
-		}
-		slices.Sort(names)
-		return nil, hint.Wrap(fmt.Errorf("context %q not found", sourceContext), "set --source-context to one of: "+strings.Join(names, ", "))
+		return nil, hint.Wrap(fmt.Errorf("context %q not found", sourceContext), exchange.ChooseContextHint(exchange.Sorted(cfg.Contexts)))
 	}
-	users := make([]string, 0, len(cfg.AuthInfos))
-	for n := range cfg.AuthInfos {
-		users = append(users, n)
-	}
-	slices.Sort(users)
 	var out []Conversion
-	for _, n := range users {
+	for _, n := range exchange.Sorted(cfg.AuthInfos) {
 		u := cfg.AuthInfos[n]
 		if u.Token == "" || u.Exec != nil {
 			continue

@@ -209,7 +209,7 @@ func (p *Plan) Write(force bool, now time.Time) (Change, []string, error) {
 		}
 		return before, nil, nil
 	}
-	changed, backups, err := AddContextWithBackup(p.raw, p.File, p.Context, now)
+	changed, backups, err := AddContext(p.raw, p.File, p.Context, now)
 	if foreign := (*ForeignUserError)(nil); errors.As(err, &foreign) {
 		return Unchanged, nil, hint.Wrap(err, "choose another --context-name")
 	}

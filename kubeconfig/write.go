@@ -45,17 +45,11 @@ func (e *ForeignUserError) Error() string {
 // config set-context` would: merged is the configuration kubectl sees
 // (every file of $KUBECONFIG, merged), file is where a new user or context
 // goes. A user or context merged already holds is replaced in the file it
-// came from. It reports whether anything was written: nothing is when
-// merged already holds c as it is.
-func AddContext(merged *clientcmdapi.Config, file string, c Context) (bool, error) {
-	changed, _, err := AddContextWithBackup(merged, file, c, time.Time{})
-	return changed, err
-}
-
-// AddContextWithBackup is AddContext that first copies each existing file
-// it changes to a backup beside it (as WriteWithBackup names them, with
-// the time now), unless now is zero. It returns the backups' paths.
-func AddContextWithBackup(merged *clientcmdapi.Config, file string, c Context, now time.Time) (bool, []string, error) {
+// came from. Each existing file it changes is first copied to a backup
+// beside it (named as WriteWithBackup names them, with the time now),
+// unless now is zero. It reports whether anything was written (nothing is
+// when merged already holds c as it is) and the backups' paths.
+func AddContext(merged *clientcmdapi.Config, file string, c Context, now time.Time) (bool, []string, error) {
 	user, kc := c.objects()
 	oldUser, oldCtx := merged.AuthInfos[c.Name], merged.Contexts[c.Name]
 	if holds(merged, c) {
@@ -117,9 +111,11 @@ func Conflict(merged *clientcmdapi.Config, c Context) error {
 // take a new file (the atomic replace writes one beside it). It changes
 // nothing.
 func CheckWritable(path string) error {
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		path = real
+	real, err := resolveLinks(path)
+	if err != nil {
+		return fmt.Errorf("the kubeconfig %s cannot be written: %w", path, err)
 	}
+	path = real
 	if f, err := os.OpenFile(path, os.O_WRONLY, 0); err == nil {
 		f.Close()
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -257,10 +253,13 @@ func write(cfg *clientcmdapi.Config, path string, perm os.FileMode) error {
 // writeThroughLinks replaces the file path leads to, not a symbolic link
 // at path: a ~/.kube/config linked into a dotfiles repository stays a
 // link, as it did with kubectl config. Unlike the cache's files, a
-// kubeconfig is the user's to place where they like.
+// kubeconfig is the user's to place where they like; but only links of
+// this user or root are followed (resolveLinks), and a file replaced keeps
+// its owner (atomicfile.WriteDurable).
 func writeThroughLinks(path string, data []byte, perm os.FileMode) error {
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		path = real
+	real, err := resolveLinks(path)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	return atomicfile.WriteDurable(path, data, perm)
+	return atomicfile.WriteDurable(real, data, perm)
 }

@@ -84,7 +84,7 @@ func TestAddContext(t *testing.T) {
 				tc.prepare(t, path)
 			}
 			before, _ := os.Stat(path)
-			changed, err := AddContext(loadMerged(t, path), path, tc.add)
+			changed, _, err := AddContext(loadMerged(t, path), path, tc.add, time.Time{})
 			var foreign *ForeignUserError
 			if tc.wantErr != errors.As(err, &foreign) || (!tc.wantErr && err != nil) {
 				t.Fatalf("AddContext error = %v, want a ForeignUserError: %v", err, tc.wantErr)
@@ -119,7 +119,7 @@ func TestAddContext(t *testing.T) {
 
 func mustAdd(t *testing.T, path string, c Context) {
 	t.Helper()
-	if _, err := AddContext(loadMerged(t, path), path, c); err != nil {
+	if _, _, err := AddContext(loadMerged(t, path), path, c, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -139,7 +139,7 @@ func TestAddContextEditsTheFileThatDefinesIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := AddContext(merged, first, setupContext(2*time.Hour)); err != nil {
+	if _, _, err := AddContext(merged, first, setupContext(2*time.Hour), time.Time{}); err != nil {
 		t.Fatal(err)
 	}
 	if cfg, _ := clientcmd.LoadFromFile(first); cfg.AuthInfos["ci-deployer@dev"] != nil {
@@ -246,7 +246,7 @@ func TestSourceFileFor(t *testing.T) {
 func TestWritesThroughALink(t *testing.T) {
 	for name, write := range map[string]func(t *testing.T, link string) error{
 		"setup": func(t *testing.T, link string) error {
-			_, err := AddContext(loadMerged(t, link), link, setupContext(time.Hour))
+			_, _, err := AddContext(loadMerged(t, link), link, setupContext(time.Hour), time.Time{})
 			return err
 		},
 		"convert": func(t *testing.T, link string) error {

@@ -246,6 +246,17 @@ func (j *job) actsAs(user string) {
 	fmt.Fprintf(j.d.Stdout, "\n%s acts as %s.\n", j.plan.KubectlLine(), user)
 }
 
+// traceLine is the one line setup and use print about tracing the
+// account's requests to who minted each token (kubemint audit); mintedBy,
+// when known, narrows it to one minter.
+func traceLine(account, mintedBy string) string {
+	line := "kubemint audit --service-account=" + account
+	if mintedBy != "" {
+		line += " --minted-by=" + mintedBy
+	}
+	return "Who minted the token behind each request (from the API server's audit log, docs/security.md#who-did-it): " + line + " AUDIT-LOG...\n"
+}
+
 // Report is what setup and use did (or with --dry-run would do), written
 // one line per step as it happens, and kept.
 type Report struct {

@@ -13,6 +13,7 @@ import (
 // TestReportWords: setup says updated when it kubeconfig.Updated, and --dry-run says
 // what it would do.
 func TestReportWords(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		dryRun bool
 		c      kubeconfig.Change
@@ -40,6 +41,7 @@ func TestReportWords(t *testing.T) {
 // service account, which is a runner), and one kubemint kubeconfig line
 // per kind of runner, each carrying --revocable and --duration as set up.
 func TestMinterSteps(t *testing.T) {
+	t.Parallel()
 	if got := (SetupRequest{}).MinterSteps("admin"); got != "" {
 		t.Errorf("no minters: %q", got)
 	}

@@ -300,6 +300,7 @@ func (s SetupRequest) prove(ctx context.Context, j *job, policy bool) error {
 		}
 	}
 	fmt.Fprint(j.d.Stdout, s.MinterSteps(j.src.Context))
+	fmt.Fprint(j.d.Stdout, "\n"+traceLine(s.Account(), ""))
 	if !j.rep.Changed {
 		fmt.Fprintln(j.d.Stdout, "\nNothing changed: everything was already set up.")
 	}

@@ -50,6 +50,11 @@ func Use(ctx context.Context, r Request, d Deps) (*Report, error) {
 	if token.BoundObjectKind == "Secret" && token.BoundObjectName == SecretName(r.Name) {
 		fmt.Fprintf(d.Stdout, "Its tokens are bound to Secret %s/%s: kubemint revoke --service-account=%s kills them.\n", r.Namespace, SecretName(r.Name), r.Account())
 	}
+	mintedBy := ""
+	if info, err := j.client.WhoAmI(ctx); err == nil {
+		mintedBy = info.Username
+	}
+	fmt.Fprint(j.d.Stdout, traceLine(r.Account(), mintedBy))
 	j.risks(ctx, sa, false)
 	return j.rep, nil
 }

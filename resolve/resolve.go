@@ -24,9 +24,11 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
+	"github.com/kubemint/kubemint/audit"
 	"github.com/kubemint/kubemint/cache"
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
+	"github.com/kubemint/kubemint/internal/procs"
 	"github.com/kubemint/kubemint/internal/redact"
 )
 
@@ -177,7 +179,7 @@ func Resolve(ctx context.Context, req Request, d Deps) (Credential, error) {
 		}
 		cluster = &credential.Cluster{Server: src.Server, CertificateAuthorityData: src.CAData}
 	}
-	if err := refuseLoop(); err != nil {
+	if err := refuseLoop(logf); err != nil {
 		return Credential{}, err
 	}
 	key := credential.Key(&o, *cluster)
@@ -379,6 +381,8 @@ func (f *flow) save(e cache.Entry) error {
 	switch {
 	case err != nil && f.store.Mode == cache.Keyring:
 		return fmt.Errorf("%v; the token was not cached: unlock the keyring or use --cache=file", err)
+	case err != nil && f.store.Mode == cache.Kernel:
+		f.warnf("could not cache the token, the next call will mint again: %v (--cache=kernel writes no token to disk; --cache=auto would use the file cache)", err)
 	case err != nil:
 		f.warnf("could not cache the token, the next call will mint again: %v", err)
 	default:
@@ -555,10 +559,18 @@ func (f *flow) selfRenew(ctx context.Context, req exchange.Request, renewable *c
 }
 
 // markMinting sets MintingEnv, inherited by any exec plugin that client-go
-// runs for the source, and returns what puts the old value back.
+// runs for the source, and returns what puts the old value back. The value
+// names the account and this process (PID and start time, where they can
+// be read), so that a process the plugin leaves behind, which keeps the
+// variable, does not refuse the kubemint calls it makes once this one has
+// ended.
 func markMinting(account string) (restore func(), err error) {
 	old, had := os.LookupEnv(MintingEnv)
-	if err := os.Setenv(MintingEnv, account); err != nil {
+	value := account
+	if id := procs.Identity(os.Getpid()); id != "" {
+		value += " " + id
+	}
+	if err := os.Setenv(MintingEnv, value); err != nil {
 		return nil, err
 	}
 	return func() {
@@ -588,11 +600,22 @@ func withSelfErr(err, selfErr error) error {
 // it recurses, and a kubemint source is refused outright anyway (a source
 // context whose user runs kubemint). The lean front still serves a nested
 // cache hit, which neither locks nor recurses.
-func refuseLoop() error {
-	if outer := os.Getenv(MintingEnv); outer != "" {
-		return fmt.Errorf("this kubemint was run by the source's exec plugin of another kubemint that is minting %s: a loop (a wrapper script that runs kubemint?); set --source-context to a context with credentials of its own", outer)
+//
+// A value that names a kubemint no longer running is stale (a daemon the
+// plugin started keeps the variable after that kubemint ended) and is
+// ignored; a value without a process (an older kubemint's, or where start
+// times cannot be read) is refused as before.
+func refuseLoop(logf exchange.Logf) error {
+	outer := os.Getenv(MintingEnv)
+	if outer == "" {
+		return nil
 	}
-	return nil
+	account, id, _ := strings.Cut(outer, " ")
+	if id != "" && !procs.Running(id) {
+		logf(1, "ignoring %s=%q: the kubemint it names (process %s) no longer runs", MintingEnv, outer, id)
+		return nil
+	}
+	return fmt.Errorf("this kubemint was run by the source's exec plugin of another kubemint that is minting %s: a loop (a wrapper script that runs kubemint?); set --source-context to a context with credentials of its own", account)
 }
 
 // warnf writes a warning line to stderr.
@@ -616,6 +639,14 @@ func (f *flow) info(backend cache.Backend, e cache.Entry) cache.Info {
 	if f.o.SourceContext != "" {
 		labels[LabelSourceContext] = f.o.SourceContext
 	}
+	if id, iat, ok := audit.TokenCredential(e.Token); ok {
+		// What the audit log names for this token's requests, for
+		// kubemint status: no secret, and no use without the log.
+		labels[LabelCredentialID] = id
+		if !iat.IsZero() {
+			labels[LabelIssuedAt] = iat.Format(time.RFC3339)
+		}
+	}
 	return cache.Info{Key: f.key, Labels: labels, Backend: backend, Issued: e.Issued, Expiry: e.Expiry, RefreshAt: e.RefreshAt(f.o.RefreshBefore)}
 }
 
@@ -628,4 +659,8 @@ const (
 	// LabelSourceContext is --source-context, when the entry names one
 	// (kubectl does not tell a plugin its own context).
 	LabelSourceContext = "sourceContext"
+	// LabelCredentialID is the token's credential ID as the API server's
+	// audit log names it (JTI=...); LabelIssuedAt its iat claim, RFC 3339.
+	LabelCredentialID = "credentialID"
+	LabelIssuedAt     = "issuedAt"
 )

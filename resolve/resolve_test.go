@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +20,7 @@ import (
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
 	"github.com/kubemint/kubemint/internal/hint"
+	"github.com/kubemint/kubemint/internal/procs"
 	"github.com/kubemint/kubemint/internal/redact"
 )
 
@@ -168,8 +171,8 @@ func TestMissThenHit(t *testing.T) {
 	if c.Token != "tok-1" || !c.RefreshAt.Equal(refreshAt(t0)) {
 		t.Fatalf("miss: %+v", c)
 	}
-	if h.mintEnv != account {
-		t.Errorf("the mint ran with %s=%q, want %q", MintingEnv, h.mintEnv, account)
+	if a, _, _ := strings.Cut(h.mintEnv, " "); a != account {
+		t.Errorf("the mint ran with %s=%q, want %q and this process", MintingEnv, h.mintEnv, account)
 	}
 	if v := os.Getenv(MintingEnv); v != "" {
 		t.Errorf("%s left set to %q after the mint", MintingEnv, v)
@@ -864,5 +867,52 @@ func TestFailedMintRecordIsRedacted(t *testing.T) {
 				t.Errorf("remembered failure %q: want the echo masked", b)
 			}
 		})
+	}
+}
+
+// TestStaleMintingEnvIsIgnored: a daemon that a source's exec plugin
+// started keeps KUBEMINT_MINTING after the kubemint that set it has ended;
+// a kubemint it runs then is not a loop. The guard still refuses while
+// that kubemint runs, and a value that names no process (an older
+// kubemint's).
+func TestStaleMintingEnvIsIgnored(t *testing.T) {
+	if procs.Identity(os.Getpid()) == "" {
+		t.Skip("no process start times on this platform: every value is refused")
+	}
+	ended := exec.Command("true")
+	if err := ended.Run(); err != nil {
+		t.Fatal(err)
+	}
+	live := procs.Identity(os.Getpid())
+	pid, _, _ := strings.Cut(live, ":")
+	tests := map[string]struct {
+		value   string
+		refused bool
+	}{
+		"the minting kubemint runs":      {"ops/other " + live, true},
+		"an older kubemint's value":      {"ops/other", true},
+		"the minting kubemint has ended": {"ops/other " + strconv.Itoa(ended.Process.Pid) + ":1", false},
+		"its PID reused by another":      {"ops/other " + pid + ":1", false},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			t.Setenv(MintingEnv, tt.value)
+			_, err := h.resolve()
+			if refused := err != nil && strings.Contains(err.Error(), "a loop"); refused != tt.refused {
+				t.Errorf("%s=%q: err = %v, want refused %v", MintingEnv, tt.value, err, tt.refused)
+			}
+		})
+	}
+}
+
+// TestMintingEnvNamesTheMintingProcess: the value a plugin sees names the
+// account and this process, which is running.
+func TestMintingEnvNamesTheMintingProcess(t *testing.T) {
+	h := newHarness(t)
+	h.must()
+	account, id, _ := strings.Cut(h.mintEnv, " ")
+	if account != h.opts.ServiceAccount || (procs.Identity(os.Getpid()) != "" && id != procs.Identity(os.Getpid())) {
+		t.Errorf("the plugin saw %s=%q; want the account and this process", MintingEnv, h.mintEnv)
 	}
 }

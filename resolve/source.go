@@ -87,8 +87,8 @@ func bearerFlag(o *credential.Options) string {
 }
 
 // registerSource tells stderr's redactor the source's bearer token: the
-// one in its config, or in the file client-go reads it from (only a small
-// regular file: a pipe or a device is left to client-go).
+// one in its config (a kubeconfig's tokenFile is read into it by
+// exchange.LoadSource; client-go never reads a source's file).
 func registerSource(src *exchange.Source, stderr io.Writer) {
 	if src == nil || src.Config == nil {
 		return
@@ -104,15 +104,7 @@ func registerSource(src *exchange.Source, stderr io.Writer) {
 	src.Config.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return &authRoundTripper{next: rt, add: func(s string) { redact.Add(stderr, s) }}
 	})
-	if p := src.Config.BearerTokenFile; p != "" {
-		if b, err := exchange.ReadBounded(p, "the source's token file", maxRedactRead); err == nil {
-			redact.Add(stderr, string(b))
-		}
-	}
 }
-
-// maxRedactRead bounds the token file registerSource reads.
-const maxRedactRead = 64 << 10
 
 // authRoundTripper registers every outgoing Authorization value with the
 // redactor before the request leaves: an API server or proxy that echoes

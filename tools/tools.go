@@ -7,4 +7,5 @@ package tools
 import (
 	_ "github.com/CycloneDX/cyclonedx-gomod/cmd/cyclonedx-gomod"
 	_ "github.com/goreleaser/goreleaser/v2"
+	_ "github.com/rhysd/actionlint/cmd/actionlint"
 )

@@ -25,7 +25,11 @@ func WriteAt(dir *os.File, name string, data []byte, perm os.FileMode) error {
 }
 
 // WriteDurable replaces path with data atomically, and flushes the file and
-// its directory to disk before returning (see the package comment).
+// its directory to disk before returning (see the package comment). A file
+// it replaces keeps its owner and group, as kubectl keeps a kubeconfig's:
+// root editing another user's kubeconfig must not take it over. When the
+// owner cannot be kept (another user's file, and this process is not
+// root) nothing is written and the error says so.
 func WriteDurable(path string, data []byte, perm os.FileMode) error {
 	dir := filepath.Dir(path)
 	dfd, err := openat(unix.AT_FDCWD, dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -38,6 +42,10 @@ func WriteDurable(path string, data []byte, perm os.FileMode) error {
 
 func writeAt(dirfd int, dir, name string, data []byte, perm os.FileMode, durable bool) (err error) {
 	path := filepath.Join(dir, name)
+	// The owner to keep: only for the user's files (durable writes); the
+	// cache's are its own by construction.
+	var old unix.Stat_t
+	keep := durable && unix.Fstatat(dirfd, name, &old, unix.AT_SYMLINK_NOFOLLOW) == nil && old.Mode&unix.S_IFMT == unix.S_IFREG
 	var fd int
 	var tmp string
 	for range 100 {
@@ -55,7 +63,13 @@ func writeAt(dirfd int, dir, name string, data []byte, perm os.FileMode, durable
 			_ = unix.Unlinkat(dirfd, tmp, 0)
 		}
 	}()
-	err = unix.Fchmod(fd, uint32(perm.Perm())) // whatever the umask
+	if keep {
+		if err = keepOwner(fd, path, int(old.Uid), int(old.Gid)); err != nil {
+			_ = unix.Close(fd)
+			return err
+		}
+	}
+	err = unix.Fchmod(fd, uint32(perm.Perm())) // whatever the umask, after a chown
 	if err == nil {
 		err = writeAll(fd, data)
 	}
@@ -97,6 +111,26 @@ func writeAll(fd int, b []byte) error {
 			return err
 		}
 		b = b[n:]
+	}
+	return nil
+}
+
+// keepOwner gives the new file fd the owner and group of the file it will
+// replace. Another owner needs root; a group this user is not in is left
+// as the directory gives it (best effort: the owner keeps the file).
+func keepOwner(fd int, path string, uid, gid int) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if int(st.Uid) != uid {
+		if err := unix.Fchown(fd, uid, gid); err != nil {
+			return fmt.Errorf("%s is owned by uid %d and replacing it would give it to uid %d (%v): run kubemint as its owner, or as root", path, uid, st.Uid, err)
+		}
+		return nil
+	}
+	if int(st.Gid) != gid {
+		_ = unix.Fchown(fd, -1, gid)
 	}
 	return nil
 }

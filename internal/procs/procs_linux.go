@@ -8,26 +8,101 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
+// adoptOrphans makes this process a child subreaper: a process below it
+// whose parent dies (a plugin's daemon, double-forked and setsid'd to
+// leave the tree) is re-parented to it instead of to init, so that
+// stopDescendants still finds it. No privilege is needed.
+func adoptOrphans() error {
+	return unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+}
+
+// proc is one process found below this one: its PID, its start time (in
+// clock ticks since boot, from /proc/PID/stat), which together name it
+// even once the PID is reused, and a pidfd on it where the kernel has them
+// (5.3+), through which it is signalled.
+type proc struct {
+	pid   int
+	start uint64
+	fd    int // -1: no pidfd; the start time is checked before each signal
+}
+
+// open takes a handle on pid if it is still the process that started at
+// start: a pidfd opened, then the start time read again, so the pidfd
+// cannot name a process that took the PID meanwhile.
+func open(pid int, start uint64) (*proc, bool) {
+	p := &proc{pid: pid, start: start, fd: -1}
+	if fd, err := unix.PidfdOpen(pid, 0); err == nil {
+		p.fd = fd
+	}
+	if !p.same() {
+		p.close()
+		return nil, false
+	}
+	return p, true
+}
+
+// same reports whether p's PID still names the process p was found as.
+func (p *proc) same() bool {
+	st, ok := stat(p.pid)
+	return ok && st.start == p.start
+}
+
+// signal sends sig to p, never to a process that reused its PID: through
+// the pidfd, or, without one, only while the start time still matches.
+func (p *proc) signal(sig syscall.Signal) {
+	if p.fd >= 0 {
+		_ = unix.PidfdSendSignal(p.fd, sig, nil, 0)
+		return
+	}
+	if p.same() {
+		_ = syscall.Kill(p.pid, sig)
+	}
+}
+
+// alive reports whether p is still running: not ended, not a zombie.
+func (p *proc) alive() bool {
+	st, ok := stat(p.pid)
+	return ok && st.start == p.start && st.state != 'Z' && st.state != 'X'
+}
+
+func (p *proc) close() {
+	if p.fd >= 0 {
+		_ = unix.Close(p.fd)
+		p.fd = -1
+	}
+}
+
 // stopDescendants freezes the whole tree first (SIGSTOP, repeated until no
-// new child appears), so that a process cannot fork a child we have not
-// seen, nor lose one to init by dying before we read it. Then each process,
-// and the process group of each that leads one (a plugin that made its own
-// group may have members outside our tree), gets SIGTERM and SIGCONT, and
-// after grace SIGKILL. PIDs are remembered across the steps because a
-// child whose parent died is re-parented away from our tree.
+// new process appears), so that a process cannot fork a child we have not
+// seen. Then each gets SIGTERM and SIGCONT, and after grace SIGKILL. A
+// process whose parent dies stays in the tree (adoptOrphans made this
+// process their subreaper), so a daemon the plugin started is found too;
+// every signal goes to the process found, never to a reused PID.
 func stopDescendants(grace time.Duration) int {
 	self := os.Getpid()
-	seen := map[int]bool{}
+	seen := map[int]*proc{}
+	defer func() {
+		for _, p := range seen {
+			p.close()
+		}
+	}()
 	for range 10 {
 		added := 0
-		for _, pid := range descendants(self, seen) {
-			if !seen[pid] {
-				seen[pid] = true
-				added++
-				_ = syscall.Kill(pid, syscall.SIGSTOP)
+		for pid, start := range descendants(self, seen) {
+			if seen[pid] != nil {
+				continue
 			}
+			p, ok := open(pid, start)
+			if !ok {
+				continue // ended since /proc was read
+			}
+			seen[pid] = p
+			added++
+			p.signal(syscall.SIGSTOP)
 		}
 		if added == 0 {
 			break
@@ -36,13 +111,9 @@ func stopDescendants(grace time.Duration) int {
 	if len(seen) == 0 {
 		return 0
 	}
-	ownGroup := syscall.Getpgrp()
 	signal := func(sig syscall.Signal) {
-		for pid := range seen {
-			_ = syscall.Kill(pid, sig)
-			if pgid, err := syscall.Getpgid(pid); err == nil && pgid == pid && pgid != ownGroup {
-				_ = syscall.Kill(-pgid, sig)
-			}
+		for _, p := range seen {
+			p.signal(sig)
 		}
 	}
 	signal(syscall.SIGTERM)
@@ -57,19 +128,30 @@ func stopDescendants(grace time.Duration) int {
 	return len(seen)
 }
 
-// waitGone waits up to d for every process in pids to end.
-func waitGone(pids map[int]bool, d time.Duration) {
+// waitGone waits up to d for every process in procs to end.
+func waitGone(procs map[int]*proc, d time.Duration) {
 	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) && anyAlive(pids) {
+	for time.Now().Before(deadline) && anyAlive(procs) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
 
-// descendants lists the processes below root in the tree of parents read
-// from /proc, and below any PID in also (processes seen before, whose
-// children may have been re-parented since their parent died).
-func descendants(root int, also map[int]bool) []int {
+func anyAlive(procs map[int]*proc) bool {
+	for _, p := range procs {
+		if p.alive() {
+			return true
+		}
+	}
+	return false
+}
+
+// descendants maps each process below root in the tree of parents read
+// from /proc to its start time. Processes in also (seen before) are roots
+// too while their start time matches: a child may have been re-parented
+// since its parent died, before this process was its subreaper.
+func descendants(root int, also map[int]*proc) map[int]uint64 {
 	children := map[int][]int{}
+	starts := map[int]uint64{}
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
@@ -79,23 +161,25 @@ func descendants(root int, also map[int]bool) []int {
 		if err != nil {
 			continue
 		}
-		if ppid, ok := parentOf(pid); ok {
-			children[ppid] = append(children[ppid], pid)
+		if st, ok := stat(pid); ok && st.state != 'Z' && st.state != 'X' {
+			// A zombie has ended: nothing to stop, no children.
+			children[st.ppid] = append(children[st.ppid], pid)
+			starts[pid] = st.start
 		}
 	}
 	queue := []int{root}
-	for pid := range also {
-		queue = append(queue, pid)
+	for pid, p := range also {
+		if starts[pid] == p.start {
+			queue = append(queue, pid)
+		}
 	}
-	var out []int
-	visited := map[int]bool{}
+	out := map[int]uint64{}
 	for len(queue) > 0 {
 		pid := queue[0]
 		queue = queue[1:]
 		for _, c := range children[pid] {
-			if !visited[c] {
-				visited[c] = true
-				out = append(out, c)
+			if _, ok := out[c]; !ok && c != root {
+				out[c] = starts[c]
 				queue = append(queue, c)
 			}
 		}
@@ -103,43 +187,59 @@ func descendants(root int, also map[int]bool) []int {
 	return out
 }
 
-// stat reads the state and parent PID of pid from /proc/PID/stat, whose
-// second field (the command name, in parentheses) may itself hold spaces
-// and parentheses: the fields that follow start after the last ')'.
-func stat(pid int) (state byte, ppid int, ok bool) {
+// procStat is what kubemint reads of /proc/PID/stat.
+type procStat struct {
+	state byte
+	ppid  int
+	start uint64 // field 22, starttime: clock ticks after boot
+}
+
+// stat reads /proc/PID/stat, whose second field (the command name, in
+// parentheses) may itself hold spaces and parentheses: the fields that
+// follow start after the last ')'.
+func stat(pid int) (procStat, bool) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
-		return 0, 0, false
+		return procStat{}, false
 	}
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return 0, 0, false
+		return procStat{}, false
 	}
+	// After the name: state (3), ppid (4), ... starttime (22).
 	fields := bytes.Fields(b[i+1:])
-	if len(fields) < 2 || len(fields[0]) != 1 {
-		return 0, 0, false
+	if len(fields) < 20 || len(fields[0]) != 1 {
+		return procStat{}, false
 	}
-	ppid, err = strconv.Atoi(string(fields[1]))
-	return fields[0][0], ppid, err == nil
-}
-
-func parentOf(pid int) (int, bool) {
-	_, ppid, ok := stat(pid)
-	return ppid, ok
-}
-
-// alive reports whether pid is a running process: a zombie (dead, not yet
-// reaped by its parent) is not.
-func alive(pid int) bool {
-	state, _, ok := stat(pid)
-	return ok && state != 'Z' && state != 'X'
-}
-
-func anyAlive(pids map[int]bool) bool {
-	for pid := range pids {
-		if alive(pid) {
-			return true
-		}
+	ppid, err1 := strconv.Atoi(string(fields[1]))
+	start, err2 := strconv.ParseUint(string(fields[19]), 10, 64)
+	if err1 != nil || err2 != nil {
+		return procStat{}, false
 	}
-	return false
+	return procStat{state: fields[0][0], ppid: ppid, start: start}, true
+}
+
+// identity names pid as "PID:START", or "" when it cannot be read.
+func identity(pid int) string {
+	st, ok := stat(pid)
+	if !ok {
+		return ""
+	}
+	return strconv.Itoa(pid) + ":" + strconv.FormatUint(st.start, 10)
+}
+
+// running reports whether the process named by identity (PID:START) still
+// runs: the PID is alive and started at that time.
+func running(id string) bool {
+	pidS, startS, ok := bytes.Cut([]byte(id), []byte(":"))
+	if !ok {
+		return false
+	}
+	pid, err1 := strconv.Atoi(string(pidS))
+	start, err2 := strconv.ParseUint(string(startS), 10, 64)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	p := proc{pid: pid, start: start, fd: -1}
+	return p.alive()
 }

@@ -44,6 +44,7 @@ naming what failed, then each way to fix it on a line of its own,
 		newUseCmd(stdout, stderr),
 		newKubeconfigCmd(stdout, stderr),
 		newStatusCmd(stdout, stderr),
+		newAuditCmd(stdin, stdout, stderr),
 		newCleanCmd(stdout, stderr),
 		newRevokeCmd(stdout, stderr),
 		newDoctorCmd(stdout, stderr),
@@ -64,8 +65,8 @@ func completeSourceContexts(root *cobra.Command) {
 			continue
 		}
 		_ = cmd.RegisterFlagCompletionFunc("source-context", func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
-			kubeconfig, _ := cmd.Flags().GetString("source-kubeconfig")
-			names, err := exchange.ContextNames(kubeconfig)
+			file, _ := cmd.Flags().GetString("source-kubeconfig")
+			names, err := exchange.ContextNames(file)
 			if err != nil {
 				return nil, cobra.ShellCompDirectiveError | cobra.ShellCompDirectiveNoFileComp
 			}

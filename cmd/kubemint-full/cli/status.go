@@ -30,6 +30,9 @@ type statusEntry struct {
 	Expires        time.Time `json:"expires"`
 	RefreshAt      time.Time `json:"refreshAt"`
 	Key            string    `json:"key"`
+	// CredentialID names the token in the API server's audit log
+	// (JTI=...; kubemint audit --credential-id); Issued is then its iat.
+	CredentialID string `json:"credentialID,omitempty"`
 }
 
 // statusFilter selects entries: by service account, by source context;
@@ -53,8 +56,10 @@ func newStatusCmd(stdout, stderr io.Writer) *cobra.Command {
 audiences, the source context that mints it (when the exec entry names one),
 the object its token is bound to (kubemint revoke kills tokens bound to the
 account's revocation Secret; an unbound one lives until it expires), where
-it is stored, when it expires and when it will be re-minted. Never the
-token itself. --service-account and --source-context list only the matching
+it is stored, when it expires and when it will be re-minted, when it was
+issued and its credential ID (JTI=..., the name the API server's audit log
+gives every request made with it; see kubemint audit). Never the token
+itself. --service-account and --source-context list only the matching
 entries.
 
 Exit status: 0; 1 with one line on stderr if the cache cannot be read.`,
@@ -101,6 +106,10 @@ func runStatus(stdout io.Writer, logf func(int, string, ...any), dir, output str
 			Expires:        in.Expiry.UTC(),
 			RefreshAt:      in.RefreshAt.UTC(),
 			Key:            in.Key,
+			CredentialID:   in.Labels[resolve.LabelCredentialID],
+		}
+		if iat, err := time.Parse(time.RFC3339, in.Labels[resolve.LabelIssuedAt]); err == nil {
+			e.Issued = iat.UTC()
 		}
 		if a := in.Labels[resolve.LabelAudience]; a != "" {
 			e.Audiences = strings.Split(a, ",")
@@ -137,7 +146,7 @@ func runStatus(stdout io.Writer, logf func(int, string, ...any), dir, output str
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 8, 3, ' ', 0)
-	fmt.Fprintln(tw, "SERVICE ACCOUNT\tSERVER\tSOURCE CONTEXT\tAUDIENCES\tBOUND TO\tCACHE\tEXPIRES\tRE-MINT")
+	fmt.Fprintln(tw, "SERVICE ACCOUNT\tSERVER\tSOURCE CONTEXT\tAUDIENCES\tBOUND TO\tCACHE\tEXPIRES\tRE-MINT\tISSUED\tCREDENTIAL ID")
 	for _, e := range entries {
 		aud := "<api server>"
 		if len(e.Audiences) > 0 {
@@ -152,7 +161,11 @@ func runStatus(stdout io.Writer, logf func(int, string, ...any), dir, output str
 		if bound == "" {
 			bound = "unbound"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ServiceAccount, e.Server, src, aud, bound, e.Cache, relative(e.Expires, now), relative(e.RefreshAt, now))
+		id := e.CredentialID
+		if id == "" {
+			id = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ServiceAccount, e.Server, src, aud, bound, e.Cache, relative(e.Expires, now), relative(e.RefreshAt, now), relative(e.Issued, now), id)
 	}
 	return tw.Flush()
 }

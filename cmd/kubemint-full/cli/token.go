@@ -26,6 +26,12 @@ account, for a kubeconfig users[].user.exec entry. The token is served from the
 cache until shortly before it expires, then minted again with the credentials
 of --source-context. stdout carries the ExecCredential and nothing else.
 
+A token is minted only for the source's own API server (its context's
+cluster, the pod's, --source-server) or one named with --allow-server: an
+exec entry whose cluster (provideClusterInfo) is any other server is
+refused, and a token source without --source-server needs --allow-server
+to mint on the cluster's server. See docs/security.md.
+
 Exit status: 0 with an ExecCredential on stdout; 1 with one line on stderr
 that says what failed and how to fix it, and nothing on stdout.`,
 		Example: `  # The kubeconfig exec entry that kubectl runs

@@ -1,0 +1,205 @@
+package cache
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The kernel keyring (keyrings(7)), used through keyctl(2) and add_key(2):
+// each item is a key of type "user" in the user's keyring (@u), named in
+// kubemint's namespace (see kernelName). The kernel keeps it in memory
+// only, drops it at its timeout (the token's expiry), and lets no other uid
+// read it unless the key's permissions say so; root can read it, as root
+// can read files. Why the user keyring and not the persistent one: see
+// docs/security.md.
+
+// kernelSupported: keyctl exists here.
+const kernelSupported = true
+
+// maxKernelPayload is the largest payload a "user" key takes (the kernel's
+// limit for the type, 32767 bytes).
+const maxKernelPayload = 32767
+
+// errKernelRefused wraps a keyctl that a seccomp profile or the kernel
+// refused (EPERM, ENOSYS, EACCES on the user keyring itself): the kernel
+// keyring cannot be used by this process at all.
+var errKernelRefused = errors.New("keyctl is refused in this process")
+
+// errKernelQuota wraps an add that the user's key quota refused.
+var errKernelQuota = errors.New("the kernel keyring quota of this user is full")
+
+// errKernelTooLarge reports an entry larger than a key holds.
+var errKernelTooLarge = errors.New("the entry is larger than a kernel keyring key holds")
+
+// kernelError says what a keyctl error means for the cache.
+func kernelError(op string, err error) error {
+	switch err {
+	case unix.ENOKEY, unix.EKEYEXPIRED, unix.EKEYREVOKED:
+		return fmt.Errorf("kernel keyring: %w", os.ErrNotExist)
+	case unix.EPERM, unix.ENOSYS:
+		return fmt.Errorf("%w (%s: %v; a seccomp profile such as Docker's default blocks keyctl)", errKernelRefused, op, err)
+	case unix.EDQUOT:
+		return fmt.Errorf("%w (%s: %v; root raises it with sysctl kernel.keys.maxbytes and kernel.keys.maxkeys)", errKernelQuota, op, err)
+	}
+	return fmt.Errorf("kernel keyring: %s: %w", op, err)
+}
+
+// kernelFind looks up the key named name in the user's keyring and checks
+// that it is kubemint's own (kernelTrusted). It returns the key's id; a
+// missing key wraps os.ErrNotExist, one that is not trusted ErrInsecure.
+func kernelFind(name string) (int, error) {
+	id, err := unix.KeyctlSearch(unix.KEY_SPEC_USER_KEYRING, "user", name, 0)
+	if err != nil {
+		return 0, kernelError("search", err)
+	}
+	var buf [256]byte
+	n, err := unix.KeyctlBuffer(unix.KEYCTL_DESCRIBE, id, buf[:], 0)
+	if err != nil {
+		return 0, kernelError("describe", err)
+	}
+	if n > len(buf) {
+		return 0, fmt.Errorf("%w: the kernel keyring key %s has a description of %d bytes", ErrInsecure, name, n)
+	}
+	if why := kernelUntrusted(strings.TrimRight(string(buf[:n]), "\x00"), name); why != "" {
+		return id, fmt.Errorf("%w: the kernel keyring key %s %s", ErrInsecure, name, why)
+	}
+	return id, nil
+}
+
+// kernelUntrusted says why a key, as KEYCTL_DESCRIBE gives it
+// ("type;uid;gid;perm;description"), is not kubemint's to use ("" when it
+// is): it must be a "user" key named name, owned by this user, with no
+// permission for the group or others. A key of another uid (linked in from
+// elsewhere, by root or a tool the user ran) could hold a token chosen by
+// someone else; one with wider permissions may have been read.
+func kernelUntrusted(desc, name string) string {
+	parts := strings.SplitN(desc, ";", 5)
+	if len(parts) != 5 || parts[0] != "user" || parts[4] != name {
+		return "is not a user key of kubemint's"
+	}
+	uid, err := strconv.Atoi(parts[1])
+	if err != nil || uid != effectiveUID() {
+		return fmt.Sprintf("is owned by uid %s, not you (uid %d)", parts[1], effectiveUID())
+	}
+	perm, err := strconv.ParseUint(parts[3], 16, 32)
+	if err != nil || perm&0xffff != 0 {
+		return fmt.Sprintf("has permissions %s, which let the group or others at it", parts[3])
+	}
+	return ""
+}
+
+// kernelRead returns the payload of the key id, at most max bytes.
+func kernelRead(id, max int) ([]byte, error) {
+	buf := make([]byte, max)
+	n, err := unix.KeyctlBuffer(unix.KEYCTL_READ, id, buf, 0)
+	if err != nil {
+		return nil, kernelError("read", err)
+	}
+	if n > max {
+		return nil, ErrCorrupt
+	}
+	return buf[:n], nil
+}
+
+// kernelUpdate replaces the payload of the key id, which kernelFind found
+// trusted in this process, in place: the hit path's one write.
+func kernelUpdate(id int, payload []byte) error {
+	if _, err := unix.KeyctlBuffer(unix.KEYCTL_UPDATE, id, payload, 0); err != nil {
+		return kernelError("update", err)
+	}
+	return nil
+}
+
+// kernelAdd stores payload under name in the user's keyring, timing out at
+// expiry (none when zero), and returns the key's id. A key of that name
+// that is not trusted is unlinked first: add_key would otherwise update it
+// in place, keeping its owner and permissions. A new key has the kernel's
+// default permissions, all for the possessor and view for the user: the
+// owner's alone.
+func kernelAdd(name string, payload []byte, expiry, now time.Time) (int, error) {
+	if len(payload) > maxKernelPayload {
+		return 0, fmt.Errorf("%w (%d bytes, at most %d)", errKernelTooLarge, len(payload), maxKernelPayload)
+	}
+	if id, err := kernelFind(name); errors.Is(err, ErrInsecure) {
+		if err := kernelUnlink(id); err != nil {
+			return 0, err
+		}
+	}
+	id, err := unix.AddKey("user", name, payload, unix.KEY_SPEC_USER_KEYRING)
+	if err != nil {
+		return 0, kernelError("add_key", err)
+	}
+	if !expiry.IsZero() {
+		secs := int(expiry.Sub(now).Seconds() + 1)
+		if secs < 1 {
+			secs = 1
+		}
+		if _, err := unix.KeyctlInt(unix.KEYCTL_SET_TIMEOUT, id, secs, 0, 0); err != nil {
+			_ = kernelUnlink(id)
+			return 0, kernelError("set_timeout", err)
+		}
+	}
+	return id, nil
+}
+
+// kernelUnlink removes the key id from the user's keyring; the kernel
+// frees it once nothing else links it.
+func kernelUnlink(id int) error {
+	if _, err := unix.KeyctlInt(unix.KEYCTL_UNLINK, id, unix.KEY_SPEC_USER_KEYRING, 0, 0); err != nil {
+		return kernelError("unlink", err)
+	}
+	return nil
+}
+
+// kernelRemove unlinks the key named name, if there is one, whoever owns
+// it: a planted key is dropped too.
+func kernelRemove(name string) error {
+	id, err := unix.KeyctlSearch(unix.KEY_SPEC_USER_KEYRING, "user", name, 0)
+	if err != nil {
+		return kernelError("search", err)
+	}
+	return kernelUnlink(id)
+}
+
+// KernelProbe reports whether this process may use the kernel keyring,
+// for doctor: it looks up the user keyring (creating nothing in it) and
+// reads the user's key quota and use from /proc/key-users.
+func KernelProbe() (KernelStatus, error) {
+	var st KernelStatus
+	id, err := unix.KeyctlGetKeyringID(unix.KEY_SPEC_USER_KEYRING, true)
+	if err != nil {
+		return st, kernelError("get_keyring_id", err)
+	}
+	st.Keyring = id
+	st.MaxBytes, _ = readSysctl("/proc/sys/kernel/keys/maxbytes")
+	st.MaxKeys, _ = readSysctl("/proc/sys/kernel/keys/maxkeys")
+	if effectiveUID() == 0 {
+		st.MaxBytes, _ = readSysctl("/proc/sys/kernel/keys/root_maxbytes")
+		st.MaxKeys, _ = readSysctl("/proc/sys/kernel/keys/root_maxkeys")
+	}
+	if b, err := os.ReadFile("/proc/key-users"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) < 5 || f[0] != strconv.Itoa(effectiveUID())+":" {
+				continue
+			}
+			st.Keys, _ = strconv.Atoi(strings.SplitN(f[3], "/", 2)[0])
+			st.Bytes, _ = strconv.Atoi(strings.SplitN(f[4], "/", 2)[0])
+		}
+	}
+	return st, nil
+}
+
+func readSysctl(path string) (int, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(strings.TrimSpace(string(b)))
+}

@@ -1,0 +1,141 @@
+package cache
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func kernelStore(t *testing.T) *Store {
+	t.Helper()
+	if _, err := KernelProbe(); err != nil {
+		t.Skipf("no kernel keyring here: %v", err)
+	}
+	s := &Store{Mode: Kernel, Dir: filepath.Join(t.TempDir(), "kubemint")}
+	t.Cleanup(func() { _ = s.Delete("k") })
+	return s
+}
+
+// TestKernelStore: in kernel mode an entry, its served record and a failure
+// live in the kernel keyring, time out at the token's expiry, and nothing
+// is written to disk (the cache directory is not even made).
+func TestKernelStore(t *testing.T) {
+	s := kernelStore(t)
+	now := time.Now().Truncate(time.Second)
+	e := Entry{Token: "header.payload.signature", Issued: now, Expiry: now.Add(time.Hour), ChainStart: now}
+	if b, err := s.Save("k", e); err != nil || b != BackendKernel {
+		t.Fatalf("Save = %v, %v", b, err)
+	}
+	if got := s.ReadServed("k"); !got.Unknown {
+		t.Errorf("a new entry's served record = %+v, want Unknown until written", got)
+	}
+	r := Served{PID: 42, Last: now, VerifiedUntil: now.Add(time.Minute)}
+	if err := s.WriteServed("k", r); err != nil {
+		t.Fatal(err)
+	}
+	fresh := &Store{Mode: Kernel, Dir: s.Dir}
+	got, b, err := fresh.Load("k")
+	if err != nil || b != BackendKernel || got.Token != e.Token || !got.Expiry.Equal(e.Expiry) {
+		t.Fatalf("Load = %+v, %v, %v", got, b, err)
+	}
+	if sr := fresh.ReadServed("k"); sr.PID != 42 || !sr.Last.Equal(now) || !sr.VerifiedUntil.Equal(r.VerifiedUntil) {
+		t.Errorf("ReadServed = %+v, want %+v", sr, r)
+	}
+	if err := fresh.RememberFailure("k", Failure{PID: 7, At: now, Message: "it failed"}); err != nil {
+		t.Fatal(err)
+	}
+	if f, ok := fresh.RecallFailure("k"); !ok || f.Message != "it failed" || f.PID != 7 {
+		t.Errorf("RecallFailure = %+v, %v", f, ok)
+	}
+	if _, err := os.Stat(filepath.Dir(s.Dir)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.Dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("kernel mode touched the disk: %s exists (%v)", s.Dir, err)
+	}
+	id, err := kernelFind(s.kernelName("k", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left := keyTimeout(t, id); left <= 55*time.Minute || left > time.Hour+time.Second {
+		t.Errorf("the key times out in %v, want at the token's expiry (1h)", left)
+	}
+	if err := fresh.Forget(Info{Key: "k", Backend: BackendKernel}); err != nil {
+		t.Fatal(err)
+	}
+	for _, ext := range []string{"", "served", "failed"} {
+		if _, err := kernelFind(s.kernelName("k", ext)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("after Forget, %q: %v", ext, err)
+		}
+	}
+}
+
+// TestKernelKeyNotOursIsNotUsed: a key of kubemint's name whose
+// permissions let the group or others at it is refused as a file with a
+// loose mode is (a miss), and the next save replaces it with a private one.
+func TestKernelKeyNotOursIsNotUsed(t *testing.T) {
+	s := kernelStore(t)
+	now := time.Now().Truncate(time.Second)
+	e := Entry{Token: "planted.token.value", Issued: now, Expiry: now.Add(time.Hour)}
+	id, err := unix.AddKey("user", s.kernelName("k", ""), e.Encode("k"), unix.KEY_SPEC_USER_KEYRING)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.KeyctlSetperm(id, 0x3f3f3f3f); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Load("k"); !errors.Is(err, ErrInsecure) || !strings.Contains(err.Error(), "3f3f3f3f") {
+		t.Fatalf("Load of a world-readable key = %v, want ErrInsecure", err)
+	}
+	e.Token = "our.own.token"
+	if _, err := (&Store{Mode: Kernel, Dir: s.Dir}).Save("k", e); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := (&Store{Mode: Kernel, Dir: s.Dir}).Load("k")
+	if err != nil || got.Token != "our.own.token" {
+		t.Fatalf("Load after the save = %q, %v", got.Token, err)
+	}
+	for _, tc := range []struct{ desc, why string }{
+		{"user;0;0;3f010000;NAME", ""},
+		{"user;1234;0;3f010000;NAME", "owned by uid 1234"},
+		{"user;0;0;3f010100;NAME", "group or others"},
+		{"user;0;0;3f010001;NAME", "group or others"},
+		{"keyring;0;0;3f010000;NAME", "not a user key"},
+		{"user;0;0;3f010000;other", "not a user key"},
+	} {
+		desc := strings.Replace(strings.Replace(tc.desc, "NAME", "n", 1), ";0;", ";"+strconv.Itoa(effectiveUID())+";", 1)
+		if got := kernelUntrusted(desc, "n"); (tc.why == "") != (got == "") || !strings.Contains(got, tc.why) {
+			t.Errorf("kernelUntrusted(%q) = %q, want %q", desc, got, tc.why)
+		}
+	}
+}
+
+// keyTimeout reads the key's time left from /proc/keys.
+func keyTimeout(t *testing.T, id int) time.Duration {
+	t.Helper()
+	b, err := os.ReadFile("/proc/keys")
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 || f[0] != strconv.FormatInt(int64(id), 16) && f[0] != leftPad(strconv.FormatInt(int64(id), 16)) {
+			continue
+		}
+		d, err := time.ParseDuration(strings.Replace(f[3], "h", "h0m", 1))
+		if err != nil {
+			t.Fatalf("expiry %q: %v", f[3], err)
+		}
+		return d
+	}
+	t.Fatalf("key %x not in /proc/keys", id)
+	return 0
+}
+
+func leftPad(s string) string { return strings.Repeat("0", max(0, 8-len(s))) + s }
