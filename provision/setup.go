@@ -264,7 +264,9 @@ func (s SetupRequest) awaitUpdate(ctx context.Context, j *job) {
 	for {
 		_, err := j.client.Mint(ctx, exchange.Request{Namespace: s.Namespace, Name: s.Name, Audiences: []string{useProbeAudience},
 			Duration: s.Duration, BoundKind: "Secret", BoundName: SecretName(s.Name)})
-		if exchange.PolicyDenial(errors.Unwrap(err)) == "" && !strings.Contains(fmt.Sprint(err), "ValidatingAdmissionPolicy") || time.Now().After(deadline) {
+		// Refused by the policy (its old version): its name is in the error.
+		refused := err != nil && strings.Contains(err.Error(), exchange.RevocationPolicyName(s.Namespace, s.Name))
+		if !refused || time.Now().After(deadline) {
 			return
 		}
 		select {
