@@ -61,6 +61,10 @@ func (d *cacheDir) writeAtomic(name string, data []byte) error {
 	return atomicfile.Write(d.join(name), data, 0o600)
 }
 
+// lockFilesRemovable: Windows locks name no file identity to check after
+// locking, so a lock file stays (see Forget).
+const lockFilesRemovable = false
+
 type fileLock struct{ l *flock.Flock }
 
 func (l *fileLock) Unlock() error              { return l.l.Unlock() }

@@ -156,6 +156,23 @@ func (l *fileLock) record(b []byte) error {
 	return err
 }
 
+// lockFilesRemovable: a lock file can be removed while held, because
+// lockFile checks, once locked, that the name still holds the locked file.
+const lockFilesRemovable = true
+
+// holds reports whether name in d is the file f (same device and inode),
+// not a link, another file or nothing.
+func (d *cacheDir) holds(f *os.File, name string) bool {
+	var held, named unix.Stat_t
+	if unix.Fstat(int(f.Fd()), &held) != nil {
+		return false
+	}
+	if unix.Fstatat(d.fd, name, &named, unix.AT_SYMLINK_NOFOLLOW) != nil {
+		return false
+	}
+	return held.Dev == named.Dev && held.Ino == named.Ino
+}
+
 // lockFile opens name (created 0600, never through a link) and flocks it,
 // waiting until ctx is done when wait is set.
 func (d *cacheDir) lockFile(ctx context.Context, name string, wait bool) (*fileLock, bool, error) {
@@ -165,8 +182,18 @@ func (d *cacheDir) lockFile(ctx context.Context, name string, wait bool) (*fileL
 	}
 	for {
 		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-		if err == nil {
+		if err == nil && d.holds(f, name) {
 			return &fileLock{f: f}, true, nil
+		}
+		if err == nil {
+			// kubemint clean removed the file (holding its lock) while
+			// this process waited on it: lock the file the name holds now,
+			// or two processes would each hold a lock of their own.
+			_ = f.Close()
+			if f, err = d.open(name, os.O_CREATE|os.O_RDWR, 0o600); err != nil {
+				return nil, false, err
+			}
+			continue
 		}
 		if err != unix.EWOULDBLOCK && err != unix.EINTR {
 			_ = f.Close()

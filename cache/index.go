@@ -75,8 +75,10 @@ func (s *Store) List() ([]Info, error) {
 }
 
 // Forget deletes the entry described by info from the backend that holds
-// it, and its Info file. The lock file stays: removing it while another
-// process holds it would let a third lock a new file beside it.
+// it, its Info file and, where lock files can be removed safely
+// (lockFilesRemovable), its lock file: only when no process holds it, and
+// while Forget holds it, so that a process that waited on it notices and
+// locks the name afresh.
 func (s *Store) Forget(info Info) error {
 	if err := s.checkDir(false); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
@@ -131,6 +133,16 @@ func (s *Store) Forget(info Info) error {
 	for _, p := range paths {
 		if err := s.remove(p); err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, errDirNotOpen) {
 			errs = append(errs, err)
+		}
+	}
+	if lockFilesRemovable && len(errs) == 0 && s.dir != nil {
+		// Held: a mint is under way, which will write the entry anew; its
+		// lock file stays with it.
+		if unlock, ok, err := s.TryLock(info.Key); err == nil && ok {
+			if err := s.remove(s.lockPath(info.Key)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				errs = append(errs, err)
+			}
+			unlock()
 		}
 	}
 	return errors.Join(errs...)

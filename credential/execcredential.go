@@ -17,6 +17,18 @@ const (
 type Cluster struct {
 	Server                   string `json:"server"`
 	CertificateAuthorityData []byte `json:"certificate-authority-data,omitempty"`
+	// CertificateAuthority is a CA file's path, which the Python client
+	// (since v32) sends where client-go sends the data. The cache key is
+	// made of the CA's bytes either way (NeedsCAFile): one account, one
+	// entry, whichever client asks.
+	CertificateAuthority string `json:"certificate-authority,omitempty"`
+}
+
+// NeedsCAFile reports a cluster that names its CA by path only: its bytes
+// must be read (by the full binary, which reads user-named files with its
+// bounded reader) before the cache key can be made.
+func (c *Cluster) NeedsCAFile() bool {
+	return c != nil && len(c.CertificateAuthorityData) == 0 && c.CertificateAuthority != ""
 }
 
 // ExecInfo is what kubemint reads from KUBERNETES_EXEC_INFO. Both binaries

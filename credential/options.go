@@ -93,7 +93,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 // AddVerbosityFlag registers -v, spelled as kubectl spells it (-v 6, -v=6,
 // --v=6). It is kubemint's own flag, not klog's global one.
 func AddVerbosityFlag(fs *pflag.FlagSet, v *int) {
-	fs.IntVarP(v, "v", "v", *v, "Number for the log level verbosity on stderr (1: cache decisions, 4: each step, 6: API requests). Tokens are never logged.")
+	fs.IntVarP(v, "v", "v", *v, "Number for the log level verbosity on stderr (1: cache misses, mints and failures, 4: each step, hits too, 6: API requests). Tokens are never logged.")
 }
 
 // boundKinds are the objects a token can be bound to, as in kubectl create token.

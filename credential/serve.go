@@ -74,6 +74,10 @@ func serveCached(args []string, execInfo string, stdout, stderr io.Writer, now t
 		return false, nil
 	}
 	logf := NewLogf(stderr, o.Verbosity)
+	if info.Cluster.NeedsCAFile() {
+		logf(4, "the exec info names its CA by path (%s); the full binary reads it", info.Cluster.CertificateAuthority)
+		return false, nil
+	}
 	store := cache.Store{Mode: cache.Mode(o.Cache), Dir: dir, Logf: logf}
 	key := Key(&o, *info.Cluster)
 	e, backend, err := store.Load(key)

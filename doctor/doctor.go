@@ -23,11 +23,13 @@ import (
 	"github.com/kubemint/kubemint/exchange"
 	"github.com/kubemint/kubemint/internal/hint"
 	"github.com/kubemint/kubemint/internal/product"
+	"github.com/kubemint/kubemint/kubeconfig"
+	"github.com/kubemint/kubemint/resolve"
 )
 
 // probeAudience is the audience of the token doctor mints to learn the
-// longest lifetime the server grants: no API server accepts it, so the
-// throwaway token can authenticate nowhere.
+// lifetime the server grants: no API server accepts it, so the throwaway
+// token can authenticate nowhere.
 const probeAudience = "kubemint-doctor-probe.invalid"
 
 // maxSkew is the clock difference doctor warns about: tokens carry issue
@@ -81,14 +83,35 @@ func (d *doctor) run(ctx context.Context, o *credential.Options, stderr io.Write
 	d.kubeconfig(o.SourceKubeconfig)
 	d.keyring()
 
-	src, err := exchange.LoadSource(o.SourceKubeconfig, o.SourceContext)
+	// Without --source-context, the current context is what kubectl uses:
+	// when its user runs kubemint (a runner's kubeconfig), check the
+	// source its exec entry names, with the entry's own flags.
+	var entry *entryOptions
+	if o.SourceContext == "" {
+		var err error
+		if entry, err = currentEntry(o.SourceKubeconfig); err != nil {
+			d.failErr(err, "current context: ")
+			return
+		}
+	}
+	var src *exchange.Source
+	var err error
+	if entry != nil {
+		d.ok("context %q runs kubemint token for %s with %s", entry.context, entry.o.ServiceAccount, sourceKind(&entry.o))
+		src, err = resolve.LoadSource(ctx, &entry.o, entry.cluster, stderr)
+		if o.ServiceAccount == "" {
+			o.ServiceAccount = entry.o.ServiceAccount
+		}
+	} else {
+		src, err = exchange.LoadSource(o.SourceKubeconfig, o.SourceContext)
+	}
 	if err != nil {
-		d.failErr(err, "source context: ")
+		d.failErr(err, "source: ")
 		return
 	}
 	c, err := exchange.NewClient(src.Config, src.Label, logf)
 	if err != nil {
-		d.failErr(err, fmt.Sprintf("source context %q: ", src.Context))
+		d.failErr(err, fmt.Sprintf("source %s: ", src.Label))
 		return
 	}
 	start := time.Now()
@@ -97,7 +120,7 @@ func (d *doctor) run(ctx context.Context, o *credential.Options, stderr io.Write
 		d.failErr(err, "")
 		return
 	}
-	d.ok("context %q reaches %s in %v", src.Context, src.Server, rtt.Round(time.Millisecond))
+	d.ok("%s reaches %s in %v", src.Label, src.Server, rtt.Round(time.Millisecond))
 	if !serverTime.IsZero() {
 		skew := serverTime.Sub(start.Add(rtt / 2))
 		if skew > maxSkew || skew < -maxSkew {
@@ -116,27 +139,155 @@ func (d *doctor) run(ctx context.Context, o *credential.Options, stderr io.Write
 		d.failErr(err, "")
 		return
 	case !allowed:
-		who, user := "the user of context "+src.Context, ""
+		who, user := "the user of "+src.Label, ""
 		if u, err := c.WhoAmI(ctx); err == nil {
 			who, user = u.Username, u.Username
 		}
 		role, binding := exchange.MintGrant(ns, name, user)
 		d.fail(role+" && "+binding,
-			"context %q (%s) may not create serviceaccounts/token for %s%s", src.Context, who, o.ServiceAccount, because(reason))
+			"%s (%s) may not create serviceaccounts/token for %s%s", src.Label, who, o.ServiceAccount, because(reason))
 		return
 	}
-	d.ok("context %q may create serviceaccounts/token for %s", src.Context, o.ServiceAccount)
-	tok, err := c.Mint(ctx, exchange.Request{Namespace: ns, Name: name, Audiences: []string{probeAudience}, Duration: 365 * 24 * time.Hour})
+	d.ok("%s may create serviceaccounts/token for %s", src.Label, o.ServiceAccount)
+	policy := d.policy(ctx, c, ns, name, entry)
+	d.probe(ctx, c, ns, name, entry, policy)
+	d.risks(ctx, c, ns, name, policy)
+}
+
+// entryOptions is the current context's exec entry, when it runs
+// kubemint token: its flags, and the cluster client-go would send it.
+type entryOptions struct {
+	context string
+	o       credential.Options
+	cluster *credential.Cluster
+}
+
+// currentEntry reads the current context of the kubeconfig (path, else
+// client-go's defaults) and returns its exec entry's options when its user
+// runs kubemint token; nil otherwise.
+func currentEntry(path string) (*entryOptions, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = path
+	raw, err := rules.Load()
+	if err != nil {
+		return nil, nil // the kubeconfig check above said why
+	}
+	kctx := raw.Contexts[raw.CurrentContext]
+	if kctx == nil {
+		return nil, nil
+	}
+	user := raw.AuthInfos[kctx.AuthInfo]
+	if user == nil || user.Exec == nil || !exchange.IsKubemintCommand(user.Exec.Command) {
+		return nil, nil
+	}
+	o, err := kubeconfig.TokenOptions(user.Exec)
+	if err != nil {
+		return nil, hint.Wrap(fmt.Errorf("context %q runs kubemint: %w", raw.CurrentContext, err), "write the entry again with kubemint setup, use or kubeconfig")
+	}
+	e := &entryOptions{context: raw.CurrentContext, o: o}
+	if err := e.o.Validate(); err != nil {
+		return nil, fmt.Errorf("context %q: %w", raw.CurrentContext, err)
+	}
+	if cl := raw.Clusters[kctx.Cluster]; cl != nil && user.Exec.ProvideClusterInfo {
+		e.cluster = &credential.Cluster{Server: cl.Server, CertificateAuthorityData: cl.CertificateAuthorityData}
+		if len(cl.CertificateAuthorityData) == 0 && cl.CertificateAuthority != "" {
+			if e.cluster.CertificateAuthorityData, err = exchange.ReadBounded(cl.CertificateAuthority, "the certificate-authority of context "+raw.CurrentContext, exchange.CAFileLimit); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return e, nil
+}
+
+// sourceKind names the source an entry's options choose, as its flag.
+func sourceKind(o *credential.Options) string {
+	switch {
+	case o.SourceInCluster:
+		return "--source-in-cluster"
+	case o.SourceTokenFile != "":
+		return "--source-token-file=" + o.SourceTokenFile
+	case o.SourceGitHubActions:
+		return "--source-github-actions"
+	case o.SourceTokenEnv != "":
+		return "--source-token-env=" + o.SourceTokenEnv
+	case o.SourceContext != "":
+		return "--source-context=" + o.SourceContext
+	}
+	return "its kubeconfig's current context"
+}
+
+// policy checks kubemint's revocation policy for ns/name, and reports
+// whether the API server enforces it. It asks with a dry-run create of a
+// legacy token Secret, which stores nothing; a source that may not ask
+// learns nothing, and nothing is said unless the entry expects the policy.
+func (d *doctor) policy(ctx context.Context, c *exchange.Client, ns, name string, entry *entryOptions) bool {
+	revocable := entry != nil && entry.o.BoundObjectKind == "Secret" && entry.o.BoundObjectName == exchange.RevocationSecret(name)
+	err := c.ProbeRevocationPolicy(ctx, ns, name, 0)
+	switch {
+	case err == nil:
+		d.ok("the API server enforces kubemint's revocation policy %s: every token of %s/%s is bound to Secret %s and capped", exchange.RevocationPolicyName(ns, name), ns, name, exchange.RevocationSecret(name))
+		return true
+	case errors.Is(err, exchange.ErrNotEnforced) && revocable:
+		d.warn(fmt.Sprintf("an admin runs kubemint setup --service-account=%s/%s --revocable again, which creates it", ns, name),
+			"no revocation policy for %s/%s: its tokens minted here are bound to Secret %s, but whoever may mint its tokens can mint an unbound one that kubemint revoke does not kill", ns, name, exchange.RevocationSecret(name))
+	}
+	return false
+}
+
+// probe mints one throwaway token to learn whether the API server grants
+// the lifetime the entry asks for (or 1h): one no API server accepts
+// (its audience), bound as the entry binds its own, and no longer than
+// the entry's. It says so before it mints.
+func (d *doctor) probe(ctx context.Context, c *exchange.Client, ns, name string, entry *entryOptions, policy bool) {
+	req := exchange.Request{Namespace: ns, Name: name, Audiences: []string{probeAudience}, Duration: time.Hour}
+	if entry != nil {
+		req.Duration, req.BoundKind, req.BoundName, req.BoundUID = entry.o.Duration, entry.o.BoundObjectKind, entry.o.BoundObjectName, entry.o.BoundObjectUID
+	} else if policy {
+		req.BoundKind, req.BoundName = "Secret", exchange.RevocationSecret(name)
+	}
+	bound := "unbound"
+	if req.BoundKind != "" {
+		bound = "bound to " + req.BoundKind + " " + req.BoundName
+	}
+	d.ok("minting one probe token for %s/%s to measure its lifetime: %v, %s, audience %s (which no API server accepts)", ns, name, req.Duration, bound, probeAudience)
+	tok, err := c.Mint(ctx, req)
+	if err != nil {
+		d.failErr(err, "the probe: ")
+		return
+	}
+	granted := tok.Expiry.Sub(tok.Issued).Round(time.Minute)
+	if granted < req.Duration-time.Minute {
+		d.warn("ask for at most that with --duration, or raise the API server's --service-account-max-token-expiration", "the API server grants tokens of %v when asked for %v: it shortens them", granted, req.Duration)
+		return
+	}
+	d.ok("the API server grants the %v asked for", req.Duration)
+}
+
+// risks prints what the account's role allows that defeats revocable
+// tokens, when the source may ask (SubjectAccessReviews).
+func (d *doctor) risks(ctx context.Context, c *exchange.Client, ns, name string, policy bool) {
+	may, err := c.CanI(ctx, "create", "authorization.k8s.io", "subjectaccessreviews", "", "")
+	if err != nil || !may {
+		return
+	}
+	risks, err := c.Risks(ctx, ns, name, true, policy)
 	if err != nil {
 		d.failErr(err, "")
 		return
 	}
-	granted := tok.Expiry.Sub(tok.Issued).Round(time.Minute)
-	if granted < 365*24*time.Hour-time.Hour {
-		d.ok("the API server grants tokens of at most %v (asked for 8760h); --duration above that is shortened", granted)
-	} else {
-		d.ok("the API server sets no maximum token lifetime (granted 8760h); keep --duration short")
+	for _, r := range risks {
+		d.warn(r.Fix, "%s may %s in namespace %s%s: %s", ns+"/"+name, r.May, ns, grantOf(r), r.Means)
 	}
+	if len(risks) == 0 {
+		d.ok("%s/%s may do nothing that defeats short-lived, revocable tokens", ns, name)
+	}
+}
+
+func grantOf(r exchange.Risk) string {
+	if r.Grant == "" {
+		return ""
+	}
+	return " (" + r.Grant + ")"
 }
 
 func because(reason string) string {

@@ -292,7 +292,7 @@ func TestReadmeEntryIsWhatSetupWrites(t *testing.T) {
 
 	u := newUserEnv(t)
 	kc := u.adminKubeconfig(t)
-	u.mustKubemint(t, "setup", "--service-account=readme/deployer", "--source-context=admin", "--cluster-role=view")
+	u.mustKubemint(t, "setup", "--service-account=readme/deployer", "--source-context=admin", "--cluster-role=view", "--revocable")
 	b, err := os.ReadFile(kc)
 	if err != nil {
 		t.Fatal(err)

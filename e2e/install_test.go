@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"archive/zip"
+	"bytes"
 	"io"
 	"io/fs"
 	"os"
@@ -461,5 +462,34 @@ func TestReleaseIsComplete(t *testing.T) {
 	}
 	for _, p := range []string{"kubemint_*_amd64.deb", "kubemint_*_arm64.deb", "kubemint-*.x86_64.rpm", "kubemint-*.aarch64.rpm", "krew/mint.yaml"} {
 		distFile(t, p)
+	}
+	zshCompletionWhereTheSystemReadsIt(t)
+}
+
+// zshCompletionWhereTheSystemReadsIt: zsh on Debian reads vendor
+// completions from /usr/share/zsh/vendor-completions, on Fedora and RHEL
+// from /usr/share/zsh/site-functions; each package puts _kubemint in its
+// system's place, and only there.
+func zshCompletionWhereTheSystemReadsIt(t *testing.T) {
+	t.Helper()
+	const debian, fedora = "/usr/share/zsh/vendor-completions/", "/usr/share/zsh/site-functions/"
+	// An rpm's header, uncompressed, lists its directories.
+	rpm, err := os.ReadFile(distFile(t, "kubemint-*.x86_64.rpm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(rpm, []byte(fedora)) || bytes.Contains(rpm, []byte(debian)) {
+		t.Errorf("the .rpm does not put _kubemint in %s alone", fedora)
+	}
+	if _, err := exec.LookPath("dpkg-deb"); err != nil {
+		t.Logf("dpkg-deb is not installed: the .deb's zsh completion is not checked")
+		return
+	}
+	list, err := exec.Command("dpkg-deb", "-c", distFile(t, "kubemint_*_amd64.deb")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(list, []byte("."+debian+"_kubemint")) || bytes.Contains(list, []byte(fedora)) {
+		t.Errorf("the .deb does not put _kubemint in %s alone:\n%s", debian, list)
 	}
 }

@@ -55,7 +55,7 @@ func (u *userEnv) sh(t *testing.T, line string, extraEnv ...string) result {
 // useLineFor finds, in setup's output, the command it printed for minter.
 func useLineFor(t *testing.T, setupOut, minter string) string {
 	t.Helper()
-	m := regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(minter) + `: (kubemint use .*)$`).FindStringSubmatch(setupOut)
+	m := regexp.MustCompile(`(?m)^  (kubemint use .*?) +# ` + regexp.QuoteMeta(minter) + `$`).FindStringSubmatch(setupOut)
 	if m == nil {
 		t.Fatalf("setup printed no kubemint use line for %s:\n%s", minter, setupOut)
 	}
@@ -242,10 +242,9 @@ func TestTeamRunnerKubeconfig(t *testing.T) {
 				source = "--source-token-file=" + f
 			}
 			out := filepath.Join(t.TempDir(), "runner.kubeconfig")
-			kargs := []string{"kubeconfig", "--service-account=team-r2/app", "--from-context=admin", source, "-o", out}
-			if tc.revocable {
-				kargs = append(kargs, "--revocable")
-			}
+			// The account is revocable, and its admission policy refuses
+			// a runner's unbound tokens, so every runner binds them.
+			kargs := []string{"kubeconfig", "--service-account=team-r2/app", "--from-context=admin", source, "-o", out, "--revocable"}
 			r := adm.mustKubemint(t, kargs...)
 			if !strings.Contains(r.stdout, "created    kubeconfig "+out) {
 				t.Errorf("kubemint kubeconfig output:\n%s", r.stdout)

@@ -35,6 +35,13 @@ type Client struct {
 	// clientCert says the identity is a client certificate, which the
 	// server may refuse during the TLS handshake.
 	clientCert bool
+
+	// cfg makes the clients that only setup needs, on first use.
+	cfg           *rest.Config
+	logf          Logf
+	admissionOnce sync.Once
+	admissionRC   *rest.RESTClient
+	admissionErr  error
 }
 
 // NewClient returns a client for cfg. Every request passes four
@@ -49,12 +56,12 @@ func NewClient(cfg *rest.Config, label string, logf Logf) (*Client, error) {
 	scheme.AddKnownTypes(corev1.SchemeGroupVersion, &corev1.Namespace{}, &corev1.ServiceAccount{}, &corev1.Secret{})
 	scheme.AddKnownTypes(rbacv1.SchemeGroupVersion, &rbacv1.RoleBinding{}, &rbacv1.ClusterRoleBinding{}, &rbacv1.Role{}, &rbacv1.ClusterRole{})
 	scheme.AddKnownTypes(authenticationv1.SchemeGroupVersion, &authenticationv1.TokenRequest{}, &authenticationv1.SelfSubjectReview{})
-	scheme.AddKnownTypes(authorizationv1.SchemeGroupVersion, &authorizationv1.SelfSubjectAccessReview{}, &authorizationv1.SelfSubjectRulesReview{})
+	scheme.AddKnownTypes(authorizationv1.SchemeGroupVersion, &authorizationv1.SelfSubjectAccessReview{}, &authorizationv1.SelfSubjectRulesReview{}, &authorizationv1.SubjectAccessReview{})
 	for _, gv := range []schema.GroupVersion{corev1.SchemeGroupVersion, rbacv1.SchemeGroupVersion, authenticationv1.SchemeGroupVersion, authorizationv1.SchemeGroupVersion} {
 		metav1.AddToGroupVersion(scheme, gv)
 	}
 	codecs := serializer.NewCodecFactory(scheme).WithoutConversion()
-	c := &Client{Server: cfg.Host, Label: label, clock: &serverClock{}, clientCert: cfg.CertFile != "" || len(cfg.CertData) > 0}
+	c := &Client{Server: cfg.Host, Label: label, clock: &serverClock{}, clientCert: cfg.CertFile != "" || len(cfg.CertData) > 0, cfg: cfg, logf: logf}
 	for _, x := range []struct {
 		client  **rest.RESTClient
 		gv      schema.GroupVersion
@@ -65,24 +72,29 @@ func NewClient(cfg *rest.Config, label string, logf Logf) (*Client, error) {
 		{&c.authn, authenticationv1.SchemeGroupVersion, "/apis"},
 		{&c.authz, authorizationv1.SchemeGroupVersion, "/apis"},
 	} {
-		cc := rest.CopyConfig(cfg)
-		gv := x.gv
-		cc.GroupVersion = &gv
-		cc.APIPath = x.apiPath
-		cc.NegotiatedSerializer = codecs
-		if logf != nil {
-			cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &logRoundTripper{next: rt, logf: logf} })
-		}
-		cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &dateRoundTripper{next: rt, clock: c.clock} })
-		cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &limitRoundTripper{next: rt, server: cfg.Host} })
-		cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &noRedirectRoundTripper{next: rt} })
-		rc, err := rest.RESTClientFor(cc)
+		rc, err := c.restClient(x.gv, x.apiPath, codecs)
 		if err != nil {
 			return nil, err
 		}
 		*x.client = rc
 	}
 	return c, nil
+}
+
+// restClient is a client for one API group and version, whose every
+// request passes NewClient's wrappers.
+func (c *Client) restClient(gv schema.GroupVersion, apiPath string, codecs runtime.NegotiatedSerializer) (*rest.RESTClient, error) {
+	cc := rest.CopyConfig(c.cfg)
+	cc.GroupVersion = &gv
+	cc.APIPath = apiPath
+	cc.NegotiatedSerializer = codecs
+	if c.logf != nil {
+		cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &logRoundTripper{next: rt, logf: c.logf} })
+	}
+	cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &dateRoundTripper{next: rt, clock: c.clock} })
+	cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &limitRoundTripper{next: rt, server: c.cfg.Host} })
+	cc.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &noRedirectRoundTripper{next: rt} })
+	return rest.RESTClientFor(cc)
 }
 
 // AsToken returns a config for the same API server that authenticates

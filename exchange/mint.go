@@ -174,13 +174,18 @@ func (c *Client) explain(err error, req Request) error {
 	case apierrors.IsNotFound(err):
 		if d := apiDetails(err); d != nil && d.Kind != "" && d.Kind != "serviceaccounts" {
 			if revocableSecret(req) {
-				return hint.Wrap(fmt.Errorf("the tokens of %s are revoked: %s, which they are bound to, was deleted (by kubemint revoke)", account, boundRef(req)),
+				return hint.Wrap(&boundMissingError{fmt.Errorf("the tokens of %s are revoked: %s, which they are bound to, was deleted (by kubemint revoke)", account, boundRef(req))},
 					fmt.Sprintf("to issue new tokens, an admin runs kubemint setup --service-account=%s --revocable again", account))
 			}
-			return hint.Wrap(fmt.Errorf("minting a token for %s on %s: %s not found", account, c.Server, boundRef(req)), fmt.Sprintf("create the %s or fix --bound-object-name", req.BoundKind))
+			return hint.Wrap(&boundMissingError{fmt.Errorf("minting a token for %s on %s: %s not found", account, c.Server, boundRef(req))}, fmt.Sprintf("create the %s or fix --bound-object-name", req.BoundKind))
 		}
 		return hint.Wrap(fmt.Errorf("service account %s not found on %s", account, c.Server),
 			fmt.Sprintf("create it with: kubectl create serviceaccount %s -n %s (or run kubemint setup)", req.Name, req.Namespace))
+	case PolicyDenial(err) != "":
+		// The policy's message says what must change and how.
+		_, why, _ := strings.Cut(PolicyDenial(err), "denied request: ")
+		why, fix, _ := strings.Cut(why, ": ")
+		return hint.Wrap(fmt.Errorf("the API server %s refused the token request for %s (%s): %s", c.Server, account, policyNamed(PolicyDenial(err)), why), fix)
 	case apierrors.IsForbidden(err):
 		user := deniedUser(statusMessage(err))
 		role, binding := MintGrant(req.Namespace, req.Name, user)
@@ -229,6 +234,16 @@ func (c *Client) transportError(err error) error {
 	}
 	return nil
 }
+
+// policyNamed names the ValidatingAdmissionPolicy a denial quotes.
+func policyNamed(msg string) string {
+	if m := quotedPolicy.FindStringSubmatch(msg); m != nil {
+		return "ValidatingAdmissionPolicy " + m[1]
+	}
+	return "a ValidatingAdmissionPolicy"
+}
+
+var quotedPolicy = regexp.MustCompile(`ValidatingAdmissionPolicy '([^']+)'`)
 
 // forbiddenUser finds the user an RBAC denial names: `User "alice" cannot ...`.
 var forbiddenUser = regexp.MustCompile(`User "([^"]+)" cannot`)
@@ -307,6 +322,19 @@ func tlsReason(err error) string {
 		return urlErr.Err.Error()
 	}
 	return err.Error()
+}
+
+// boundMissingError is a mint refused because the object the token was to
+// be bound to is not there.
+type boundMissingError struct{ error }
+
+func (e *boundMissingError) Unwrap() error { return e.error }
+
+// IsBoundObjectMissing reports a mint refused because the object the token
+// was to be bound to does not exist (a revoked account's Secret).
+func IsBoundObjectMissing(err error) bool {
+	var b *boundMissingError
+	return errors.As(err, &b)
 }
 
 // revocableSecret reports whether req binds to the Secret that kubemint

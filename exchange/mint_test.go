@@ -45,6 +45,11 @@ func TestExplain(t *testing.T) {
 			err:  apierrors.NewForbidden(sa, "deployer", errors.New(`User "alice" cannot create resource "serviceaccounts/token" in API group "" in the namespace "ci"`)),
 			want: []string{`context "admin" may not mint tokens for ci/deployer`}, hints: []string{"--resource-name=deployer", "kubectl create rolebinding kubemint-minter-deployer-user-alice-1f2a31318d12 -n ci --role=kubemint-minter-deployer --user=alice", "kubemint setup --service-account=ci/deployer --source-context=ADMIN --minter=user:alice"},
 		},
+		"refused by the revocation policy": {
+			err:   apierrors.NewForbidden(sa, "deployer", errors.New(`ValidatingAdmissionPolicy 'kubemint-revocable.ci.deployer' with binding 'kubemint-revocable.ci.deployer' denied request: the tokens of ci/deployer must be bound to Secret ci/deployer-kubemint so that kubemint revoke kills them: mint with kubemint token --bound-object-name=deployer-kubemint`)),
+			want:  []string{"refused the token request for ci/deployer (ValidatingAdmissionPolicy kubemint-revocable.ci.deployer): the tokens of ci/deployer must be bound to Secret ci/deployer-kubemint"},
+			hints: []string{"mint with kubemint token --bound-object-name=deployer-kubemint"},
+		},
 		"forbidden service account": {
 			err:   apierrors.NewForbidden(sa, "deployer", errors.New(`User "system:serviceaccount:ops:bot" cannot create resource`)),
 			hints: []string{"--serviceaccount=ops:bot", "--minter=serviceaccount:ops/bot"},

@@ -17,6 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -150,16 +152,52 @@ func WriteWithBackup(cfg *clientcmdapi.Config, path string, now time.Time) (stri
 	return backup, nil
 }
 
+// KeepBackups is how many backups of one kubeconfig Backup keeps. Each
+// holds what the kubeconfig held (an admin's credentials, a teammate's
+// private key): the last few undo a mistake, a pile of them only spreads
+// secrets.
+const KeepBackups = 5
+
 // Backup copies the file at path, durably and private (0600), to a file
-// beside it named for the time now, and returns that name.
+// beside it named for the time now, and returns that name. It then
+// removes all but the newest KeepBackups backups of path.
 func Backup(path string, now time.Time) (string, error) {
 	orig, err := os.ReadFile(path)
 	if err != nil {
 		return "", err
 	}
-	backup := path + ".kubemint-backup-" + now.UTC().Format("20060102T150405Z")
+	backup := path + backupInfix + now.UTC().Format("20060102T150405Z")
 	if err := atomicfile.WriteDurable(backup, orig, 0o600); err != nil {
 		return "", fmt.Errorf("writing the backup of %s: %w", path, err)
 	}
+	pruneBackups(path)
 	return backup, nil
+}
+
+const backupInfix = ".kubemint-backup-"
+
+// pruneBackups removes the oldest backups of path beyond KeepBackups.
+// Their names sort by time. Failing to remove one is no reason to fail the
+// command that made a new one.
+func pruneBackups(path string) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	var backups []string
+	for _, e := range entries {
+		stamp, ok := strings.CutPrefix(e.Name(), base+backupInfix)
+		if ok && e.Type().IsRegular() && len(stamp) == len("20060102T150405Z") {
+			backups = append(backups, e.Name())
+		}
+	}
+	slices.Sort(backups)
+	for len(backups) > KeepBackups {
+		_ = os.Remove(filepath.Join(dir, backups[0]))
+		backups = backups[1:]
+	}
 }

@@ -167,3 +167,36 @@ func TestWriteWithBackup(t *testing.T) {
 		t.Errorf("temporary files left: %v", files)
 	}
 }
+
+// TestBackupKeepsTheLastFew: each backup holds the kubeconfig's secrets;
+// only the newest KeepBackups of one file stay, another file's and other
+// names are left alone.
+func TestBackupKeepsTheLastFew(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config")
+	other := filepath.Join(dir, "config.kubemint-backup-notatime")
+	for _, p := range []string{path, filepath.Join(dir, "other"), other} {
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	for i := range KeepBackups + 3 {
+		if _, err := Backup(path, start.Add(time.Duration(i)*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Backup(filepath.Join(dir, "other"), start.Add(time.Duration(i)*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, _ := filepath.Glob(path + ".kubemint-backup-2*")
+	if len(got) != KeepBackups || !strings.HasSuffix(got[0], "20261124T120300Z") {
+		t.Errorf("backups of config: %v, want the newest %d", got, KeepBackups)
+	}
+	if others, _ := filepath.Glob(filepath.Join(dir, "other.kubemint-backup-*")); len(others) != KeepBackups {
+		t.Errorf("backups of other: %d", len(others))
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("a file that is not a backup was removed: %v", err)
+	}
+}

@@ -68,6 +68,12 @@ type Plan struct {
 	clusterName string
 	cluster     *clientcmdapi.Cluster
 	data        []byte
+	// command is the exec entry's command.
+	command string
+	// Existing is the token options of the context's exec entry as it is
+	// now, when one of that name runs kubemint token for the same
+	// account; nil otherwise.
+	Existing *credential.Options
 }
 
 // NewPlan works out the context whose exec entry runs kubemint token with
@@ -101,7 +107,8 @@ func NewPlan(r PlanRequest) (*Plan, error) {
 	if err != nil {
 		file = po.GetDefaultFilename()
 	}
-	p := &Plan{Context: c, raw: raw, File: file, out: r.Out, clusterName: clusterName}
+	p := &Plan{Context: c, raw: raw, File: file, out: r.Out, clusterName: clusterName, command: command}
+	p.Existing = existing(raw, c.Name, r.Namespace+"/"+r.Name)
 	if r.Out != "" {
 		p.File = r.Out
 		p.cluster = clientcmdapi.NewCluster()
@@ -110,11 +117,46 @@ func NewPlan(r PlanRequest) (*Plan, error) {
 		if old := raw.Clusters[clusterName]; old != nil {
 			p.cluster.TLSServerName, p.cluster.ProxyURL = old.TLSServerName, old.ProxyURL
 		}
+		if cfg, err := clientcmd.LoadFromFile(r.Out); err == nil {
+			p.Existing = existing(cfg, c.Name, r.Namespace+"/"+r.Name)
+		}
 		if p.data, err = Standalone(clusterName, p.cluster, c); err != nil {
 			return nil, err
 		}
 	}
 	return p, nil
+}
+
+// existing is the token options of the exec entry of user name in cfg,
+// when it runs kubemint token for account; nil otherwise.
+func existing(cfg *clientcmdapi.Config, name, account string) *credential.Options {
+	u := cfg.AuthInfos[name]
+	if u == nil || u.Exec == nil {
+		return nil
+	}
+	o, err := TokenOptions(u.Exec)
+	if err != nil || o.ServiceAccount != account {
+		return nil
+	}
+	return &o
+}
+
+// SetToken replans the exec entry with the token options o (with the
+// --source-kubeconfig the plan worked out kept): setup and use keep what
+// an existing context set and the run did not say.
+func (p *Plan) SetToken(o credential.Options) error {
+	old, err := TokenOptions(p.Context.Exec)
+	if err != nil {
+		return err
+	}
+	o.SourceKubeconfig = old.SourceKubeconfig
+	p.Context.Exec = Exec(p.command, o)
+	if p.out != "" {
+		if p.data, err = Standalone(p.clusterName, p.cluster, p.Context); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Check reports, changing nothing, what would stop Write: a file to
@@ -146,8 +188,11 @@ func (p *Plan) State() Change {
 		}
 		return Updated
 	}
+	if holds(p.raw, p.Context) {
+		return Unchanged
+	}
 	if p.raw.Contexts[p.Context.Name] != nil || p.raw.AuthInfos[p.Context.Name] != nil {
-		return Updated // or unchanged: AddContext compares
+		return Updated
 	}
 	return Created
 }

@@ -52,8 +52,7 @@ func (e *ForeignUserError) Error() string {
 func AddContext(merged *clientcmdapi.Config, file string, c Context, now time.Time) (bool, []string, error) {
 	user, kc := c.objects()
 	oldUser, oldCtx := merged.AuthInfos[c.Name], merged.Contexts[c.Name]
-	if oldUser != nil && oldCtx != nil && sameExec(oldUser, user) &&
-		oldCtx.Cluster == kc.Cluster && oldCtx.AuthInfo == kc.AuthInfo && oldCtx.Namespace == kc.Namespace {
+	if holds(merged, c) {
 		return false, nil, nil
 	}
 	if oldUser != nil && oldUser.Exec == nil {
@@ -86,6 +85,16 @@ func AddContext(merged *clientcmdapi.Config, file string, c Context, now time.Ti
 		return false, backups, err
 	}
 	return true, backups, nil
+}
+
+// holds reports whether merged holds context c already, as
+// AddContextWithBackup would write it: then it writes nothing, and a dry
+// run says "unchanged".
+func holds(merged *clientcmdapi.Config, c Context) bool {
+	user, kc := c.objects()
+	oldUser, oldCtx := merged.AuthInfos[c.Name], merged.Contexts[c.Name]
+	return oldUser != nil && oldCtx != nil && sameExec(oldUser, user) &&
+		oldCtx.Cluster == kc.Cluster && oldCtx.AuthInfo == kc.AuthInfo && oldCtx.Namespace == kc.Namespace
 }
 
 // Conflict reports, before anything is created on the cluster, whether

@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/kubemint/kubemint/cache"
@@ -43,6 +44,13 @@ type Request struct {
 	// Duration is the lifetime of the tokens the exec entry mints.
 	Duration  time.Duration
 	Verbosity int
+	// Revocable binds every token to the account's revocation Secret
+	// (SecretName), which kubemint revoke deletes.
+	Revocable bool
+	// Changed says whether the user set a flag (by its name), so that a
+	// re-run keeps what an existing context set and the run did not say;
+	// nil: none was set.
+	Changed func(flag string) bool
 }
 
 // Account is NAMESPACE/NAME.
@@ -140,6 +148,82 @@ func (j *job) prove(ctx context.Context, mintFailed string) (*exchange.Client, s
 	return sa, who.Username, err
 }
 
+// keep fills into token, from the context as it is now (when it runs
+// kubemint token for the same account), what this run did not set: the
+// bound object (--revocable), --duration, --self-renew (with
+// --max-chain-age) and audiences. A re-run with fewer flags then changes
+// nothing instead of dropping them. It returns the flags it kept, for the
+// report.
+func (j *job) keep(token *credential.Options) []string {
+	old := j.plan.Existing
+	if old == nil {
+		return nil
+	}
+	set := func(flag string) bool { return j.r.Changed != nil && j.r.Changed(flag) }
+	var kept []string
+	if token.BoundObjectKind == "" && old.BoundObjectKind != "" && !set("revocable") {
+		token.BoundObjectKind, token.BoundObjectName, token.BoundObjectUID = old.BoundObjectKind, old.BoundObjectName, old.BoundObjectUID
+		if old.BoundObjectKind == "Secret" && old.BoundObjectName == SecretName(j.r.Name) {
+			kept = append(kept, "--revocable")
+		} else {
+			kept = append(kept, "--bound-object-kind="+old.BoundObjectKind, "--bound-object-name="+old.BoundObjectName)
+		}
+	}
+	if old.Duration != token.Duration && !set("duration") {
+		token.Duration = old.Duration
+		kept = append(kept, "--duration="+old.Duration.String())
+	}
+	if old.SelfRenew && !token.SelfRenew && !set("self-renew") {
+		token.SelfRenew, token.MaxChainAge = true, old.MaxChainAge
+		kept = append(kept, "--self-renew")
+	}
+	if len(token.Audiences) == 0 && len(old.Audiences) > 0 {
+		token.Audiences = old.Audiences
+		kept = append(kept, "--audience="+strings.Join(old.Audiences, ","))
+	}
+	return kept
+}
+
+// replan writes token into the planned exec entry and checks the plan
+// again.
+func (j *job) replan(token credential.Options) error {
+	if err := j.plan.SetToken(token); err != nil {
+		return err
+	}
+	return j.plan.Check(j.r.Force)
+}
+
+// tokenOptions are the planned exec entry's token options.
+func (j *job) tokenOptions() (credential.Options, error) {
+	return kubeconfig.TokenOptions(j.plan.Context.Exec)
+}
+
+// warn prints one warning line on stderr.
+func (j *job) warn(format string, args ...any) {
+	fmt.Fprintf(j.d.Stderr, "kubemint: warning: "+format+"\n", args...)
+}
+
+// risks warns, one line each, of what the account's role allows that
+// defeats short-lived, revocable tokens (exchange.Risks). It asks as the
+// source (SubjectAccessReviews) when the source may, else as the account
+// with self (nil: not asked).
+func (j *job) risks(ctx context.Context, self *exchange.Client, policy bool) {
+	asAdmin, err := j.client.CanI(ctx, "create", "authorization.k8s.io", "subjectaccessreviews", "", "")
+	c := j.client
+	if err != nil || !asAdmin {
+		if c = self; c == nil {
+			return
+		}
+	}
+	risks, err := c.Risks(ctx, j.r.Namespace, j.r.Name, asAdmin, policy)
+	if err != nil {
+		j.logf(1, "could not ask what %s may do: %v", j.r.Account(), err)
+	}
+	for _, r := range risks {
+		j.warn("%s", r.Line(j.r.Account(), j.r.Namespace))
+	}
+}
+
 // write writes the kubeconfig change and reports it.
 func (j *job) write() error {
 	c, backups, err := j.plan.Write(j.r.Force, j.d.Now())
@@ -188,6 +272,20 @@ type Report struct {
 type Step struct {
 	Change kubeconfig.Change
 	What   string
+}
+
+// kept reports the flags a re-run kept: what the existing context set, or
+// an earlier setup made, and this run did not say.
+func (r *Report) kept(flags []string) {
+	if len(flags) == 0 {
+		return
+	}
+	what := fmt.Sprintf("%s, as set up before: this run did not say (set them to change them)", strings.Join(flags, " "))
+	if r.DryRun {
+		fmt.Fprintf(r.w, "%-14s%s\n", "would keep", what)
+		return
+	}
+	fmt.Fprintf(r.w, "%-11s%s\n", "kept", what)
 }
 
 func (r *Report) step(c kubeconfig.Change, what string) {

@@ -135,7 +135,7 @@ func TestSetupCreatesEverything(t *testing.T) {
 				"created    rolebinding ci/" + exchange.MinterBinding("deployer", exchange.Minter{Kind: "User", Name: "alice"}) + " (user:alice may mint)\n",
 				"created    secret ci/deployer-kubemint (tokens are bound to it: kubemint revoke deletes it)\n",
 				"In namespace ci it may:\n  get, list: pods\n",
-				"  user:alice: kubemint use --service-account=ci/deployer\n",
+				"  kubemint use --service-account=ci/deployer --revocable   # user:alice\n",
 			},
 			wantArgs: []string{"--bound-object-kind=Secret", "--bound-object-name=deployer-kubemint"},
 		},
@@ -398,4 +398,55 @@ func TestUse(t *testing.T) {
 			t.Fatalf("Use = %v, hints %q", err, hint.Hints(err))
 		}
 	})
+}
+
+// TestSetupRerunKeepsWhatItDoesNotSay: a re-run without --revocable and
+// --duration (adding nothing) keeps both from the existing context, says
+// so, and changes the context not at all; a dry run before it says the
+// same. Setting a flag changes it.
+func TestSetupRerunKeepsWhatItDoesNotSay(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	s := h.setup()
+	s.Revocable, s.Duration = true, 30*time.Minute
+	if _, err := Setup(context.Background(), s, h.deps()); err != nil {
+		t.Fatal(err)
+	}
+	kc := h.read(t)
+	again := h.setup() // no --revocable, --duration at its default
+	again.Changed = func(string) bool { return false }
+	for _, dry := range []bool{true, false} {
+		h.stdout.Reset()
+		again.DryRun = dry
+		rep, err := Setup(context.Background(), again, h.deps())
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept, same := "kept       ", "unchanged  context ci-deployer@dev"
+		if dry {
+			kept, same = "would keep    ", "unchanged     context ci-deployer@dev"
+		}
+		if !strings.Contains(h.stdout.String(), kept+"--revocable --duration=30m0s, as set up before") {
+			t.Errorf("dry run %v: the report does not say what it kept:\n%s", dry, h.stdout.String())
+		}
+		if !strings.Contains(h.stdout.String(), same) {
+			t.Errorf("dry run %v: the context is not unchanged:\n%s", dry, h.stdout.String())
+		}
+		if rep.Changed {
+			t.Errorf("dry run %v: changed", dry)
+		}
+	}
+	if h.read(t) != kc {
+		t.Errorf("the re-run changed the kubeconfig")
+	}
+	// Saying it changes it.
+	h.stdout.Reset()
+	again.DryRun = false
+	again.Changed = func(flag string) bool { return flag == "duration" || flag == "revocable" }
+	if _, err := Setup(context.Background(), again, h.deps()); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.read(t); strings.Contains(got, "--duration=30m0s") || strings.Contains(got, "--bound-object-name") {
+		t.Errorf("--duration=1h --revocable=false set explicitly kept the old ones:\n%s", got)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kubemint/kubemint/exchange"
 	"github.com/kubemint/kubemint/kubeconfig"
@@ -35,26 +36,31 @@ func TestReportWords(t *testing.T) {
 	}
 }
 
-// TestMinterSteps: after --minter, setup tells people to run kubemint use
-// and says how a CI runner, which has no kubeconfig to run it with, gets
-// one: kubemint kubeconfig with a CI source.
+// TestMinterSteps: after --minter, setup prints one complete command per
+// line that runs as pasted: kubemint use for each person (none for a
+// service account, which is a runner), and one kubemint kubeconfig line
+// per kind of runner, each carrying --revocable and --duration as set up.
 func TestMinterSteps(t *testing.T) {
 	t.Parallel()
-	if got := MinterSteps("dev/deployer", "admin", nil); got != "" {
+	if got := (SetupRequest{}).MinterSteps("admin"); got != "" {
 		t.Errorf("no minters: %q", got)
 	}
-	got := MinterSteps("ci/deployer", "admin", []exchange.Minter{
+	s := SetupRequest{Request: Request{Namespace: "ci", Name: "deployer", Duration: 30 * time.Minute, Revocable: true}, Minters: []exchange.Minter{
 		{Kind: "User", Name: "alice"},
-		{Kind: "User", Name: "github:repo:octo-org/app:ref:refs/heads/main"},
-	})
+		{Kind: "ServiceAccount", Namespace: "pods", Name: "runner"},
+	}}
+	got := s.MinterSteps("admin")
 	for _, want := range []string{
-		"\n  user:alice: kubemint use --service-account=ci/deployer\n",
-		"\n  user:github:repo:octo-org/app:ref:refs/heads/main: kubemint use --service-account=ci/deployer\n",
-		"People among the minters run",
-		"kubemint kubeconfig --service-account=ci/deployer --from-context=admin --source-github-actions|--source-token-env=VAR",
+		"\n  kubemint use --service-account=ci/deployer --revocable --duration=30m0s   # user:alice\n",
+		"\n  mkdir -p ci && kubemint kubeconfig --service-account=ci/deployer --from-context=admin --source-github-actions --revocable --duration=30m0s -o ci/runner-github-actions.kubeconfig   # GitHub Actions\n",
+		" --source-token-env=KUBE_ID_TOKEN --revocable --duration=30m0s -o ci/runner-token-env.kubeconfig   # ",
+		" --source-in-cluster --revocable --duration=30m0s -o ci/runner-in-cluster.kubeconfig   # ",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("steps lack %q:\n%s", want, got)
 		}
+	}
+	if strings.Contains(got, "serviceaccount:pods/runner") || strings.Contains(got, "|") {
+		t.Errorf("a use line for a service account, or a line that does not paste:\n%s", got)
 	}
 }

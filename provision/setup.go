@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
@@ -19,16 +20,18 @@ type SetupRequest struct {
 	Binding exchange.Binding
 	// Minters may mint the account's tokens and nothing else.
 	Minters []exchange.Minter
-	// Revocable binds every token to a Secret (SecretName) that kubemint
-	// revoke deletes; SelfRenew lets the account mint its own successors.
-	Revocable, SelfRenew bool
+	// SelfRenew lets the account mint its own successors.
+	SelfRenew bool
+	// MaxDuration caps, with Revocable, the tokens anyone may mint for the
+	// account (the revocation policy); 0 is Duration.
+	MaxDuration time.Duration
 	// DryRun checks everything and reports what would change, changing
 	// nothing.
 	DryRun bool
 }
 
 // SecretName is the Secret that --revocable binds an account's tokens to.
-func SecretName(account string) string { return account + "-kubemint" }
+func SecretName(account string) string { return exchange.RevocationSecret(account) }
 
 // Object is one object setup ensures: what it is, for the report and for
 // the checks before anything is created, and how to ensure it.
@@ -121,18 +124,50 @@ func Setup(ctx context.Context, s SetupRequest, d Deps) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A re-run keeps what the existing context set and this run did not.
+	token, err := j.tokenOptions()
+	if err != nil {
+		return nil, err
+	}
+	kept := j.keep(&token)
+	if !s.Revocable && token.BoundObjectKind == "" && (j.r.Changed == nil || !j.r.Changed("revocable")) {
+		// An account set up with --revocable stays so: its other
+		// contexts, and the admission policy, expect bound tokens.
+		secret, err := j.client.Exists(ctx, "secrets", s.Namespace, SecretName(s.Name))
+		policy, perr := j.client.HasRevocationPolicy(ctx, s.Namespace, s.Name)
+		if (err == nil && secret) || (perr == nil && policy) {
+			token.BoundObjectKind, token.BoundObjectName = "Secret", SecretName(s.Name)
+			kept = append(kept, "--revocable")
+		}
+	}
+	if len(kept) > 0 {
+		s.Revocable = s.Revocable || (token.BoundObjectKind == "Secret" && token.BoundObjectName == SecretName(s.Name))
+		s.SelfRenew = s.SelfRenew || token.SelfRenew
+		s.Duration, j.r.Duration = token.Duration, token.Duration
+		if err := j.replan(token); err != nil {
+			return nil, err
+		}
+	}
 	objects := s.Objects(j.client)
 	exists, err := s.preflight(ctx, j, objects)
 	if err != nil {
 		return nil, err
 	}
+	policy := s.Revocable && s.policyAllowed(ctx, j)
+	j.rep.kept(kept)
 	if s.DryRun {
 		for i, o := range objects {
 			j.rep.step(kubeconfig.CreatedIf(!exists[i]), o.What)
 		}
+		if policy {
+			if err := s.ensurePolicy(ctx, j, false); err != nil {
+				return j.rep, err
+			}
+		}
 		j.rep.step(j.plan.State(), j.contextLine())
 		fmt.Fprintf(d.Stdout, "\nIts exec entry would run: %s %s\n", j.plan.Context.Exec.Command, strings.Join(j.plan.Context.Exec.Args, " "))
 		fmt.Fprintln(d.Stdout, "Dry run: nothing was created or written.")
+		j.risks(ctx, nil, policy)
 		return j.rep, nil
 	}
 	for _, o := range objects {
@@ -142,19 +177,117 @@ func Setup(ctx context.Context, s SetupRequest, d Deps) (*Report, error) {
 		}
 		j.rep.step(kubeconfig.CreatedIf(created), o.What)
 	}
+	if policy {
+		if err := s.ensurePolicy(ctx, j, true); err != nil {
+			return j.rep, err
+		}
+	}
 	if err := j.write(); err != nil {
 		return j.rep, err
 	}
-	return j.rep, s.prove(ctx, j)
+	return j.rep, s.prove(ctx, j, policy)
 }
+
+// cap is the longest token the revocation policy lets anyone mint.
+func (s SetupRequest) cap() time.Duration {
+	if s.MaxDuration > 0 {
+		return s.MaxDuration
+	}
+	return s.Duration
+}
+
+// policyWhat is the report's line for the revocation policy.
+func (s SetupRequest) policyWhat() string {
+	return fmt.Sprintf("validatingadmissionpolicy %s and its binding (tokens of %s must be bound to Secret %s/%s and last at most %v)",
+		exchange.RevocationPolicyName(s.Namespace, s.Name), s.Account(), s.Namespace, SecretName(s.Name), s.cap())
+}
+
+// policyAllowed reports whether the source can create the revocation
+// policy: the API server serves ValidatingAdmissionPolicies and the source
+// may read and create them. When it cannot, one warning says that
+// revocation is then best-effort, and why.
+func (s SetupRequest) policyAllowed(ctx context.Context, j *job) bool {
+	bestEffort := func(why string) bool {
+		j.warn("revocation of %s is best-effort: %s, so whoever may mint its tokens (a role with create on serviceaccounts/token, such as edit) can mint one that is not bound to Secret %s/%s and survives kubemint revoke (docs/security.md)",
+			s.Account(), why, s.Namespace, SecretName(s.Name))
+		return false
+	}
+	served, err := j.client.ServesAdmissionPolicies(ctx)
+	if err != nil || !served {
+		return bestEffort(fmt.Sprintf("%s serves no ValidatingAdmissionPolicy (Kubernetes before 1.30, or the API turned off)", j.src.Server))
+	}
+	for _, verb := range []string{"get", "create", "update"} {
+		for _, resource := range []string{"validatingadmissionpolicies", "validatingadmissionpolicybindings"} {
+			if ok, err := j.client.CanI(ctx, verb, "admissionregistration.k8s.io", resource, "", ""); err != nil || !ok {
+				return bestEffort(fmt.Sprintf("%s may not %s %s, so setup made no admission policy (an admin who may runs setup --revocable again)", j.src.Label, verb, resource))
+			}
+		}
+	}
+	return true
+}
+
+// ensurePolicy creates or updates the revocation policy (apply), or says
+// what it would do, and once applied checks that the API server enforces
+// it: a warning when it does not.
+func (s SetupRequest) ensurePolicy(ctx context.Context, j *job, apply bool) error {
+	created, updated, err := j.client.EnsureRevocationPolicy(ctx, s.Namespace, s.Name, s.cap(), apply)
+	if err != nil {
+		return err
+	}
+	c := kubeconfig.CreatedIf(created)
+	if updated && !created {
+		c = kubeconfig.Updated
+	}
+	j.rep.step(c, s.policyWhat())
+	if !apply {
+		return nil
+	}
+	if updated {
+		s.awaitUpdate(ctx, j)
+	}
+	switch err := j.client.ProbeRevocationPolicy(ctx, s.Namespace, s.Name, policyLoad); {
+	case errors.Is(err, exchange.ErrNotEnforced):
+		j.warn("revocation of %s is best-effort: %s accepts what the policy %s refuses (its ValidatingAdmissionPolicy admission plugin is off?), so whoever may mint its tokens can mint one that survives kubemint revoke",
+			s.Account(), j.src.Server, exchange.RevocationPolicyName(s.Namespace, s.Name))
+	case err != nil:
+		j.logf(1, "could not check that the API server enforces the policy: %v", err)
+	}
+	return nil
+}
+
+// awaitUpdate waits, up to policyLoad, until the API server has loaded an
+// updated policy: until it grants a token as long as the context asks
+// for, which the old cap may have refused. It asks for a throwaway token
+// bound to the revocation Secret, with an audience no API server accepts.
+func (s SetupRequest) awaitUpdate(ctx context.Context, j *job) {
+	deadline := time.Now().Add(policyLoad)
+	for {
+		_, err := j.client.Mint(ctx, exchange.Request{Namespace: s.Namespace, Name: s.Name, Audiences: []string{useProbeAudience},
+			Duration: s.Duration, BoundKind: "Secret", BoundName: SecretName(s.Name)})
+		// Refused by the policy (its old version): its name is in the error.
+		refused := err != nil && strings.Contains(err.Error(), exchange.RevocationPolicyName(s.Namespace, s.Name))
+		if !refused || time.Now().After(deadline) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// policyLoad is how long the API server may take to load a new policy.
+const policyLoad = 10 * time.Second
 
 // prove mints through the written context, then asks the API server who
 // the token is and what it may do, and says what comes next.
-func (s SetupRequest) prove(ctx context.Context, j *job) error {
+func (s SetupRequest) prove(ctx context.Context, j *job, policy bool) error {
 	sa, user, err := j.prove(ctx, "the context was written, but minting a token failed")
 	if err != nil {
 		return err
 	}
+	defer j.risks(ctx, sa, policy)
 	rules, err := sa.Rules(ctx, s.Namespace)
 	if err != nil {
 		return err
@@ -168,7 +301,7 @@ func (s SetupRequest) prove(ctx context.Context, j *job) error {
 			fmt.Fprintf(j.d.Stdout, "  %s\n", r)
 		}
 	}
-	fmt.Fprint(j.d.Stdout, MinterSteps(s.Account(), j.src.Context, s.Minters))
+	fmt.Fprint(j.d.Stdout, s.MinterSteps(j.src.Context))
 	fmt.Fprint(j.d.Stdout, "\n"+traceLine(s.Account(), ""))
 	if !j.rep.Changed {
 		fmt.Fprintln(j.d.Stdout, "\nNothing changed: everything was already set up.")
@@ -189,6 +322,14 @@ func (s SetupRequest) preflight(ctx context.Context, j *job, objects []Object) (
 	if len(s.Minters) > 0 {
 		if err := j.client.CheckMinter(ctx, s.Namespace, s.Name, s.Minters); err != nil {
 			return nil, fmt.Errorf("%w; nothing was created", err)
+		}
+	}
+	for _, m := range s.Minters {
+		if m.Kind != "ServiceAccount" {
+			continue
+		}
+		if ok, err := j.client.Exists(ctx, "serviceaccounts", m.Namespace, m.Name); err == nil && !ok {
+			j.warn("the minter %s does not exist on %s: its RoleBinding is made, but nothing mints as it until it does (kubectl create serviceaccount %s -n %s)", m, j.src.Server, m.Name, m.Namespace)
 		}
 	}
 	exists := make([]bool, len(objects))
@@ -230,9 +371,19 @@ func (s SetupRequest) checkRole(ctx context.Context, j *job) error {
 	if b.Kind == "ClusterRole" {
 		roleNS = ""
 	}
-	exists, err := j.client.RoleExists(ctx, roleNS, b.Role)
-	if err != nil || exists {
+	exists, rules, err := j.client.RoleRules(ctx, roleNS, b.Role)
+	if err != nil {
 		return err
+	}
+	if exists && rules == 0 {
+		what := fmt.Sprintf("the Role %s/%s", ns, b.Role)
+		if roleNS == "" {
+			what = fmt.Sprintf("the ClusterRole %s", b.Role)
+		}
+		j.warn("%s grants nothing on %s: it has no rules (an aggregated role into which nothing was aggregated?), so %s may do nothing through it; bind a role with rules", what, j.src.Server, s.Account())
+	}
+	if exists {
+		return nil
 	}
 	if roleNS == "" {
 		return hint.Wrap(fmt.Errorf("the ClusterRole %q was not found on %s; nothing was created", b.Role, j.src.Server),
@@ -246,20 +397,44 @@ func (s SetupRequest) checkRole(ctx context.Context, j *job) error {
 		fmt.Sprintf("create it first (%s) or use --cluster-role", create))
 }
 
-// MinterSteps is what comes next for the minters: a person runs kubemint
-// use with their own kubeconfig; a CI runner (a CI system's OIDC identity,
-// a pod's service account) has no kubeconfig to run it with, so the admin
-// writes the runner's kubeconfig with kubemint kubeconfig.
-func MinterSteps(account, fromContext string, minters []exchange.Minter) string {
-	if len(minters) == 0 {
+// MinterSteps is what comes next for the minters, one complete command
+// per line that runs as pasted, carrying the flags set up (--revocable,
+// --duration): a person runs kubemint use with their own kubeconfig; a CI
+// runner (a CI system's OIDC identity, a pod's service account) has no
+// kubeconfig to run it with, so the admin writes the runner's kubeconfig
+// with kubemint kubeconfig, one line per kind of runner. A service
+// account minter is a runner: it gets no use line.
+func (s SetupRequest) MinterSteps(fromContext string) string {
+	if len(s.Minters) == 0 {
 		return ""
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "\nPeople among the minters run, with their own kubeconfig (add --source-context=CTX for a context other than their current one):\n")
-	for _, m := range minters {
-		fmt.Fprintf(&b, "  %s: kubemint use --service-account=%s\n", m, account)
+	var flags string
+	if s.Revocable {
+		flags += " --revocable"
 	}
-	fmt.Fprintf(&b, "For a CI runner among them, write its kubeconfig here and give it to the runner (docs/recipes.md):\n")
-	fmt.Fprintf(&b, "  mkdir -p ci && kubemint kubeconfig --service-account=%s --from-context=%s --source-github-actions|--source-token-env=VAR|--source-in-cluster -o ci/runner.kubeconfig\n", account, fromContext)
+	if s.Duration != time.Hour && s.Duration != 0 {
+		flags += " --duration=" + s.Duration.String()
+	}
+	var b strings.Builder
+	var people []exchange.Minter
+	for _, m := range s.Minters {
+		if m.Kind != "ServiceAccount" {
+			people = append(people, m)
+		}
+	}
+	if len(people) > 0 {
+		fmt.Fprintf(&b, "\nPeople among the minters run, with their own kubeconfig (add --source-context=CTX for a context other than their current one):\n")
+		for _, m := range people {
+			fmt.Fprintf(&b, "  kubemint use --service-account=%s%s   # %s\n", s.Account(), flags, m)
+		}
+	}
+	fmt.Fprintf(&b, "For a CI runner among them, write its kubeconfig here, with the line for its kind, and give the file to the runner (docs/recipes.md):\n")
+	for _, k := range []struct{ source, file, what string }{
+		{"--source-github-actions", "runner-github-actions", "GitHub Actions"},
+		{"--source-token-env=KUBE_ID_TOKEN", "runner-token-env", "a CI OIDC token in $KUBE_ID_TOKEN (GitLab id_tokens)"},
+		{"--source-in-cluster", "runner-in-cluster", "a pod of the cluster, as its service account"},
+	} {
+		fmt.Fprintf(&b, "  mkdir -p ci && kubemint kubeconfig --service-account=%s --from-context=%s %s%s -o ci/%s.kubeconfig   # %s\n", s.Account(), fromContext, k.source, flags, k.file, k.what)
+	}
 	return b.String()
 }

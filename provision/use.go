@@ -6,6 +6,7 @@ import (
 
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
+	"github.com/kubemint/kubemint/internal/hint"
 )
 
 // Use writes a context for a teammate whom setup --minter let mint the
@@ -20,7 +21,25 @@ func Use(ctx context.Context, r Request, d Deps) (*Report, error) {
 	if err := checkMint(ctx, j); err != nil {
 		return nil, err
 	}
-	_, user, err := j.prove(ctx, "")
+	token, err := j.tokenOptions()
+	if err != nil {
+		return nil, err
+	}
+	kept := j.keep(&token)
+	if token.BoundObjectKind == "" {
+		bind, err := revocationSecret(ctx, j)
+		if err != nil {
+			return nil, err
+		}
+		if bind {
+			token.BoundObjectKind, token.BoundObjectName = "Secret", SecretName(r.Name)
+		}
+	}
+	if err := j.replan(token); err != nil {
+		return nil, err
+	}
+	j.rep.kept(kept)
+	sa, user, err := j.prove(ctx, "")
 	if err != nil {
 		return nil, err
 	}
@@ -28,12 +47,44 @@ func Use(ctx context.Context, r Request, d Deps) (*Report, error) {
 		return j.rep, err
 	}
 	j.actsAs(user)
+	if token.BoundObjectKind == "Secret" && token.BoundObjectName == SecretName(r.Name) {
+		fmt.Fprintf(d.Stdout, "Its tokens are bound to Secret %s/%s: kubemint revoke --service-account=%s kills them.\n", r.Namespace, SecretName(r.Name), r.Account())
+	}
 	mintedBy := ""
 	if info, err := j.client.WhoAmI(ctx); err == nil {
 		mintedBy = info.Username
 	}
 	fmt.Fprint(j.d.Stdout, traceLine(r.Account(), mintedBy))
+	j.risks(ctx, sa, false)
 	return j.rep, nil
+}
+
+// useProbeAudience is the audience of the token use mints to learn
+// whether the account has a revocation Secret: no API server accepts it.
+const useProbeAudience = "kubemint-use-probe.invalid"
+
+// revocationSecret reports whether the account's revocation Secret exists,
+// so that the teammate's tokens are bound to it as setup's are (and must
+// be, where the revocation policy enforces it). A minter may not read
+// Secrets, so it asks the one way it may: a TokenRequest bound to the
+// Secret, for a throwaway token of the shortest lifetime with an audience
+// no API server accepts; the API server refuses it when the Secret is not
+// there. With --revocable, no Secret is an error.
+func revocationSecret(ctx context.Context, j *job) (bool, error) {
+	ns, name := j.r.Namespace, j.r.Name
+	_, err := j.client.Mint(ctx, exchange.Request{Namespace: ns, Name: name, Audiences: []string{useProbeAudience},
+		Duration: credential.MinDuration, BoundKind: "Secret", BoundName: SecretName(name)})
+	switch {
+	case err == nil:
+		return true, nil
+	case !j.r.Revocable && exchange.IsBoundObjectMissing(err):
+		return false, nil
+	case exchange.IsBoundObjectMissing(err):
+		return false, hint.Wrap(fmt.Errorf("%s has no revocation Secret %s/%s on %s: it was not set up with --revocable, or kubemint revoke deleted it", j.r.Account(), ns, SecretName(name), j.src.Server),
+			fmt.Sprintf("an admin runs kubemint setup --service-account=%s --revocable (again, after a revoke)", j.r.Account()),
+			"or drop --revocable")
+	}
+	return false, err
 }
 
 // checkMint asks whether the source may mint the account's tokens, and

@@ -160,6 +160,17 @@ func Resolve(ctx context.Context, req Request, d Deps) (Credential, error) {
 	logf := credential.NewLogf(d.Stderr, o.Verbosity)
 	var src *exchange.Source
 	cluster := req.Cluster
+	if cluster.NeedsCAFile() {
+		// The Python client names the CA by path: key on its bytes, as
+		// for kubectl, which sends them.
+		ca, err := exchange.ReadBounded(cluster.CertificateAuthority, "the certificate-authority in KUBERNETES_EXEC_INFO,", exchange.CAFileLimit)
+		if err != nil {
+			return Credential{}, err
+		}
+		c := *cluster
+		c.CertificateAuthorityData, c.CertificateAuthority = ca, ""
+		cluster = &c
+	}
 	if cluster == nil {
 		// No provideClusterInfo (or run by hand): the cache key needs the
 		// API server, and the source names it.
@@ -283,9 +294,9 @@ func (f *flow) lookup(ctx context.Context) cached {
 		if e.Fresh(now, f.o.RefreshBefore) {
 			// A client that wants 5 minutes left (Python's) would run
 			// kubemint on every request until the refresh point.
-			f.logf(4, "the cached token for %s is within %v of its refresh point; minting a new one now", f.o.ServiceAccount, e.RefreshAt(f.o.RefreshBefore).Sub(credential.HandOffAt(e, f.o.RefreshBefore)))
+			f.logf(1, "the cached token for %s is within %v of its refresh point; minting a new one now", f.o.ServiceAccount, e.RefreshAt(f.o.RefreshBefore).Sub(credential.HandOffAt(e, f.o.RefreshBefore)))
 		} else {
-			f.logf(4, "the cached token for %s is due for a re-mint", f.o.ServiceAccount)
+			f.logf(1, "the cached token for %s is due for a re-mint", f.o.ServiceAccount)
 		}
 		return c
 	}
@@ -304,7 +315,7 @@ func (f *flow) logLoadError(backend cache.Backend, err error) {
 	case errors.Is(err, cache.ErrCorrupt):
 		f.logf(1, "the cached entry for %s in the %s cache is unreadable; minting a new token to replace it", f.o.ServiceAccount, backend)
 	case errors.Is(err, os.ErrNotExist):
-		f.logf(4, "no cached token for %s", f.o.ServiceAccount)
+		f.logf(1, "no cached token for %s; minting one", f.o.ServiceAccount)
 	case errors.Is(err, cache.ErrInsecure):
 		f.warnf("not using the cached token for %s: %v; minting a new one to replace it", f.o.ServiceAccount, err)
 	default:
@@ -329,7 +340,7 @@ func (f *flow) mintAndSave(ctx context.Context, src *exchange.Source, c cached) 
 	// Whole seconds, as the cache stores them: the answer to this call and
 	// every later cache hit then name the same refresh point.
 	entry := cache.Entry{Token: tok.Token, Issued: tok.Issued.Truncate(time.Second), Expiry: tok.Expiry.Truncate(time.Second), ChainStart: chainStart.Truncate(time.Second)}
-	f.logf(4, "minted a token for %s, valid until %s", f.o.ServiceAccount, tok.Expiry.Format(time.RFC3339))
+	f.logf(1, "minted a token for %s, valid until %s", f.o.ServiceAccount, tok.Expiry.Format(time.RFC3339))
 	if f.store.Mode != cache.None {
 		if err := f.store.ForgetFailure(f.key); err != nil {
 			f.logf(1, "%v", err)

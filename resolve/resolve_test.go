@@ -788,6 +788,51 @@ func TestFailedMintRemembered(t *testing.T) {
 	}
 }
 
+// TestVerbosityOneSaysMissAndMint: -v=1 promises cache decisions; a miss
+// and its mint are the first of them. A hit says nothing at 1 (it is every
+// kubectl call); a due token says why it is re-minted.
+func TestVerbosityOneSaysMissAndMint(t *testing.T) {
+	h := newHarness(t)
+	h.opts.Verbosity = 1
+	h.must()
+	for _, want := range []string{"no cached token for " + account + "; minting one", "minted a token for " + account + ", valid until"} {
+		if !strings.Contains(h.stderr.String(), want) {
+			t.Errorf("-v=1 on a miss lacks %q:\n%s", want, h.stderr.String())
+		}
+	}
+	h.stderr.Reset()
+	h.pid++
+	h.advance(time.Minute)
+	h.must()
+	if h.stderr.Len() != 0 {
+		t.Errorf("-v=1 on a hit says %q, want nothing", h.stderr.String())
+	}
+	h.advance(50 * time.Minute)
+	h.must()
+	if !strings.Contains(h.stderr.String(), "is due for a re-mint") {
+		t.Errorf("-v=1 on a due token:\n%s", h.stderr.String())
+	}
+}
+
+// TestCAByPathKeysOnItsBytes: a cluster whose CA the exec info names by
+// path (the Python client) gets the entry of the same cluster named by
+// its CA's bytes (kubectl).
+func TestCAByPathKeysOnItsBytes(t *testing.T) {
+	h := newHarness(t)
+	ca := filepath.Join(t.TempDir(), "ca.crt")
+	if err := os.WriteFile(ca, []byte("CA BYTES"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.cluster = &credential.Cluster{Server: srcServer, CertificateAuthorityData: []byte("CA BYTES")}
+	h.must()
+	h.pid++
+	h.cluster = &credential.Cluster{Server: srcServer, CertificateAuthority: ca}
+	h.must()
+	if h.mints != 1 {
+		t.Errorf("%d mints, want 1: the CA by path missed the entry of its bytes", h.mints)
+	}
+}
+
 // TestFailedMintRecordIsRedacted: the failed-mint record on disk holds
 // the error as stderr would show it, masked, even when the server echoed
 // the source's token encoded (URL, HTML, JSON, folded) and even when the

@@ -13,6 +13,12 @@ import (
 	"github.com/kubemint/kubemint/internal/redact"
 )
 
+// LoadSource is loadSource for kubemint doctor, which checks the source an
+// exec entry names as the entry's own mint would load it.
+func LoadSource(ctx context.Context, o *credential.Options, cluster *credential.Cluster, stderr io.Writer) (*exchange.Source, error) {
+	return loadSource(ctx, o, cluster, stderr)
+}
+
 // loadSource loads the source o configures: a pod's own token, a token
 // file, a CI system's OIDC token (GitHub Actions' ID-token endpoint, or a
 // variable), or (the default) a kubeconfig context. cluster, when known, is

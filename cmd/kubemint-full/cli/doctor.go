@@ -21,9 +21,20 @@ func newDoctorCmd(stdout, stderr io.Writer) *cobra.Command {
   - the kubeconfig parses;
   - every exec entry in it points at a binary that exists;
   - which keyring answers, and how fast (else the file cache is used);
-  - the source context reaches its API server, and the clocks agree;
-  - with --service-account: the source may create serviceaccounts/token for
-    it (SelfSubjectAccessReview), and the longest token the server grants.
+  - the source reaches its API server, and the clocks agree. Without
+    --source-context, when the current context's user runs kubemint token
+    (a runner's kubeconfig: KUBECONFIG=runner.kubeconfig kubemint doctor),
+    the source is the one its exec entry names, with the entry's own flags:
+    a kubeconfig context, --source-in-cluster, --source-token-file,
+    --source-token-env or --source-github-actions;
+  - with --service-account (or the entry's account): the source may create
+    serviceaccounts/token for it (SelfSubjectAccessReview); whether the API
+    server enforces kubemint's revocation policy for it (asked with a dry
+    run that stores nothing); that it grants the lifetime the entry asks
+    for (default 1h), learned by minting one probe token, bound as the
+    entry binds its own, with an audience no API server accepts; and, when
+    the source may create SubjectAccessReviews, what the account's role
+    allows that defeats short-lived, revocable tokens (one warning each).
 
 Exit status: 0 when nothing failed (warnings allowed); 1 otherwise.`,
 		Example: `  kubemint doctor

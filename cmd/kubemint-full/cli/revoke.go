@@ -23,7 +23,9 @@ func newRevokeCmd(stdout, stderr io.Writer) *cobra.Command {
 		Long: `Delete the Secret that every token of the account is bound to (created by
 kubemint setup --revocable): every such token stops working within seconds (the
 API server may accept one for about 10 s more from its authentication cache).
-Then forget the account's cached credentials here.
+Then forget the account's cached credentials here. The admission policy setup
+--revocable made stays, so that nothing unbound is minted for the account while
+it is revoked (uninstall removes it: docs/install.md).
 
 For an account set up without --revocable, its tokens are not bound to
 anything that can be deleted: revoke says what the choices are.
@@ -79,6 +81,13 @@ func runRevoke(ctx context.Context, o *credential.Options, stdout, stderr io.Wri
 	}
 	fmt.Fprintf(stdout, "Deleted Secret %s/%s on %s: every token bound to it stops working within about 10 seconds.\n", ns, provision.SecretName(name), src.Server)
 	fmt.Fprint(stdout, forgot.String())
+	// The policy stays: without it, anyone who may mint the account's
+	// tokens could mint an unbound one while it is revoked.
+	if has, err := c.HasRevocationPolicy(ctx, ns, name); err == nil && has {
+		fmt.Fprintf(stdout, "The admission policy %s stays: while the Secret is gone, no token of %s can be minted at all.\n", exchange.RevocationPolicyName(ns, name), o.ServiceAccount)
+	} else if err == nil {
+		fmt.Fprintf(stderr, "kubemint: warning: %s has no revocation policy on %s: whoever may mint its tokens can still mint unbound ones, which this revoke does not kill (docs/security.md)\n", o.ServiceAccount, src.Server)
+	}
 	fmt.Fprintf(stdout, "To issue new tokens: kubemint setup --service-account=%s --source-context=%s --revocable\n", o.ServiceAccount, src.Context)
 	return nil
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"time"
@@ -53,7 +54,24 @@ The kubeconfig setup edits is backed up beside itself first
 (FILE.kubemint-backup-TIME); --kubeconfig-out replaces a file that holds
 anything else only with --force.
 
-Setup is idempotent: run it again and it changes nothing, and says so.
+--revocable binds every token to the Secret NAME-kubemint, which kubemint
+revoke deletes, and creates a ValidatingAdmissionPolicy (and its binding)
+that makes the API server refuse, whoever asks, a token of the account that
+is not bound to that Secret or lasts longer than --max-duration, and a
+legacy token Secret for it (docs/security.md). Where the server has no
+ValidatingAdmissionPolicy or the source may not create one, setup warns
+that revocation is then best-effort.
+
+After proving the context, setup warns, one line each, of what the
+account's role allows that defeats short-lived revocable tokens: minting
+tokens, impersonating, creating or reading Secrets, binding or escalating
+roles, creating pods or workloads.
+
+Setup is idempotent: run it again and it changes nothing, and says so. A
+re-run keeps what the existing context set and the run does not say
+(--revocable, --duration, --self-renew, audiences), and says so; set a flag
+(--revocable=false, --duration=1h) to change it. --dry-run prints the same
+lines the run would.
 
 Exit status: 0 when the context works; 1 with one line on stderr otherwise.`,
 		Example: `  # Namespace-level: bind an existing Role in ci
@@ -74,6 +92,7 @@ Exit status: 0 when the context works; 1 with one line on stderr otherwise.`,
 			if err := s.validate(); err != nil {
 				return err
 			}
+			s.req.Changed = func(flag string) bool { return cmd.Flags().Changed(flag) }
 			_, err := provision.Setup(cmd.Context(), s.req, provision.DefaultDeps(stdout, stderr))
 			return err
 		},
@@ -85,7 +104,8 @@ Exit status: 0 when the context works; 1 with one line on stderr otherwise.`,
 	f.StringVar(&s.role, "role", "", "Bind this existing Role in the account's namespace with a RoleBinding.")
 	f.StringVar(&s.clusterRole, "cluster-role", "", "Bind this ClusterRole: in the account's namespace with a RoleBinding, or cluster-wide with --cluster-wide.")
 	f.BoolVar(&r.Binding.ClusterWide, "cluster-wide", false, "Bind --cluster-role with a ClusterRoleBinding, for every namespace.")
-	f.BoolVar(&r.Revocable, "revocable", false, "Bind every minted token to a Secret, so that kubemint revoke kills them all in one step.")
+	f.BoolVar(&r.Revocable, "revocable", false, "Bind every minted token to a Secret, so that kubemint revoke kills them all in one step, and make the API server refuse, with a ValidatingAdmissionPolicy, any token of the account that is not bound to it or is longer than --max-duration, whoever asks.")
+	f.DurationVar(&r.MaxDuration, "max-duration", 0, "With --revocable: the longest token anyone may mint for the account (the admission policy's cap). Default: --duration.")
 	f.BoolVar(&r.SelfRenew, "self-renew", false, "Let the account renew its own tokens (a Role allowing create on its own serviceaccounts/token), and write --self-renew into the exec entry. Pair it with --revocable.")
 	f.StringVar(&r.ContextName, "context-name", "", "Name of the kubeconfig context (and user) to write. Default: NAMESPACE-NAME@CLUSTER.")
 	f.StringVar(&r.KubeconfigOut, "kubeconfig-out", "", "Write a standalone kubeconfig (cluster, CA, exec user, context) to this file instead of editing the source kubeconfig.")
@@ -126,6 +146,12 @@ func (s *setupCmd) validate() error {
 	}
 	if r.Force && r.KubeconfigOut == "" {
 		return hint.Wrap(errors.New("--force goes with --kubeconfig-out"), "setup edits the source kubeconfig in place, keeping a backup; it needs no --force")
+	}
+	switch {
+	case r.MaxDuration != 0 && !r.Revocable:
+		return hint.Wrap(errors.New("--max-duration goes with --revocable"), "the cap is the revocation policy's, which --revocable creates")
+	case r.MaxDuration != 0 && r.MaxDuration < r.Duration:
+		return hint.Wrap(fmt.Errorf("--max-duration=%v is less than --duration=%v: the API server would refuse the context's own tokens", r.MaxDuration, r.Duration), "raise --max-duration, or lower --duration")
 	}
 	return nil
 }

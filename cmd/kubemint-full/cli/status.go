@@ -54,7 +54,9 @@ func newStatusCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short: "List cached credentials: account, server, where stored, when they expire and are re-minted",
 		Long: `List every credential kubemint has cached: service account, API server,
 audiences, the source context that mints it (when the exec entry names one),
-where it is stored, when it expires and when it will be re-minted, when it was
+the object its token is bound to (kubemint revoke kills tokens bound to the
+account's revocation Secret; an unbound one lives until it expires), where
+it is stored, when it expires and when it will be re-minted, when it was
 issued and its credential ID (JTI=..., the name the API server's audit log
 gives every request made with it; see kubemint audit). Never the token
 itself. --service-account and --source-context list only the matching
@@ -144,7 +146,7 @@ func runStatus(stdout io.Writer, logf func(int, string, ...any), dir, output str
 		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 8, 3, ' ', 0)
-	fmt.Fprintln(tw, "SERVICE ACCOUNT\tSERVER\tSOURCE CONTEXT\tAUDIENCES\tCACHE\tEXPIRES\tRE-MINT\tISSUED\tCREDENTIAL ID")
+	fmt.Fprintln(tw, "SERVICE ACCOUNT\tSERVER\tSOURCE CONTEXT\tAUDIENCES\tBOUND TO\tCACHE\tEXPIRES\tRE-MINT\tISSUED\tCREDENTIAL ID")
 	for _, e := range entries {
 		aud := "<api server>"
 		if len(e.Audiences) > 0 {
@@ -154,11 +156,16 @@ func runStatus(stdout io.Writer, logf func(int, string, ...any), dir, output str
 		if src == "" {
 			src = "-"
 		}
+		// An unbound token outlives kubemint revoke: say so, not "-".
+		bound := e.BoundObject
+		if bound == "" {
+			bound = "unbound"
+		}
 		id := e.CredentialID
 		if id == "" {
 			id = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ServiceAccount, e.Server, src, aud, e.Cache, relative(e.Expires, now), relative(e.RefreshAt, now), relative(e.Issued, now), id)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ServiceAccount, e.Server, src, aud, bound, e.Cache, relative(e.Expires, now), relative(e.RefreshAt, now), relative(e.Issued, now), id)
 	}
 	return tw.Flush()
 }

@@ -32,6 +32,13 @@ once (which primes the cache kubectl will use), ask the API server who the
 token is (a SelfSubjectReview), and write a kubeconfig user and context whose
 exec entry runs "kubemint token" with your context as the source.
 
+When the account was set up with --revocable, the tokens are bound to its
+revocation Secret, as setup's are, so that kubemint revoke kills them too:
+use learns whether the Secret exists with one TokenRequest bound to it, for
+a 10-minute token with an audience no API server accepts. --revocable makes
+a missing Secret an error. A re-run keeps what the existing context set and
+the run does not say.
+
 It needs only the right to mint: it reads no namespace, role or binding.
 Without --kubeconfig-out it writes into the kubeconfig it read the source
 context from (keeping a backup), as setup does.
@@ -52,6 +59,7 @@ Exit status: 0 when the context works; 1 with one line on stderr otherwise.`,
 			if r.Force && r.KubeconfigOut == "" {
 				return errors.New("--force goes with --kubeconfig-out")
 			}
+			r.Changed = func(flag string) bool { return cmd.Flags().Changed(flag) }
 			_, err := provision.Use(cmd.Context(), *r, provision.DefaultDeps(stdout, stderr))
 			return err
 		},
@@ -64,6 +72,7 @@ Exit status: 0 when the context works; 1 with one line on stderr otherwise.`,
 	f.StringVar(&r.KubeconfigOut, "kubeconfig-out", "", "Write a standalone kubeconfig (cluster, CA, exec user, context) to this file instead of editing the source kubeconfig.")
 	f.BoolVar(&r.Force, "force", false, "With --kubeconfig-out: replace the file when it exists and holds something else.")
 	f.DurationVar(&r.Duration, "duration", time.Hour, "Lifetime of the tokens the exec entry mints; at least 10m.")
+	f.BoolVar(&r.Revocable, "revocable", false, "Bind the tokens to the Secret that kubemint setup --revocable made, and fail when there is none. Without it, use binds them when that Secret exists.")
 	credential.AddVerbosityFlag(f, &r.Verbosity)
 	return cmd
 }
