@@ -108,9 +108,13 @@ func (s *Store) Forget(info Info) error {
 	paths := append([]string{s.entryPath(info.Key), s.servedPath(info.Key), s.failedPath(info.Key)}, temps...)
 	// A Secret Service entry may have a kernel keyring copy, and a kernel
 	// keyring entry found by Load may be that copy (see copyToKernel):
-	// forget the other place too, or it would be served again.
+	// forget the other place too, or it would be served again. So may a
+	// file entry: the same key cached first by an auto or kernel call (the
+	// kernel keyring) and then by a --cache=file one leaves the index
+	// naming files, and an auto call would serve the kernel's copy after
+	// clean or revoke.
 	switch {
-	case info.Backend == BackendKeyring && kernelSupported:
+	case (info.Backend == BackendKeyring || info.Backend == BackendFile) && kernelSupported:
 		if err := (&Store{Mode: Kernel, Dir: s.Dir}).deleteKernel(info.Key); err != nil && !errors.Is(err, errKernelRefused) {
 			errs = append(errs, err)
 		}

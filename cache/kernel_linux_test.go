@@ -203,3 +203,30 @@ func TestSecretServiceEntryHasAKernelCopy(t *testing.T) {
 		t.Fatalf("helper: %v\n%s", err, out)
 	}
 }
+
+// TestForgetFileEntryTakesItsKernelCopy: one key cached in the kernel
+// keyring (an exec entry with --cache=auto, or setup's check) and then in
+// files (another entry of the same account with --cache=file) leaves the
+// index naming files. Forgetting that entry (clean, revoke) must take the
+// kernel keyring's copy too: left there, status no longer lists it and
+// the next auto call serves it, a token revoke meant to forget.
+func TestForgetFileEntryTakesItsKernelCopy(t *testing.T) {
+	s := kernelStore(t)
+	now := time.Now().Truncate(time.Second)
+	e := Entry{Token: "header.payload.signature", Issued: now, Expiry: now.Add(time.Hour), ChainStart: now}
+	if b, err := s.Save("k", e); err != nil || b != BackendKernel {
+		t.Fatalf("kernel Save = %v, %v", b, err)
+	}
+	files := &Store{Mode: File, Dir: s.Dir}
+	if b, err := files.Save("k", e); err != nil || b != BackendFile {
+		t.Fatalf("file Save = %v, %v", b, err)
+	}
+	if err := files.Forget(Info{Key: "k", Backend: BackendFile}); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []Mode{Auto, Kernel, File} {
+		if _, b, err := (&Store{Mode: mode, Dir: s.Dir}).Load("k"); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("after forgetting the file entry, a %v store loads it from %v (%v)", mode, b, err)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 
 	"github.com/kubemint/kubemint/internal/hint"
@@ -97,6 +98,30 @@ func (c *Client) DeleteSecret(ctx context.Context, ns, name string) (bool, error
 	}
 	if err != nil {
 		return false, c.describe(err, "deleting", "secrets", ns, name)
+	}
+	// A finalizer leaves the Secret terminating, and the API server honours
+	// tokens bound to a terminating object for another minute (its JWT
+	// leeway) and binds new ones to it meanwhile. No finalizer belongs on
+	// this Secret, and none can be added once it is terminating: take them
+	// off, so that the Secret is gone now.
+	left := &corev1.Secret{}
+	err = c.core.Get().Namespace(ns).Resource("secrets").Name(name).Do(ctx).Into(left)
+	switch {
+	case apierrors.IsNotFound(err):
+		return true, nil
+	case err != nil:
+		return true, c.describe(err, "reading", "secrets", ns, name)
+	case left.DeletionTimestamp == nil || len(left.Finalizers) == 0:
+		return true, nil
+	}
+	if c.logf != nil {
+		c.logf(1, "Secret %s/%s is held by the finalizers %v: taking them off", ns, name, left.Finalizers)
+	}
+	patch := []byte(`{"metadata":{"uid":"` + string(left.UID) + `","finalizers":null}}`)
+	err = c.core.Patch(types.MergePatchType).Namespace(ns).Resource("secrets").Name(name).Body(patch).Do(ctx).Error()
+	if err != nil && !apierrors.IsNotFound(err) {
+		return true, hint.Wrap(c.describe(err, "taking the finalizers off", "secrets", ns, name),
+			fmt.Sprintf("until they are off, the tokens bound to it work for a minute more: kubectl -n %s patch secret %s --type=merge -p '{\"metadata\":{\"finalizers\":null}}'", ns, name))
 	}
 	return true, nil
 }

@@ -57,7 +57,16 @@ var dnsName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
 //     3600 before admission, whatever --service-account-max-token-expiration
 //     later shortens it to;
 //   - a kubernetes.io/service-account-token Secret for it (the legacy
-//     token that never expires) may not be created or updated into being.
+//     token that never expires) may not be created or updated into being;
+//   - the revocation Secret itself may be created or updated only by
+//     whoever may update this policy (setup's admin). The tokens are bound
+//     to the Secret's name, and the API server looks the name up: an
+//     account that may create secrets (edit) would otherwise make a new
+//     Secret of that name the moment revoke deletes the old one, while its
+//     token is still honoured (the API server's authentication cache), and
+//     mint itself tokens bound to the new one; or, by updating it, put a
+//     finalizer on it, so that revoke's delete leaves it terminating and
+//     its tokens honoured for another minute.
 //
 // Pods cannot run as the account while the policy stands (the kubelet's
 // TokenRequest is bound to the pod): it is an identity for people and
@@ -86,6 +95,10 @@ func RevocationPolicy(ns, name string, maxDuration time.Duration) (*admissionv1.
 		}}
 	}
 	isToken := `request.resource.resource == "serviceaccounts"`
+	// A legacy token Secret names its account in an annotation.
+	isLegacy := fmt.Sprintf(`request.resource.resource == "secrets" && has(object.type) && object.type == %[1]q && has(object.metadata.annotations) && %[2]q in object.metadata.annotations && object.metadata.annotations[%[2]q] == %[3]q`,
+		legacyTokenType, corev1.ServiceAccountNameKey, name)
+	isRevocationSecret := fmt.Sprintf(`request.resource.resource == "secrets" && has(object.metadata.name) && object.metadata.name == %q`, secret)
 	policy := &admissionv1.ValidatingAdmissionPolicy{
 		ObjectMeta: meta,
 		Spec: admissionv1.ValidatingAdmissionPolicySpec{
@@ -101,10 +114,11 @@ func RevocationPolicy(ns, name string, maxDuration time.Duration) (*admissionv1.
 			},
 			MatchConditions: []admissionv1.MatchCondition{{
 				Name: "this-account",
-				// The request's namespace and name select the account; a
-				// legacy token Secret names its account in an annotation.
-				Expression: fmt.Sprintf(`request.namespace == %[1]q && ((request.resource.resource == "serviceaccounts" && request.subResource == "token" && request.name == %[2]q) || (request.resource.resource == "secrets" && has(object.type) && object.type == %[3]q && has(object.metadata.annotations) && %[4]q in object.metadata.annotations && object.metadata.annotations[%[4]q] == %[2]q))`,
-					ns, name, legacyTokenType, corev1.ServiceAccountNameKey),
+				// The request's namespace and name select the account's
+				// TokenRequests; its legacy token Secrets and its revocation
+				// Secret are the Secrets this policy rules on.
+				Expression: fmt.Sprintf(`request.namespace == %[1]q && ((request.resource.resource == "serviceaccounts" && request.subResource == "token" && request.name == %[2]q) || (%[3]s) || (%[4]s))`,
+					ns, name, isLegacy, isRevocationSecret),
 			}},
 			Validations: []admissionv1.Validation{
 				{
@@ -120,11 +134,16 @@ func RevocationPolicy(ns, name string, maxDuration time.Duration) (*admissionv1.
 					Reason: &forbidden,
 				},
 				{
-					// The match conditions let through only this account's
-					// TokenRequests and legacy token Secrets: refuse the latter.
-					Expression: `request.resource.resource != "secrets"`,
+					Expression: fmt.Sprintf(`!(%s)`, isLegacy),
 					Message: fmt.Sprintf("a %s Secret for %s would hold a token that never expires and survives kubemint revoke: mint bound tokens with kubemint token instead",
 						legacyTokenType, account),
+					Reason: &forbidden,
+				},
+				{
+					Expression: fmt.Sprintf(`!(%s) || authorizer.group("admissionregistration.k8s.io").resource("validatingadmissionpolicies").name(%q).check("update").allowed()`,
+						isRevocationSecret, policyName),
+					Message: fmt.Sprintf("Secret %s/%s revokes the tokens of %s when deleted, so only whoever may update the policy %s creates or changes it (a new one would let tokens outlive kubemint revoke, a finalizer would delay it): an admin runs kubemint setup --service-account=%s --revocable",
+						ns, secret, account, policyName, account),
 					Reason: &forbidden,
 				},
 			},

@@ -1,0 +1,106 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestRevokeDespiteAFinalizer: a finalizer on the revocation Secret would
+// make kubemint revoke's delete only mark it terminating, and the API
+// server keeps honouring tokens bound to a terminating object for a minute
+// (its JWT leeway), and mints new ones bound to it meanwhile. The account,
+// with the rules edit has on a real cluster (update on secrets), may not
+// put one there (the policy refuses); one that is there anyway (put before
+// the policy stood) is taken off by revoke: every token of the account
+// stops within the 20 s docs/security.md promises, and the Secret is gone.
+func TestRevokeDespiteAFinalizer(t *testing.T) {
+	editClusterRole(t)
+	adm := newUserEnv(t)
+	adm.adminKubeconfig(t)
+	adm.mustKubemint(t, "setup", "--service-account=fin/app", "--source-context=admin", "--cluster-role=e2e-edit",
+		"--revocable", "--duration=10m", "--context-name=fin")
+	self := tokenOf(t, adm.kubemint(t, execInfo(t, "client.authentication.k8s.io/v1"), "token", "--service-account=fin/app", "--source-context=admin",
+		"--duration=10m", "--bound-object-kind=Secret", "--bound-object-name=app-kubemint").stdout)
+	keep := []string{"patch", "secret", "app-kubemint", "-n", "fin", "--type=merge", "-p", `{"metadata":{"finalizers":["example.com/keep-me"]}}`}
+	if r := adm.kubectlWithToken(t, self, keep...); r.code == 0 || !strings.Contains(r.stderr, "kubemint-revocable.fin.app") {
+		t.Errorf("the account put a finalizer on its revocation Secret: exit %d %s", r.code, r.stderr)
+	}
+	if _, stderr, err := admin("", keep...); err != nil {
+		t.Fatalf("the admin could not put a finalizer on the Secret: %s", stderr)
+	}
+	t.Cleanup(func() {
+		admin("", "patch", "secret", "app-kubemint", "-n", "fin", "--type=merge", "-p", `{"metadata":{"finalizers":null}}`)
+	})
+
+	adm.mustKubemint(t, "revoke", "--service-account=fin/app", "--source-context=admin")
+	start := time.Now()
+	// Were the Secret left terminating, the account could mint itself a
+	// fresh token bound to it, as the policy allows.
+	fresh := ""
+	if r := adm.kubectlWithToken(t, self, "create", "token", "app", "-n", "fin", "--duration=10m",
+		"--bound-object-kind=Secret", "--bound-object-name=app-kubemint"); r.code == 0 {
+		fresh = strings.TrimSpace(r.stdout)
+	}
+	for _, tok := range []string{self, fresh} {
+		for tok != "" && adm.kubectlWithToken(t, tok, "get", "secrets", "-n", "fin").code == 0 {
+			if time.Since(start) > 20*time.Second {
+				t.Fatalf("a token of fin/app still works 20s after kubemint revoke (its Secret had a finalizer)")
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+	t.Logf("every token stopped %v after revoke", time.Since(start).Round(100*time.Millisecond))
+	if _, stderr, err := admin("", "get", "secret", "app-kubemint", "-n", "fin"); err == nil || !strings.Contains(stderr, "NotFound") {
+		t.Errorf("the revocation Secret is still there after revoke: %v %s", err, stderr)
+	}
+}
+
+// TestRevokeDespiteARecreatedSecret: the account, with the rules edit has
+// on a real cluster (create secrets, create its own serviceaccounts/token),
+// watches its revocation Secret. The moment kubemint revoke deletes it,
+// while the API server still honours the account's token from its
+// authentication cache (about 10 s), the account creates a new Secret of
+// that name and mints itself a token bound to the new one, which the
+// policy's name check alone allows. That token must not outlive revoke.
+func TestRevokeDespiteARecreatedSecret(t *testing.T) {
+	editClusterRole(t)
+	adm := newUserEnv(t)
+	adm.adminKubeconfig(t)
+	adm.mustKubemint(t, "setup", "--service-account=recreate/app", "--source-context=admin", "--cluster-role=e2e-edit",
+		"--revocable", "--duration=10m", "--context-name=recreate")
+	self := tokenOf(t, adm.kubemint(t, execInfo(t, "client.authentication.k8s.io/v1"), "token", "--service-account=recreate/app", "--source-context=admin",
+		"--duration=10m", "--bound-object-kind=Secret", "--bound-object-name=app-kubemint").stdout)
+	// Used once before revoke, so that the API server caches it as valid.
+	if r := adm.kubectlWithToken(t, self, "get", "secrets", "-n", "recreate"); r.code != 0 {
+		t.Fatalf("the account's token: %s", r.stderr)
+	}
+
+	adm.mustKubemint(t, "revoke", "--service-account=recreate/app", "--source-context=admin")
+	start := time.Now()
+	created := adm.kubectlWithToken(t, self, "create", "secret", "generic", "app-kubemint", "-n", "recreate")
+	var survivor string
+	if created.code == 0 {
+		if r := adm.kubectlWithToken(t, self, "create", "token", "app", "-n", "recreate", "--duration=10m",
+			"--bound-object-kind=Secret", "--bound-object-name=app-kubemint"); r.code == 0 {
+			survivor = strings.TrimSpace(r.stdout)
+		}
+	} else {
+		t.Logf("recreating the Secret was refused: %s", created.stderr)
+	}
+	for _, tok := range []string{self, survivor} {
+		for tok != "" && adm.kubectlWithToken(t, tok, "get", "secrets", "-n", "recreate").code == 0 {
+			if time.Since(start) > 20*time.Second {
+				t.Fatalf("a token of recreate/app still works 20s after kubemint revoke (the account recreated its Secret: %v)", created.code == 0)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+	t.Logf("every token stopped %v after revoke", time.Since(start).Round(100*time.Millisecond))
+	// setup, re-run by the admin, still makes the Secret again.
+	adm.mustKubemint(t, "setup", "--service-account=recreate/app", "--source-context=admin", "--cluster-role=e2e-edit",
+		"--revocable", "--duration=10m", "--context-name=recreate")
+	if r := adm.kubectl(t, "--context=recreate", "get", "secrets", "-n", "recreate"); r.code != 0 {
+		t.Errorf("setup's context after a re-run: %s", r.stderr)
+	}
+}
