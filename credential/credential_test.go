@@ -90,6 +90,12 @@ func TestSameServer(t *testing.T) {
 		{"https://127.0.0.1:6443", "https://localhost:6443", false},
 		{"https://a.example/x", "https://a.example/y", false},
 		{"https://a.example", "https://a.example.evil", false},
+		// Go's strings.ToLower folds U+0130 (İ) to "i", but the HTTP client
+		// looks the host up by its IDNA form, k8s.xn--itops-7fd.com: a
+		// domain anyone may register. Only ASCII case is folded.
+		{"https://k8s.itops.com", "https://k8s.İtops.com", false},
+		{"https://kube.example", "https://Kube.example", false},
+		{"https://ÄPI.example", "https://äpi.example", false},
 	}
 	for _, tt := range tests {
 		if got := SameServer(tt.a, tt.b); got != tt.want {

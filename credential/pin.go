@@ -17,7 +17,7 @@ import (
 // exec user, pins nothing on its own.
 
 // SameServer reports whether two API server URLs name the same server:
-// scheme and host compared without case, a default port (443, 80) the
+// scheme and host compared without ASCII case, a default port (443, 80) the
 // same as none, and a trailing slash ignored. Anything else (another
 // host name for the same address, another port) is another server.
 func SameServer(a, b string) bool {
@@ -29,13 +29,28 @@ func normalServer(s string) string {
 	if err != nil || u.Host == "" {
 		return s
 	}
-	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	scheme, host := asciiLower(u.Scheme), asciiLower(u.Host)
 	if h, ok := strings.CutSuffix(host, ":443"); ok && scheme == "https" {
 		host = h
 	} else if h, ok := strings.CutSuffix(host, ":80"); ok && scheme == "http" {
 		host = h
 	}
 	return scheme + "://" + host + strings.TrimRight(u.Path, "/")
+}
+
+// asciiLower lowers ASCII letters only. Host names compare without regard
+// to ASCII case, as DNS does; Unicode case folding is not what the HTTP
+// client connects to: strings.ToLower folds "İ" to "i", while the client
+// looks "k8s.İtops.com" up by its IDNA form, k8s.xn--itops-7fd.com, another
+// domain. A non-ASCII letter must match as written.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // Allowed reports whether server is one of --allow-server.
