@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -102,5 +104,77 @@ func TestRevokeDespiteARecreatedSecret(t *testing.T) {
 		"--revocable", "--duration=10m", "--context-name=recreate")
 	if r := adm.kubectl(t, "--context=recreate", "get", "secrets", "-n", "recreate"); r.code != 0 {
 		t.Errorf("setup's context after a re-run: %s", r.stderr)
+	}
+}
+
+// TestRevocationPolicyOtherPaths: the other ways the rules edit has on a
+// real cluster offer an account to get itself a token that revoke would
+// not kill, each tried as the account with its own bound token: through
+// impersonation (of itself, and of another account of its namespace that
+// then recreates the revocation Secret), bound to a Pod it creates to run
+// as itself, without expirationSeconds, as a legacy token Secret created
+// as Opaque and then updated into that type, and by deleting or editing
+// the policy and its binding. Every one is refused.
+func TestRevocationPolicyOtherPaths(t *testing.T) {
+	editClusterRole(t)
+	adm := newUserEnv(t)
+	adm.adminKubeconfig(t)
+	adm.mustKubemint(t, "setup", "--service-account=paths/app", "--source-context=admin", "--cluster-role=e2e-edit",
+		"--revocable", "--duration=10m", "--context-name=paths")
+	// Another account of the namespace, which edit lets the account
+	// impersonate, with edit's rules too.
+	mustAdmin(t, `apiVersion: v1
+kind: ServiceAccount
+metadata: {name: other, namespace: paths}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: other-edit, namespace: paths}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: e2e-edit}
+subjects: [{kind: ServiceAccount, name: other, namespace: paths}]
+`, "apply", "-f", "-")
+	self := tokenOf(t, adm.kubemint(t, execInfo(t, "client.authentication.k8s.io/v1"), "token", "--service-account=paths/app", "--source-context=admin",
+		"--duration=10m", "--bound-object-kind=Secret", "--bound-object-name=app-kubemint").stdout)
+	policy := "kubemint-revocable.paths.app"
+	pod := "apiVersion: v1\nkind: Pod\nmetadata: {name: runs-as-app, namespace: paths}\nspec:\n  serviceAccountName: app\n  containers: [{name: c, image: busybox}]\n"
+	opaque := "apiVersion: v1\nkind: Secret\nmetadata: {name: app-legacy, namespace: paths, annotations: {kubernetes.io/service-account.name: app}}\ntype: Opaque\n"
+	for _, tt := range []struct {
+		name  string
+		stdin string
+		args  []string
+		// deny is what the refusal must say.
+		deny string
+	}{
+		{name: "impersonating itself, unbound", args: []string{"--as=system:serviceaccount:paths:app", "create", "token", "app", "-n", "paths", "--duration=10m"}, deny: policy},
+		{name: "impersonating another account, unbound", args: []string{"--as=system:serviceaccount:paths:other", "create", "token", "app", "-n", "paths", "--duration=10m"}, deny: policy},
+		{name: "impersonating another account, changing the revocation Secret", args: []string{"--as=system:serviceaccount:paths:other", "label", "secret", "app-kubemint", "-n", "paths", "x=y"}, deny: policy},
+		{name: "a pod running as the account", stdin: pod, args: []string{"create", "-f", "-"}},
+		{name: "bound to that pod", args: []string{"create", "token", "app", "-n", "paths", "--duration=10m", "--bound-object-kind=Pod", "--bound-object-name=runs-as-app"}, deny: policy},
+		{name: "bound, expirationSeconds unset (1h, over the cap)", args: []string{"create", "token", "app", "-n", "paths", "--bound-object-kind=Secret", "--bound-object-name=app-kubemint"}, deny: policy},
+		{name: "an Opaque Secret naming the account", stdin: opaque, args: []string{"create", "-f", "-"}},
+		{name: "updated into a legacy token Secret", stdin: strings.Replace(opaque, "type: Opaque", "type: kubernetes.io/service-account-token", 1), args: []string{"replace", "-f", "-"}, deny: "immutable"},
+		{name: "delete the policy", args: []string{"delete", "validatingadmissionpolicy", policy}, deny: "forbidden"},
+		{name: "delete the binding", args: []string{"delete", "validatingadmissionpolicybinding", policy}, deny: "forbidden"},
+		{name: "edit the policy", args: []string{"label", "validatingadmissionpolicy", policy, "x=y"}, deny: "forbidden"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := tt.args
+			if tt.stdin != "" {
+				file := filepath.Join(adm.home, "manifest.yaml")
+				if err := os.WriteFile(file, []byte(tt.stdin), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args[:len(args)-1:len(args)-1], file)
+			}
+			r := adm.kubectlWithToken(t, self, args...)
+			switch {
+			case tt.deny == "" && r.code != 0:
+				t.Errorf("refused: %s", r.stderr)
+			case tt.deny != "" && r.code == 0:
+				t.Errorf("allowed, want refused (%s): %s", tt.deny, r.stdout)
+			case tt.deny != "" && !strings.Contains(r.stderr, tt.deny):
+				t.Errorf("refused, but not with %q: %s", tt.deny, r.stderr)
+			}
+		})
 	}
 }
