@@ -248,7 +248,9 @@ func auditLine(r *audit.Record) string {
 		res += "/" + r.Subresource
 	}
 	if res == "" {
-		res = r.RequestURI
+		// A non-resource request (/api, /version): its path; the query
+		// (kubectl's ?timeout=32s) is noise in a column, and -o json keeps it.
+		res, _, _ = strings.Cut(r.RequestURI, "?")
 	}
 	obj := r.Name
 	switch {

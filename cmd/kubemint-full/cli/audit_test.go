@@ -63,6 +63,8 @@ func TestAuditLine(t *testing.T) {
 			[]string{"carol", "impersonating", "ci/*", "-"}},
 		"unknown": {audit.Record{Time: at, ServiceAccount: "ci/deployer", Verb: "get", RequestURI: "/version", Unknown: audit.UnknownBeforeLogs},
 			[]string{"unknown", "(issued", "before", "these", "logs)", "/version"}},
+		"non-resource, with a query": {audit.Record{Time: at, ServiceAccount: "ci/deployer", Verb: "get", RequestURI: "/api?timeout=32s", Code: 200, MintedBy: &audit.Minter{Username: "alice"}},
+			[]string{"alice", "/api", "-", "200"}},
 	}
 	for name, tc := range tests {
 		got := strings.Fields(auditLine(&tc.r))
