@@ -31,10 +31,11 @@ $(TOOLS_BIN)/etcd: tools/cluster/go.mod tools/cluster/go.sum
 $(TOOLS_BIN)/kubectl.exe: tools/cluster/go.mod tools/cluster/go.sum
 	cd tools/cluster && GOOS=windows GOARCH=amd64 $(GO) build -trimpath -o ../bin/kubectl.exe k8s.io/kubernetes/cmd/kubectl
 
-## deps: Debian packages for the e2e tests: real Secret Services (gnome-keyring, KeePassXC, KWallet, D-Bus), Wine with mingw-w64 to run the Windows builds, the official Python Kubernetes client, and shellcheck for the CI scripts (apt-get as root, else a hint)
-DEB_PACKAGES := gnome-keyring keepassxc libkf5wallet-bin dbus libsecret-tools wine wine64 gcc-mingw-w64-x86-64-win32 python3-kubernetes shellcheck
+## deps: Debian packages for the e2e tests: real Secret Services (gnome-keyring, KeePassXC, KWallet, D-Bus), Wine with mingw-w64 to run the Windows builds, the official Python Kubernetes client, shellcheck for the CI scripts, and GNU time to measure a command's peak memory (apt-get as root, else a hint)
+DEB_PACKAGES := gnome-keyring keepassxc libkf5wallet-bin dbus libsecret-tools wine wine64 gcc-mingw-w64-x86-64-win32 python3-kubernetes shellcheck time
 deps:
 	@for b in dbus-run-session gnome-keyring-daemon keepassxc kwalletd5 secret-tool wine x86_64-w64-mingw32-gcc shellcheck; do command -v $$b >/dev/null || missing=1; done; \
+	test -x /usr/bin/time || missing=1; \
 	/usr/bin/python3 -c 'import kubernetes' 2>/dev/null || missing=1; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \

@@ -3,6 +3,7 @@ package kubeconfig
 import (
 	"bytes"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -32,6 +33,40 @@ type RunnerRequest struct {
 	// only with Force.
 	ClusterName, ContextName, Out string
 	Force                         bool
+}
+
+// Check checks, reading nothing, that the flags name the runner's source
+// and one cluster: a CA from one place, https servers.
+func (k RunnerRequest) Check() error {
+	o := k.Token
+	if !(o.SourceContext != "" || o.SourceKubeconfig != "" || o.SourceInCluster || o.SourceTokenFile != "" || o.SourceGitHubActions || o.SourceTokenEnv != "") {
+		return hint.Wrap(errors.New("name the runner's source: --source-github-actions, --source-token-env, --source-token-file, --source-in-cluster or --source-context"),
+			"the runner mints with it; see docs/recipes.md")
+	}
+	if err := k.checkCluster(); err != nil {
+		return err
+	}
+	if o.SourceServer != "" {
+		return CheckServerURL("--source-server", o.SourceServer)
+	}
+	return nil
+}
+
+// checkCluster checks that the flags name one cluster.
+func (k RunnerRequest) checkCluster() error {
+	switch {
+	case k.CAFile != "" && k.FromContext != "":
+		return errors.New("choose one of --certificate-authority and --from-context")
+	case k.CAFile == "" && k.FromContext == "":
+		return hint.Wrap(errors.New("the runner needs the cluster's CA: pass --certificate-authority=FILE or --from-context=CTX"),
+			"--from-context=CTX takes the server and CA of a context of your kubeconfig", CAExtractHint)
+	case k.Server == "" && k.FromContext == "":
+		return hint.Wrap(errors.New("--server is required without --from-context"),
+			"the API server's URL as the runner reaches it, for example --server=https://prod.example.com:6443")
+	case k.Server != "":
+		return CheckServerURL("--server", k.Server)
+	}
+	return nil
 }
 
 // cluster is the runner's cluster entry: server and CA inline.

@@ -10,7 +10,6 @@ import (
 
 	"github.com/kubemint/kubemint/cache"
 	"github.com/kubemint/kubemint/credential"
-	"github.com/kubemint/kubemint/internal/hint"
 	"github.com/kubemint/kubemint/kubeconfig"
 	"github.com/kubemint/kubemint/provision"
 )
@@ -104,31 +103,8 @@ func (k *kubeconfigCmd) validate() error {
 	if err := o.Validate(); err != nil {
 		return err
 	}
-	if !(o.SourceContext != "" || o.SourceKubeconfig != "" || o.SourceInCluster || o.SourceTokenFile != "" || o.SourceGitHubActions || o.SourceTokenEnv != "") {
-		return hint.Wrap(errors.New("name the runner's source: --source-github-actions, --source-token-env, --source-token-file, --source-in-cluster or --source-context"),
-			"the runner mints with it; see docs/recipes.md")
-	}
-	if r.CAFile != "" && r.FromContext != "" {
-		return errors.New("choose one of --certificate-authority and --from-context")
-	}
-	if r.CAFile == "" && r.FromContext == "" {
-		return hint.Wrap(errors.New("the runner needs the cluster's CA: pass --certificate-authority=FILE or --from-context=CTX"),
-			"--from-context=CTX takes the server and CA of a context of your kubeconfig",
-			kubeconfig.CAExtractHint)
-	}
-	if r.Server == "" && r.FromContext == "" {
-		return hint.Wrap(errors.New("--server is required without --from-context"),
-			"the API server's URL as the runner reaches it, for example --server=https://prod.example.com:6443")
-	}
-	if r.Server != "" {
-		if err := kubeconfig.CheckServerURL("--server", r.Server); err != nil {
-			return err
-		}
-	}
-	if o.SourceServer != "" {
-		if err := kubeconfig.CheckServerURL("--source-server", o.SourceServer); err != nil {
-			return err
-		}
+	if err := r.Check(); err != nil {
+		return err
 	}
 	if o.SourceContext != "" && o.SourceKubeconfig == "" {
 		// The runner runs kubectl with KUBECONFIG set to this very file,
