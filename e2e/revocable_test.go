@@ -310,3 +310,38 @@ func TestSetupWarnsOfAnEmptyRole(t *testing.T) {
 		t.Errorf("no warning naming the empty role:\n%s", r.stderr)
 	}
 }
+
+// TestRevocableBestEffortSaysWhy: a source that may create everything
+// setup makes but ValidatingAdmissionPolicies gets its revocable account
+// all the same, and one warning that revocation is then best-effort, and
+// why; the dry run warns the same.
+func TestRevocableBestEffortSaysWhy(t *testing.T) {
+	podReaderClusterRole(t)
+	mustAdmin(t, `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: e2e-no-admission}
+rules:
+- {apiGroups: ["", rbac.authorization.k8s.io, authorization.k8s.io, authentication.k8s.io], resources: ["*"], verbs: ["*"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: e2e-no-admission}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: e2e-no-admission}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: nsadmin}]
+`, "apply", "-f", "-")
+	u := personEnv(t, "nsadmin")
+	args := []string{"setup", "--service-account=besteffort/app", "--cluster-role=e2e-pod-reader", "--revocable"}
+	for _, dry := range []bool{true, false} {
+		a := args
+		if dry {
+			a = append(a, "--dry-run")
+		}
+		r := u.mustKubemint(t, a...)
+		if got := strings.Count(r.stderr, "best-effort"); got != 1 || !strings.Contains(r.stderr, "kubemint: warning: revocation of besteffort/app is best-effort: ") || !strings.Contains(r.stderr, "may not get validatingadmissionpolicies") {
+			t.Errorf("dry run %v: want one best-effort warning that says why:\n%s", dry, r.stderr)
+		}
+		if strings.Contains(r.stdout, "validatingadmissionpolicy") {
+			t.Errorf("dry run %v: a policy line without a policy:\n%s", dry, r.stdout)
+		}
+	}
+}
