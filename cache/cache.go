@@ -1,8 +1,10 @@
 // Package cache keeps minted credentials between kubemint runs.
 //
-// It owns where a credential lives (the OS keyring through go-keyring, or a
-// private file under the XDG cache directory, opened without following
-// links and checked to be the user's alone), how an entry is encoded, when
+// It owns where a credential lives (the OS keyring through go-keyring; on
+// Linux the kernel keyring, through keyctl, checked to be the user's own
+// private keys; or a private file under the XDG cache directory, opened
+// without following links and checked to be the user's alone), how an
+// entry is encoded, when
 // it is fresh, the Info index that status and clean read, the record of
 // what was served, and the cross-process lock that lets one process mint
 // while the others wait for it or, holding a valid token, do not (TryLock).

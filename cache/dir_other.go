@@ -70,6 +70,10 @@ type fileLock struct{ l *flock.Flock }
 func (l *fileLock) Unlock() error              { return l.l.Unlock() }
 func (l *fileLock) Stat() (os.FileInfo, error) { return l.l.Stat() }
 
+// record: a Windows lock is a byte-range lock that bars other processes
+// from reading what it covers, so no holder is recorded there.
+func (l *fileLock) record([]byte) error { return nil }
+
 func (d *cacheDir) lockFile(ctx context.Context, name string, wait bool) (*fileLock, bool, error) {
 	path := d.join(name)
 	if err := refuseReparse(path); err != nil {

@@ -147,6 +147,15 @@ func (l *fileLock) Unlock() error { return l.f.Close() }
 
 func (l *fileLock) Stat() (os.FileInfo, error) { return l.f.Stat() }
 
+// record replaces the lock file's content with b (the holder's record).
+func (l *fileLock) record(b []byte) error {
+	if err := l.f.Truncate(0); err != nil {
+		return err
+	}
+	_, err := l.f.WriteAt(b, 0)
+	return err
+}
+
 // lockFilesRemovable: a lock file can be removed while held, because
 // lockFile checks, once locked, that the name still holds the locked file.
 const lockFilesRemovable = true

@@ -106,6 +106,20 @@ func (s *Store) Forget(info Info) error {
 		}
 	}
 	paths := append([]string{s.entryPath(info.Key), s.servedPath(info.Key), s.failedPath(info.Key)}, temps...)
+	// A Secret Service entry may have a kernel keyring copy, and a kernel
+	// keyring entry found by Load may be that copy (see copyToKernel):
+	// forget the other place too, or it would be served again.
+	switch {
+	case info.Backend == BackendKeyring && kernelSupported:
+		if err := (&Store{Mode: Kernel, Dir: s.Dir}).deleteKernel(info.Key); err != nil && !errors.Is(err, errKernelRefused) {
+			errs = append(errs, err)
+		}
+	case info.Backend == BackendKernel && hasSessionBus():
+		ss := &Store{Mode: Keyring, Dir: s.Dir, KeyringTimeout: s.KeyringTimeout}
+		if err := ss.Delete(info.Key); err != nil {
+			s.logf(1, "could not check the Secret Service for a copy of the entry: %v", err)
+		}
+	}
 	switch err := backend.Delete(info.Key); {
 	case errors.Is(err, ErrNoSessionBus):
 		errs = append(errs, fmt.Errorf("%w; run kubemint clean where the keyring is reachable (the desktop session that stored it)", err))

@@ -154,6 +154,10 @@ func kernelFallback(err error) string {
 // blankServed is a served record that reads as Unknown.
 func blankServed() []byte { return []byte(strings.Repeat(" ", servedSize-1) + "\n") }
 
+// orphanRecordLife is how long a served record written without its entry
+// is kept in the kernel keyring.
+const orphanRecordLife = 24 * time.Hour
+
 // failureKeyLife is how long a failure record is kept in the kernel keyring:
 // past it, the failure is no longer recalled anyway.
 const failureKeyLife = time.Minute

@@ -108,10 +108,25 @@ func kernelRead(id, max int) ([]byte, error) {
 }
 
 // kernelUpdate replaces the payload of the key id, which kernelFind found
-// trusted in this process, in place: the hit path's one write.
-func kernelUpdate(id int, payload []byte) error {
+// trusted in this process, in place: the hit path's one write. The kernel
+// clears a user key's timeout when it updates the payload, so the timeout
+// is set again (none when expiry is zero).
+func kernelUpdate(id int, payload []byte, expiry, now time.Time) error {
 	if _, err := unix.KeyctlBuffer(unix.KEYCTL_UPDATE, id, payload, 0); err != nil {
 		return kernelError("update", err)
+	}
+	return setTimeout(id, expiry, now)
+}
+
+// setTimeout has the kernel drop the key id at expiry (a whole second
+// after it, at least one from now).
+func setTimeout(id int, expiry, now time.Time) error {
+	if expiry.IsZero() {
+		return nil
+	}
+	secs := max(1, int(expiry.Sub(now).Seconds()+1))
+	if _, err := unix.KeyctlInt(unix.KEYCTL_SET_TIMEOUT, id, secs, 0, 0); err != nil {
+		return kernelError("set_timeout", err)
 	}
 	return nil
 }
@@ -135,15 +150,10 @@ func kernelAdd(name string, payload []byte, expiry, now time.Time) (int, error) 
 	if err != nil {
 		return 0, kernelError("add_key", err)
 	}
-	if !expiry.IsZero() {
-		secs := int(expiry.Sub(now).Seconds() + 1)
-		if secs < 1 {
-			secs = 1
-		}
-		if _, err := unix.KeyctlInt(unix.KEYCTL_SET_TIMEOUT, id, secs, 0, 0); err != nil {
-			_ = kernelUnlink(id)
-			return 0, kernelError("set_timeout", err)
-		}
+	// Set even when add_key updated a key in place: an update clears it.
+	if err := setTimeout(id, expiry, now); err != nil {
+		_ = kernelUnlink(id)
+		return 0, err
 	}
 	return id, nil
 }

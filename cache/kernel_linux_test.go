@@ -2,13 +2,16 @@ package cache
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/zalando/go-keyring"
 	"golang.org/x/sys/unix"
 )
 
@@ -65,6 +68,18 @@ func TestKernelStore(t *testing.T) {
 	}
 	if left := keyTimeout(t, id); left <= 55*time.Minute || left > time.Hour+time.Second {
 		t.Errorf("the key times out in %v, want at the token's expiry (1h)", left)
+	}
+	// The served record too, after a hit rewrote it in place (the
+	// kernel clears a key's timeout when it updates its payload).
+	if err := fresh.WriteServed("k", r); err != nil {
+		t.Fatal(err)
+	}
+	sid, err := kernelFind(s.kernelName("k", "served"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left := keyTimeout(t, sid); left <= 55*time.Minute || left > time.Hour+time.Second {
+		t.Errorf("the served record times out in %v after a rewrite, want at the token's expiry (1h)", left)
 	}
 	if err := fresh.Forget(Info{Key: "k", Backend: BackendKernel}); err != nil {
 		t.Fatal(err)
@@ -139,3 +154,52 @@ func keyTimeout(t *testing.T, id int) time.Duration {
 }
 
 func leftPad(s string) string { return strings.Repeat("0", max(0, 8-len(s))) + s }
+
+// TestHelperSecretServiceCopy is not a test: TestSecretServiceEntryHasAKernelCopy
+// runs it in a child process, because go-keyring's mock replaces a
+// process-wide provider.
+func TestHelperSecretServiceCopy(t *testing.T) {
+	dir := os.Getenv("KUBEMINT_TEST_SS_COPY")
+	if dir == "" {
+		t.Skip("helper process only")
+	}
+	keyring.MockInit()
+	now := time.Now().Truncate(time.Second)
+	e := Entry{Token: "header.payload.signature", Issued: now, Expiry: now.Add(time.Hour)}
+	if b, err := (&Store{Mode: Auto, Dir: dir}).Save("k", e); err != nil || b != BackendKeyring {
+		t.Fatalf("Save = %v, %v; want the Secret Service", b, err)
+	}
+	got, b, err := (&Store{Mode: Auto, Dir: dir}).Load("k")
+	if err != nil || b != BackendKernel || got.Token != e.Token {
+		t.Fatalf("Load = %q, %v, %v; want the kernel keyring copy", got.Token, b, err)
+	}
+	// A refused token is forgotten from where Load found it: the copy,
+	// and the Secret Service behind it.
+	if err := (&Store{Mode: Auto, Dir: dir}).Forget(Info{Key: "k", Backend: BackendKernel}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keyring.Get(Service, "k"); !errors.Is(err, keyring.ErrNotFound) {
+		t.Errorf("the Secret Service item survived Forget: %v", err)
+	}
+	if _, _, err := (&Store{Mode: Auto, Dir: dir}).Load("k"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("Load after Forget = %v, want a miss", err)
+	}
+	fmt.Println("ok")
+}
+
+// TestSecretServiceEntryHasAKernelCopy: in auto mode an entry the Secret
+// Service holds is copied into the kernel keyring, which the next hit
+// reads without D-Bus; forgetting it forgets both.
+func TestSecretServiceEntryHasAKernelCopy(t *testing.T) {
+	if _, err := KernelProbe(); err != nil {
+		t.Skipf("no kernel keyring here: %v", err)
+	}
+	dir := filepath.Join(t.TempDir(), "kubemint")
+	child := exec.Command(os.Args[0], "-test.run=^TestHelperSecretServiceCopy$", "-test.v")
+	child.Env = append(os.Environ(), "KUBEMINT_TEST_SS_COPY="+dir, "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent")
+	out, err := child.CombinedOutput()
+	t.Cleanup(func() { dropKernel(dir, "k") })
+	if err != nil || !strings.Contains(string(out), "\nok\n") {
+		t.Fatalf("helper: %v\n%s", err, out)
+	}
+}

@@ -20,7 +20,7 @@ var (
 
 func kernelFind(string) (int, error)                              { return 0, errKernelRefused }
 func kernelRead(int, int) ([]byte, error)                         { return nil, errKernelRefused }
-func kernelUpdate(int, []byte) error                              { return errKernelRefused }
+func kernelUpdate(int, []byte, time.Time, time.Time) error        { return errKernelRefused }
 func kernelAdd(string, []byte, time.Time, time.Time) (int, error) { return 0, errKernelRefused }
 func kernelRemove(string) error                                   { return errKernelRefused }
 

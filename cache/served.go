@@ -126,13 +126,19 @@ func (s *Store) servedFailed(path string, err error) error {
 // added anew, timing out with its entry.
 func (s *Store) writeServedKernel(key string, r Served) error {
 	name := s.kernelName(key, "served")
+	// Its entry's expiry; a record written without an entry in this
+	// process (its save failed) is kept a day, not for ever.
+	expiry := s.expiry[key]
+	if expiry.IsZero() {
+		expiry = s.now().Add(orphanRecordLife)
+	}
 	if id, ok := s.kernelIDs[name]; ok {
-		if err := kernelUpdate(id, formatServed(r)); err == nil {
+		if err := kernelUpdate(id, formatServed(r), expiry, s.now()); err == nil {
 			return nil
 		}
 		delete(s.kernelIDs, name)
 	}
-	if _, err := kernelAdd(name, formatServed(r), s.expiry[key], s.now()); err != nil {
+	if _, err := kernelAdd(name, formatServed(r), expiry, s.now()); err != nil {
 		_ = kernelRemove(name)
 		return fmt.Errorf("writing the served record: %w", err)
 	}

@@ -114,11 +114,13 @@ func (s *Store) entryPath(key string) string { return filepath.Join(s.Dir, key+"
 func (s *Store) lockPath(key string) string  { return filepath.Join(s.Dir, key+".lock") }
 func (s *Store) keyringOffPath() string      { return filepath.Join(s.Dir, "keyring-unavailable") }
 
-// Load returns the entry stored under key and where it was found. A missing
-// entry, in either backend and in mode None, returns an error that wraps
-// os.ErrNotExist; an undecodable one wraps ErrCorrupt; a file that is not
-// private to the user, or a link in its place, wraps ErrInsecure. Each of
-// these is a miss for the caller. A cache directory kubemint does not trust
+// Load returns the entry stored under key and where it was found: in Auto
+// mode on Linux the kernel keyring first (touching no file), then the file
+// cache, then the OS keyring. A missing entry, in any backend and in mode
+// None, returns an error that wraps os.ErrNotExist; an undecodable one
+// wraps ErrCorrupt; a file that is not private to the user, or a link in
+// its place, and a kernel keyring key that is not the user's own private
+// one, wrap ErrInsecure. Each of these is a miss for the caller. A cache directory kubemint does not trust
 // (*UntrustedDirError), an empty Dir (ErrNoCacheDir) and a keyring that
 // fails or does not answer are errors of their own; in Auto mode the last
 // is remembered, so that the Save that follows goes to the file cache
@@ -211,14 +213,19 @@ func (s *Store) Save(key string, e Entry) (Backend, error) {
 		err := s.saveKeyring(key, e)
 		switch {
 		case err == nil:
-			// An older entry elsewhere would now shadow the keyring.
+			// An older file entry would now shadow the keyring.
 			s.dropShadows(key, BackendKeyring)
 			s.hold(key, BackendKeyring)
+			s.copyToKernel(key, e)
 			return BackendKeyring, nil
 		case errors.Is(err, keyring.ErrSetDataTooBig):
 			// The keyring works; this entry is too large for it (Windows
 			// Credential Manager, macOS security). Only it goes elsewhere.
-			s.logf(1, "the OS keyring refused this entry as too large (%d bytes); storing it elsewhere", len(e.Encode(key)))
+			if s.kernelOn() {
+				s.logf(1, "the OS keyring refused this entry as too large (%d bytes); storing it in the kernel keyring instead", len(e.Encode(key)))
+			} else {
+				s.logf(1, "the OS keyring refused this entry as too large (%d bytes); stored it in the file cache in %s", len(e.Encode(key)), s.Dir)
+			}
 		default:
 			s.rememberKeyringOff(err)
 		}
@@ -237,12 +244,32 @@ func (s *Store) Save(key string, e Entry) (Backend, error) {
 	return BackendFile, s.saveFile(key, e)
 }
 
+// copyToKernel keeps a copy of an entry the Secret Service holds in the
+// kernel keyring (auto mode, Linux), which Load reads first: a hit then
+// opens no D-Bus connection (4x a hello-world, for the authentication
+// round trip alone) but costs a kernel keyring hit. The trade-off, in
+// docs/security.md: while the copy lives (until the token's expiry or a
+// reboot), a locked Secret Service collection no longer keeps the token
+// from the user's own processes. A copy that fails costs nothing but
+// speed: the next hit asks the Secret Service.
+func (s *Store) copyToKernel(key string, e Entry) {
+	if !s.kernelOn() {
+		return
+	}
+	if err := s.saveKernel(key, e); err != nil {
+		s.logf(4, "no kernel keyring copy of the entry: %v", err)
+		_ = s.deleteKernel(key)
+		s.hold(key, BackendKeyring)
+	}
+}
+
 // dropShadows removes what an earlier save left of key in the backends
 // that Load reads before kept: a kernel keyring entry (read first) when
-// the entry goes elsewhere, a file entry (read before the OS keyring, and
-// a token on disk) when it goes to a keyring.
+// the entry goes to a file, a file entry (read before the OS keyring, and
+// a token on disk) when it goes to a keyring. A Secret Service entry's
+// kernel keyring copy is rewritten by copyToKernel.
 func (s *Store) dropShadows(key string, kept Backend) {
-	if kept != BackendKernel && s.kernelOn() {
+	if kept == BackendFile && s.kernelOn() {
 		if err := s.deleteKernel(key); err == nil {
 			s.logf(4, "removed the kernel keyring entry now held by the %s cache", kept)
 		}
@@ -340,6 +367,11 @@ func (s *Store) lock(ctx context.Context, key string, wait bool) (unlock func(),
 		_ = l.Unlock()
 		return nil, false, err
 	}
+	// Who holds it, for a caller that waits (LockHolder). Best effort: the
+	// lock is taken either way.
+	if err := l.record(holderRecord(s.now())); err != nil {
+		s.logf(4, "could not record this process in the lock file: %v", err)
+	}
 	return func() { _ = l.Unlock() }, true, nil
 }
 
@@ -414,10 +446,15 @@ func (s *Store) KeyringOffSince() (time.Time, string, bool) {
 }
 
 // rememberKeyringOff records that the keyring failed, so the next calls go
-// straight to the file cache, and says so once.
+// straight to the kernel keyring (Linux) or the file cache, and says so once,
+// naming the one they go to.
 func (s *Store) rememberKeyringOff(cause error) {
 	s.keyringDown = cause
-	s.logf(1, "the OS keyring is not usable (%v); using the file cache in %s for the next %v", cause, s.Dir, keyringOffFor)
+	instead := "the file cache in " + s.Dir
+	if s.kernelOn() {
+		instead = "the kernel keyring (the file cache in " + s.Dir + " for an entry it refuses)"
+	}
+	s.logf(1, "the OS keyring is not usable (%v); using %s for the next %v", cause, instead, keyringOffFor)
 	if err := s.ensureDir(); err != nil {
 		return
 	}

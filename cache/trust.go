@@ -209,9 +209,11 @@ func (s *Store) checkAncestors(create bool) (string, error) {
 // walkParent checks dir and each directory above it, up to the root, and
 // returns dir resolved. The usual path has no link in it: one Lstat per
 // component, bottom up. A link found on the way is resolved once
-// (EvalSymlinks) and the walk starts again from the resolved path, which
-// must then hold no link: one that appears there changed while kubemint
-// looked.
+// (resolveLinks, which follows only links of the user's or root's: another
+// user's link, as XDG_CACHE_HOME in a sticky /tmp, would put the cache
+// where they chose, and flip it to force mints) and the walk starts again
+// from the resolved path, which must then hold no link: one that appears
+// there changed while kubemint looked.
 func (s *Store) walkParent(dir string) (string, error) {
 	if !checkParents {
 		// Not walked here (Windows), but a missing parent must still say
@@ -234,7 +236,7 @@ func (s *Store) walkParent(dir string) (string, error) {
 			if resolved {
 				return "", &UntrustedDirError{Dir: s.Dir, Why: fmt.Sprintf("its parent directory %s changed into a link while kubemint looked at it", p)}
 			}
-			if dir, err = filepath.EvalSymlinks(dir); err != nil {
+			if dir, err = s.resolveLinks(dir); err != nil {
 				return "", err
 			}
 			p, resolved = dir, true
@@ -248,6 +250,49 @@ func (s *Store) walkParent(dir string) (string, error) {
 		}
 		p = filepath.Dir(p)
 	}
+}
+
+// maxLinks bounds the links resolveLinks follows, as the kernel's ELOOP.
+const maxLinks = 40
+
+// resolveLinks resolves every symbolic link in the absolute path dir,
+// component by component from the root, as EvalSymlinks does, but refuses
+// a link that belongs to neither this user nor root (OpenSSH's secure_path
+// rule, applied to links).
+func (s *Store) resolveLinks(dir string) (string, error) {
+	cur, rest := "/", strings.Split(strings.TrimPrefix(filepath.Clean(dir), "/"), "/")
+	for links := 0; len(rest) > 0; {
+		if rest[0] == "" {
+			rest = rest[1:]
+			continue
+		}
+		next := filepath.Join(cur, rest[0])
+		rest = rest[1:]
+		fi, err := os.Lstat(next)
+		if err != nil {
+			return "", err
+		}
+		if !isReparse(fi) {
+			cur = next
+			continue
+		}
+		if uid, _, ok := fileOwner(fi); ok && uid != effectiveUID() && uid != 0 {
+			return "", &UntrustedDirError{Dir: s.Dir, Why: fmt.Sprintf("%s is a symbolic link of uid %d, who could point it elsewhere", next, uid),
+				Fix: "set XDG_CACHE_HOME to a directory of your own (where the link points, if that is yours)"}
+		}
+		if links++; links > maxLinks {
+			return "", fmt.Errorf("the cache directory %s: too many levels of symbolic links", s.Dir)
+		}
+		target, err := os.Readlink(next)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(cur, target)
+		}
+		cur, rest = "/", append(strings.Split(strings.TrimPrefix(filepath.Clean(target), "/"), "/"), rest...)
+	}
+	return cur, nil
 }
 
 // untrustedAncestor says, as an *UntrustedDirError, why the ancestor p is

@@ -676,3 +676,60 @@ func TestPlantedDirectoriesAreReplaced(t *testing.T) {
 		})
 	}
 }
+
+// TestAnotherUsersLinkAsParentIsNotFollowed: XDG_CACHE_HOME names a link
+// that another user made in a sticky shared directory, aimed at a
+// directory of ours: the cache was made where they chose, and they could
+// flip the link to force mints. Now it is refused, and nothing is made
+// there; a link of our own (or root's) is followed as before.
+func TestAnotherUsersLinkAsParentIsNotFollowed(t *testing.T) {
+	if !checkParents {
+		t.Skip("no parent walk here")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give a link to another user")
+	}
+	for _, tc := range []struct {
+		name string
+		uid  int
+		ok   bool
+	}{
+		{"another user's link", 65534, false},
+		{"our own link", os.Geteuid(), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			base := t.TempDir()
+			shared := filepath.Join(base, "shared")
+			if err := os.Mkdir(shared, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(shared, 0o777|os.ModeSticky); err != nil {
+				t.Fatal(err)
+			}
+			chosen := filepath.Join(base, "chosen")
+			if err := os.Mkdir(chosen, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			link := filepath.Join(shared, "cache")
+			if err := os.Symlink(chosen, link); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Lchown(link, tc.uid, tc.uid); err != nil {
+				t.Fatal(err)
+			}
+			_, err := (&Store{Mode: File, Dir: filepath.Join(link, "kubemint")}).Save("k", entry())
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("Save: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrUntrusted) || !strings.Contains(err.Error(), link+" is a symbolic link of uid 65534") {
+				t.Fatalf("Save = %v, want the link refused", err)
+			}
+			if _, err := os.Lstat(filepath.Join(chosen, "kubemint")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the cache was made where the link points")
+			}
+		})
+	}
+}

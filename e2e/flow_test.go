@@ -461,3 +461,85 @@ func writeFlowKubeconfig(t *testing.T, path, server, caFile string, users []flow
 		t.Fatal(err)
 	}
 }
+
+// TestStoppedLockHolderIsNamed: a real kubemint holds the lock of an entry
+// with nothing valid cached, minting against a server that never answers,
+// and is stopped with SIGSTOP. Callers used to wait 25 s each and fail,
+// blaming the API server. Now a caller fails within about a second, naming
+// the holder's PID, that it is stopped and for how long, and the fix
+// (resume or kill it); once resumed and still hung, a caller that waited
+// for it in vain marks it stuck, and the next one does not wait the full
+// time either.
+func TestStoppedLockHolderIsNamed(t *testing.T) {
+	u := newUserEnv(t)
+	src := filepath.Join(u.home, "source-kubeconfig")
+	writeKubeconfig(t, src, silentServer(t), w.cp.CAFile)
+	args := []string{"token", "--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig=" + src}
+	holder := exec.Command(filepath.Join(w.binDir, "kubemint-full"), append(args, "--request-timeout=5m")...)
+	holder.Env = u.vars
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = holder.Process.Signal(syscall.SIGCONT)
+		_ = holder.Process.Kill()
+		_ = holder.Wait()
+	})
+	waitForLockHeld(t, u)
+	if err := holder.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	pid := holder.Process.Pid
+	// Each call from a new client (a shell of its own), as two kubectl
+	// commands are: the same client would get the failure it just had.
+	call := func(extra ...string) (result, time.Duration) {
+		start := time.Now()
+		r := u.run(t, nil, "sh", append([]string{"-c", `"$@"; exit $?`, "sh", filepath.Join(w.binDir, "kubemint")}, append(args, extra...)...)...)
+		return r, time.Since(start)
+	}
+
+	r, took := call()
+	oneErrorLine(t, r, fmt.Sprintf("kubemint process %d, minting ci/deployer, is stopped (SIGSTOP, Ctrl-Z or a debugger) and has held the lock for", pid))
+	if want := fmt.Sprintf("kubemint: hint: resume it (kill -CONT %d) or end it (kill %d); the next call then mints at once", pid, pid); !strings.Contains(r.stderr, want) {
+		t.Errorf("no hint %q:\n%s", want, r.stderr)
+	}
+	if strings.Contains(r.stderr, "API server") {
+		t.Errorf("the error blames the API server:\n%s", r.stderr)
+	}
+	if took > 4*time.Second {
+		t.Errorf("a caller waited %v for a stopped holder", took.Round(time.Millisecond))
+	}
+
+	// Resumed, still hung: not stopped, but known stuck.
+	if err := holder.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	r, took = call()
+	oneErrorLine(t, r, fmt.Sprintf("kubemint process %d, minting ci/deployer, has held the lock for", pid), "without finishing (stuck?)")
+	if took > 4*time.Second {
+		t.Errorf("a caller waited %v for a holder already found stuck", took.Round(time.Millisecond))
+	}
+}
+
+// waitForLockHeld waits until another process holds the lock of the
+// user's one entry.
+func waitForLockHeld(t *testing.T, u *userEnv) {
+	t.Helper()
+	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+		locks, _ := filepath.Glob(filepath.Join(u.cache, "kubemint", "*.lock"))
+		if len(locks) == 1 {
+			lock := flock.New(locks[0], flock.SetPermissions(0o600))
+			ok, err := lock.TryLock()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok {
+				return
+			}
+			_ = lock.Unlock()
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("the minting kubemint did not take the lock within 10 s")
+		}
+	}
+}

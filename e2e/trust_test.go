@@ -513,3 +513,87 @@ func TestSetupAsRootKeepsTheKubeconfigsOwner(t *testing.T) {
 		t.Errorf("the owner cannot read the new context: exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestAttackersLinkAsCacheHomeIsNotFollowed: XDG_CACHE_HOME names a path
+// in a shared sticky directory where another user put a link to a
+// directory of their choosing (here one of root's): root made its cache
+// there, and the attacker could flip the link to force mints. Now
+// root's kubectl says why it does not use it, works without a cache, and
+// makes nothing where the link points.
+func TestAttackersLinkAsCacheHomeIsNotFollowed(t *testing.T) {
+	te := newTrustEnv(t)
+	chosen := filepath.Join(te.root.home, "chosen")
+	if err := os.Mkdir(chosen, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(sharedDir(t), "cache")
+	te.attacker.sh(t, "", "ln -s "+chosen+" "+link)
+	requests := tokenRequests(t)
+	for i, r := range te.mustBeDeployer(t, link, 2) {
+		want := fmt.Sprintf("kubemint: warning: cannot use the cache (not using the cache directory %s/kubemint: %s is a symbolic link of uid %d, who could point it elsewhere; set XDG_CACHE_HOME to a directory of your own (where the link points, if that is yours)); minting without it, as --cache=none would\n", link, link, te.attacker.uid)
+		if r.stderr != want {
+			t.Errorf("call %d: stderr\n%s\nwant once\n%s", i, r.stderr, want)
+		}
+	}
+	if got := tokenRequests(t) - requests; got != 2 {
+		t.Errorf("two calls without a cache made %v TokenRequests, want 2", got)
+	}
+	if after := listDir(t, chosen); len(after) != 0 {
+		t.Errorf("root made its cache where the attacker's link points: %v", after)
+	}
+}
+
+// TestFullInAWorldWritableDirIsNotRun: kubemint installed by hand into a
+// directory every user may write to; another user replaces kubemint-full
+// with a program of theirs. Root's next miss ran it, with root's
+// credentials; now the front refuses to run it, naming the directory and
+// the fix, and the program never runs.
+func TestFullInAWorldWritableDirIsNotRun(t *testing.T) {
+	attacker := newOtherUser(t)
+	base, err := os.MkdirTemp("", "kubemint-install-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	if err := os.Chmod(base, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(base, "bin")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []string{"kubemint", "kubemint-full"} {
+		data, err := os.ReadFile(filepath.Join(w.binDir, b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, b), data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	marker := filepath.Join(base, "ran")
+	attacker.sh(t, "", fmt.Sprintf("rm -f %[1]s/kubemint-full && printf '#!/bin/sh\\ntouch %[2]s\\n' > %[1]s/kubemint-full && chmod 755 %[1]s/kubemint-full", dir, marker))
+	u := newUserEnv(t)
+	r := u.run(t, nil, filepath.Join(dir, "kubemint"), "token", "--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig="+u.kubeconfig(t))
+	want := fmt.Sprintf("kubemint: error: not running %s/kubemint-full: it is owned by uid %d, who could replace it", dir, attacker.uid)
+	if r.code == 0 || !strings.HasPrefix(r.stderr, want) {
+		t.Errorf("exit %d, stderr:\n%s\nwant it to start with:\n%s", r.code, r.stderr, want)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Errorf("the other user's kubemint-full ran")
+	}
+	// The directory alone, before anyone swapped a file: refused too.
+	attacker.sh(t, "", "rm -f "+dir+"/kubemint-full")
+	data, _ := os.ReadFile(filepath.Join(w.binDir, "kubemint-full"))
+	if err := os.WriteFile(filepath.Join(dir, "kubemint-full"), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r = u.run(t, nil, filepath.Join(dir, "kubemint"), "token", "--service-account=ci/deployer", "--source-context=admin", "--source-kubeconfig="+u.kubeconfig(t))
+	want = fmt.Sprintf("kubemint: error: not running %s/kubemint-full: its directory %s is writable by every user", dir, dir)
+	if r.code == 0 || !strings.HasPrefix(r.stderr, want) || !strings.Contains(r.stderr, "kubemint: hint: chmod o-w") {
+		t.Errorf("exit %d, stderr:\n%s\nwant it to start with:\n%s", r.code, r.stderr, want)
+	}
+}

@@ -28,6 +28,7 @@ import (
 	"github.com/kubemint/kubemint/cache"
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
+	"github.com/kubemint/kubemint/internal/hint"
 	"github.com/kubemint/kubemint/internal/procs"
 	"github.com/kubemint/kubemint/internal/redact"
 )
@@ -245,6 +246,8 @@ func (f *flow) run(ctx context.Context, src *exchange.Source) (Credential, error
 		switch {
 		case stale != nil:
 			return Credential{Token: stale.Token, RefreshAt: f.serveUntil(*stale)}, nil
+		case errors.As(err, new(*lockHeldError)):
+			return Credential{}, err // it names the holder and the fix
 		case errors.Is(err, context.DeadlineExceeded):
 			return Credential{}, fmt.Errorf("no valid cached token for %s to serve meanwhile: %w; check that the API server answers, then try again", f.o.ServiceAccount, err)
 		case err != nil:
@@ -399,7 +402,9 @@ func (f *flow) save(e cache.Entry) error {
 // is minting, or it is stuck: stopped, or its source never answers), a
 // caller that has a still-valid token in the cache does not queue behind
 // it: it gets that entry back, to serve at once (stale-while-revalidate).
-// Only a caller with nothing valid to serve waits, for at most lockWait.
+// Only a caller with nothing valid to serve waits, for at most lockWait,
+// or stuckWait when the holder (named in the lock file) is stopped or
+// known stuck; it then fails naming the holder (heldError).
 func (f *flow) lock(ctx context.Context) (unlock func(), stale *cache.Entry, err error) {
 	unlock, ok, err := f.store.TryLock(f.key)
 	if err != nil || ok {
@@ -410,12 +415,50 @@ func (f *flow) lock(ctx context.Context) (unlock func(), stale *cache.Entry, err
 		return nil, &e, nil
 	}
 	wait := LockWait(f.o)
+	if h, ok := f.store.LockHolder(f.key); ok && (h.Stuck || procs.Stopped(h.ID)) {
+		// Waiting the full time would change nothing: it is stopped, or
+		// a caller before this one waited for it in vain.
+		wait = stuckWait
+	}
 	f.logf(4, "another kubemint process is minting %s; waiting up to %v for it", f.o.ServiceAccount, wait)
 	lockCtx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	unlock, err = f.store.Lock(lockCtx, f.key)
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		if h, ok := f.store.LockHolder(f.key); ok {
+			if !h.Stuck {
+				if merr := f.store.MarkStuck(f.key, h); merr != nil {
+					f.logf(4, "could not mark the lock's holder stuck: %v", merr)
+				}
+			}
+			return nil, nil, f.heldError(h)
+		}
+	}
 	return unlock, nil, err
 }
+
+// stuckWait is how long a caller waits for a holder that is stopped, or
+// that another caller already waited for in vain: long enough to take the
+// lock of one that was just resumed and is finishing.
+const stuckWait = time.Second
+
+// heldError names the process that holds the lock, how long it has, and
+// what to do about it: the caller has no valid token to serve, and the
+// API server is not what failed.
+func (f *flow) heldError(h cache.Holder) error {
+	held := f.d.Now().Sub(h.Since).Round(time.Second)
+	state := "has held the lock for " + held.String() + " without finishing (stuck?)"
+	if procs.Stopped(h.ID) {
+		state = "is stopped (SIGSTOP, Ctrl-Z or a debugger) and has held the lock for " + held.String()
+	}
+	return &lockHeldError{hint.Wrap(fmt.Errorf("kubemint process %d, minting %s, %s; there is no valid cached token to serve meanwhile", h.PID, f.o.ServiceAccount, state),
+		fmt.Sprintf("resume it (kill -CONT %d) or end it (kill %d); the next call then mints at once", h.PID, h.PID))}
+}
+
+// lockHeldError is heldError's error.
+type lockHeldError struct{ error }
+
+func (e *lockHeldError) Unwrap() error { return e.error }
 
 // LockWait bounds the wait for the lock: one mint's timeout and a margin.
 func LockWait(o *credential.Options) time.Duration {

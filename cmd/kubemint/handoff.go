@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/kubemint/kubemint/internal/hint"
 	"github.com/kubemint/kubemint/internal/product"
 )
 
@@ -21,6 +22,9 @@ func findFull() (string, error) {
 	p, err := product.FindFull(self)
 	if err != nil {
 		return "", fmt.Errorf("%w: kubemint needs it for every command but version and a cached token", err)
+	}
+	if err := product.CheckExecutable(p, self); err != nil {
+		return "", hint.Wrap(err, "chmod o-w (or chmod +t) the directory named, or reinstall kubemint into a directory of your own (install.md)")
 	}
 	return p, nil
 }

@@ -56,12 +56,11 @@ func notServed(args []string, stderr *redact.Writer) int {
 	}
 	// kubemint-full writes to the same stderr through a redactor of its own.
 	_ = stderr.Flush()
-	if err := handOff(args, v); err != nil {
-		hint.Print(stderr, "kubemint", hint.Wrap(err, product.HintsForSelf(version)...))
-		_ = stderr.Flush()
-		return 1
-	}
-	return 0
+	// handOff returns only when it could not run kubemint-full.
+	err := handOff(args, v)
+	hint.Print(stderr, "kubemint", hint.Wrap(err, product.HintsForSelf(version)...))
+	_ = stderr.Flush()
+	return 1
 }
 
 // checkFull warns, under `kubemint version`, that the kubemint-full this

@@ -45,3 +45,7 @@ func Identity(pid int) string { return identity(pid) }
 // Where start times cannot be read it answers true: the caller cannot
 // tell, and keeps to its guard.
 func Running(id string) bool { return running(id) }
+
+// Stopped reports whether the process Identity named is stopped (SIGSTOP,
+// Ctrl-Z, a debugger); false where that cannot be read.
+func Stopped(id string) bool { return stopped(id) }

@@ -243,3 +243,19 @@ func running(id string) bool {
 	p := proc{pid: pid, start: start, fd: -1}
 	return p.alive()
 }
+
+// stopped reports whether the process named by identity is stopped (by
+// SIGSTOP, Ctrl-Z or a debugger): it holds what it holds until resumed.
+func stopped(id string) bool {
+	pidS, startS, ok := bytes.Cut([]byte(id), []byte(":"))
+	if !ok {
+		return false
+	}
+	pid, err1 := strconv.Atoi(string(pidS))
+	start, err2 := strconv.ParseUint(string(startS), 10, 64)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	st, ok := stat(pid)
+	return ok && st.start == start && (st.state == 'T' || st.state == 't')
+}

@@ -161,3 +161,33 @@ func TestIdentity(t *testing.T) {
 		t.Errorf("an ended process is running: %q", id)
 	}
 }
+
+// TestStopped: a process stopped with SIGSTOP is seen stopped; resumed, it
+// is not; a PID with another start time is not.
+func TestStopped(t *testing.T) {
+	cmd := exec.Command("sleep", "600")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	id := Identity(cmd.Process.Pid)
+	wait := func(want bool) {
+		t.Helper()
+		for range 200 {
+			if Stopped(id) == want {
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		t.Errorf("Stopped = %v, want %v", !want, want)
+	}
+	wait(false)
+	_ = cmd.Process.Signal(syscall.SIGSTOP)
+	wait(true)
+	pid, _, _ := strings.Cut(id, ":")
+	if Stopped(pid + ":1") {
+		t.Errorf("another start time is stopped")
+	}
+	_ = cmd.Process.Signal(syscall.SIGCONT)
+	wait(false)
+}

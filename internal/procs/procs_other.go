@@ -13,3 +13,5 @@ func stopDescendants(time.Duration) int { return 0 }
 func identity(int) string { return "" }
 
 func running(string) bool { return true }
+
+func stopped(string) bool { return false }
