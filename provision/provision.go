@@ -69,11 +69,15 @@ type Deps struct {
 	Mint func(ctx context.Context, src *exchange.Source, o credential.Options, stderr io.Writer) (string, error)
 	// Now names the kubeconfig's backup.
 	Now func() time.Time
+	// PolicyLoad is how long setup waits for the API server to load a new
+	// or updated revocation policy (it loads them a moment after they are
+	// written); 0 asks once.
+	PolicyLoad time.Duration
 }
 
 // DefaultDeps are the real dependencies.
 func DefaultDeps(stdout, stderr io.Writer) Deps {
-	return Deps{Stdout: stdout, Stderr: stderr, KubemintPath: kubeconfig.KubemintPath, Mint: mintAsExec, Now: time.Now}
+	return Deps{Stdout: stdout, Stderr: stderr, KubemintPath: kubeconfig.KubemintPath, Mint: mintAsExec, Now: time.Now, PolicyLoad: 10 * time.Second}
 }
 
 // mintAsExec mints through the token flow, so that the token lands under
