@@ -277,7 +277,6 @@ func (s SetupRequest) awaitUpdate(ctx context.Context, j *job) {
 	}
 }
 
-
 // prove mints through the written context, then asks the API server who
 // the token is and what it may do, and says what comes next.
 func (s SetupRequest) prove(ctx context.Context, j *job, policy bool) error {
