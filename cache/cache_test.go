@@ -191,7 +191,7 @@ func TestAutoFallsBackFromASilentKeyring(t *testing.T) {
 	var logs []string
 	dir := filepath.Join(t.TempDir(), "kubemint")
 	s := &Store{Mode: Auto, Dir: dir, KeyringTimeout: 200 * time.Millisecond,
-		Logf: func(level int, format string, args ...any) { logs = append(logs, format) }}
+		Logf: func(level int, format string, args ...any) { logs = append(logs, fmt.Sprintf(format, args...)) }}
 	t.Cleanup(func() { dropKernel(dir, "k", "k2") })
 
 	start := time.Now()
@@ -204,6 +204,12 @@ func TestAutoFallsBackFromASilentKeyring(t *testing.T) {
 	}
 	if len(logs) != 1 || !strings.Contains(logs[0], "keyring is not usable") {
 		t.Errorf("logs = %q, want one line about the keyring", logs)
+	}
+	// The line names where the entries go instead (it said "the file
+	// cache" when they went to the kernel keyring).
+	instead := map[Backend]string{BackendKernel: "; using the kernel keyring", BackendFile: "; using the file cache"}[autoFallback()]
+	if len(logs) == 1 && !strings.Contains(logs[0], instead) {
+		t.Errorf("log %q does not say %q", logs[0], instead)
 	}
 	// The decision is remembered: the next calls do not probe again.
 	start = time.Now()

@@ -446,10 +446,15 @@ func (s *Store) KeyringOffSince() (time.Time, string, bool) {
 }
 
 // rememberKeyringOff records that the keyring failed, so the next calls go
-// straight to the file cache, and says so once.
+// straight to the kernel keyring (Linux) or the file cache, and says so once,
+// naming the one they go to.
 func (s *Store) rememberKeyringOff(cause error) {
 	s.keyringDown = cause
-	s.logf(1, "the OS keyring is not usable (%v); using the file cache in %s for the next %v", cause, s.Dir, keyringOffFor)
+	instead := "the file cache in " + s.Dir
+	if s.kernelOn() {
+		instead = "the kernel keyring (the file cache in " + s.Dir + " for an entry it refuses)"
+	}
+	s.logf(1, "the OS keyring is not usable (%v); using %s for the next %v", cause, instead, keyringOffFor)
 	if err := s.ensureDir(); err != nil {
 		return
 	}

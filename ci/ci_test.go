@@ -111,13 +111,23 @@ func TestInputsAgree(t *testing.T) {
 	}
 	for n, in := range a.Inputs {
 		ci, ok := c.Inputs[n]
-		if !ok || !ci.HasDefault {
+		if !ok {
+			continue
+		}
+		// Every input of the action is optional (without service-account
+		// it only installs): the component's must be too, or GitLab
+		// refuses an include that leaves it out.
+		if !ci.HasDefault {
+			t.Errorf("input %s: optional in action.yml (default %q), required in the component", n, in.Default)
 			continue
 		}
 		// kubectl-version differs on purpose: GitHub's images have kubectl.
 		if def := strings.Trim(fmtAny(ci.Default), `"'`); n != "kubectl-version" && def != in.Default {
 			t.Errorf("input %s: default %q in action.yml, %q in the component", n, in.Default, def)
 		}
+	}
+	if _, err := c.Config(map[string]any{}); err != nil {
+		t.Errorf("the component without inputs (install only, as docs/recipes.md says): %v", err)
 	}
 	step := a.Runs.Steps[0]
 	cfg, err := c.Config(map[string]any{"service-account": "SA", "server": "SERVER"})

@@ -56,7 +56,7 @@ func TestValidate(t *testing.T) {
 		"audience without gh":   {change: func(o *Options) { o.SourceContext, o.SourceTokenEnv, o.SourceAudience = "", "T", "k8s" }, wantErr: "--source-audience goes with --source-github-actions"},
 		"server with context":   {change: func(o *Options) { o.SourceServer = "https://x" }, wantErr: "--source-server and --source-certificate-authority go with"},
 		"allow-server":          {change: func(o *Options) { o.AllowServers = []string{"https://lb.example:6443", "http://127.0.0.1:8080"} }},
-		"allow-server no host":  {change: func(o *Options) { o.AllowServers = []string{"lb.example:6443"} }, wantErr: `--allow-server takes an API server's URL`},
+		"allow-server no host":  {change: func(o *Options) { o.AllowServers = []string{"lb.example:6443"} }, wantErr: `--allow-server takes an API server's URL, as a kubeconfig cluster's server field has it (for example --allow-server=https://prod.example.com:6443), got "lb.example:6443"`},
 		"allow-server empty":    {change: func(o *Options) { o.AllowServers = []string{""} }, wantErr: `--allow-server takes an API server's URL`},
 	}
 	for name, tt := range tests {

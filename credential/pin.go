@@ -79,7 +79,7 @@ func checkAllowServers(servers []string) error {
 	for _, s := range servers {
 		u, err := url.Parse(s)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return fmt.Errorf("--allow-server takes an API server's URL as a kubeconfig's server: names it (for example --allow-server=https://prod.example.com:6443), got %q", s)
+			return fmt.Errorf("--allow-server takes an API server's URL, as a kubeconfig cluster's server field has it (for example --allow-server=https://prod.example.com:6443), got %q", s)
 		}
 	}
 	return nil

@@ -57,8 +57,10 @@ func run(binDir, toolsDir string, keep bool) error {
 	fmt.Printf("  API server %s ready in %v\n", cp.Server, time.Since(start).Round(10*time.Millisecond))
 
 	// The user's kubeconfig starts with the admin context alone; setup adds
-	// to it. The demo keeps its token in a file cache of its own, so it
-	// neither uses nor litters the keyring of the person running it.
+	// to it. The demo's cache is its own: no D-Bus, so no Secret Service,
+	// and a cache directory of its own, whose kernel keyring keys (Linux)
+	// are named for it. Those keys live in the keyring of the person
+	// running the demo, so it cleans them before it ends.
 	kubeconfig := filepath.Join(tmp, "kubeconfig")
 	admin, err := os.ReadFile(cp.AdminKubeconfig)
 	if err != nil {
@@ -73,6 +75,7 @@ func run(binDir, toolsDir string, keep bool) error {
 		kubemint: filepath.Join(binDir, "kubemint"),
 		env:      append(os.Environ(), "KUBECONFIG="+kubeconfig, "XDG_CACHE_HOME="+filepath.Join(tmp, "cache"), "DBUS_SESSION_BUS_ADDRESS="),
 	}
+	defer d.clean()
 
 	step("The admin defines what the account may do: a ClusterRole that reads pods")
 	if err := d.run(d.kubectl, "create", "clusterrole", "pod-reader", "--verb=get,list,watch", "--resource=pods"); err != nil {
@@ -128,6 +131,16 @@ func (d *demo) run(name string, args ...string) error {
 	n, _ := d.cp.TokenRequests()
 	fmt.Printf("    (%v; TokenRequests so far: %v)\n", time.Since(start).Round(time.Millisecond), n)
 	return err
+}
+
+// clean forgets what the demo cached: removing its directory would leave
+// the kernel keyring's keys behind until they expire.
+func (d *demo) clean() {
+	c := exec.Command(d.kubemint, "clean")
+	c.Env = d.env
+	if out, err := c.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "demo: kubemint clean: %v\n%s", err, out)
+	}
 }
 
 func step(s string) { fmt.Printf("\n==> %s\n", s) }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/kubemint/kubemint/cache"
 	"github.com/kubemint/kubemint/credential"
@@ -327,6 +328,44 @@ func (d *doctor) kubeconfig(path string) {
 				d.full(n, p)
 			}
 		}
+	}
+	d.pins(raw)
+}
+
+// pins checks each context that runs a kubemint exec user against the
+// server pin (docs/security.md, "Where a credential may go"): kubemint
+// refuses every call from a context whose cluster is neither its source's
+// server nor one of --allow-server, so such a context never works.
+func (d *doctor) pins(raw *clientcmdapi.Config) {
+	for _, name := range exchange.Sorted(raw.Contexts) {
+		c := raw.Contexts[name]
+		u, cl := raw.AuthInfos[c.AuthInfo], raw.Clusters[c.Cluster]
+		if u == nil || u.Exec == nil || !exchange.IsKubemintCommand(u.Exec.Command) || cl == nil || cl.Server == "" {
+			continue
+		}
+		args := u.Exec.Args
+		if len(args) == 0 || args[0] != "token" {
+			continue
+		}
+		o, err := credential.ParseArgs(args[1:])
+		if err != nil || o.SourceInCluster || o.FlagsPin(cl.Server) {
+			continue // a bad entry says so when it runs; a pod's server is known only in the pod
+		}
+		own := "no API server of its own"
+		if !o.NoServerPinned() && o.SourceServer == "" {
+			src, err := exchange.LoadSource(o.SourceKubeconfig, o.SourceContext)
+			if err != nil {
+				continue // the source check reports it
+			}
+			if credential.SameServer(src.Server, cl.Server) {
+				continue
+			}
+			own = fmt.Sprintf("context %q is for %s", src.Context, src.Server)
+		} else if o.SourceServer != "" {
+			own = "--source-server is " + o.SourceServer
+		}
+		d.fail(fmt.Sprintf("if %s is the same API server under another name, add --allow-server=%s to users[%s].user.exec.args; otherwise use user %q only with a cluster of its source's server", cl.Server, cl.Server, c.AuthInfo, c.AuthInfo),
+			"context %q runs user %q with cluster %s, which its source does not pin (%s): kubemint refuses every call", name, c.AuthInfo, cl.Server, own)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"strings"
@@ -175,6 +176,7 @@ func runAudit(inputs []audit.Input, f audit.Filter, output string, stdout, stder
 	if ferr := w.Flush(); err == nil {
 		err = ferr
 	}
+	err = auditFileHints(err)
 	if err == nil && s.Matched == 0 && output == "" {
 		fmt.Fprintf(stdout, "No matching requests made with service-account tokens in %d lines.\n", s.Lines)
 	}
@@ -185,6 +187,26 @@ func runAudit(inputs []audit.Input, f audit.Filter, output string, stdout, stder
 	if s.Malformed > 0 {
 		fmt.Fprintf(stderr, "kubemint: warning: skipped %d malformed %s (not one JSON object, or longer than %d MiB); the first: %s\n",
 			s.Malformed, plural(s.Malformed, "line", "lines"), audit.MaxLine>>20, s.FirstMalformed)
+	}
+	return err
+}
+
+// auditFileHints adds the fix to an audit file that cannot be opened: a
+// pattern that matched nothing reaches kubemint unexpanded, and the API
+// server's audit files are root's alone.
+func auditFileHints(err error) error {
+	var pe *fs.PathError
+	if !errors.As(err, &pe) || pe.Op != "open" {
+		return err
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return hint.Wrap(err,
+			"name the files kube-apiserver writes: its --audit-log-path (with --audit-policy-file, docs/audit/policy.yaml; without a policy it writes no log)",
+			"on EKS or AKS, export the events to a file first: docs/security.md#managed-clusters-getting-the-events-out")
+	case errors.Is(err, fs.ErrPermission):
+		return hint.Wrap(err,
+			"the API server's audit files are usually root's alone: sudo kubemint audit FILE..., or sudo cat FILE... | kubemint audit -")
 	}
 	return err
 }
@@ -226,7 +248,9 @@ func auditLine(r *audit.Record) string {
 		res += "/" + r.Subresource
 	}
 	if res == "" {
-		res = r.RequestURI
+		// A non-resource request (/api, /version): its path; the query
+		// (kubectl's ?timeout=32s) is noise in a column, and -o json keeps it.
+		res, _, _ = strings.Cut(r.RequestURI, "?")
 	}
 	obj := r.Name
 	switch {

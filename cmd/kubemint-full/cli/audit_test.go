@@ -1,11 +1,16 @@
 package cli
 
 import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kubemint/kubemint/audit"
+	"github.com/kubemint/kubemint/internal/hint"
 )
 
 // TestAuditFilter: the flags become a filter, or one error in kubectl's
@@ -58,6 +63,8 @@ func TestAuditLine(t *testing.T) {
 			[]string{"carol", "impersonating", "ci/*", "-"}},
 		"unknown": {audit.Record{Time: at, ServiceAccount: "ci/deployer", Verb: "get", RequestURI: "/version", Unknown: audit.UnknownBeforeLogs},
 			[]string{"unknown", "(issued", "before", "these", "logs)", "/version"}},
+		"non-resource, with a query": {audit.Record{Time: at, ServiceAccount: "ci/deployer", Verb: "get", RequestURI: "/api?timeout=32s", Code: 200, MintedBy: &audit.Minter{Username: "alice"}},
+			[]string{"alice", "/api", "-", "200"}},
 	}
 	for name, tc := range tests {
 		got := strings.Fields(auditLine(&tc.r))
@@ -70,5 +77,40 @@ func TestAuditLine(t *testing.T) {
 				t.Errorf("%s: line %q lacks the field %q", name, auditLine(&tc.r), w)
 			}
 		}
+	}
+}
+
+// TestAuditFileErrorsNameTheFix: a file that cannot be opened (a pattern
+// the shell left unexpanded, root's audit log) gets hints; other errors
+// pass unchanged.
+func TestAuditFileErrorsNameTheFix(t *testing.T) {
+	dir := t.TempDir()
+	private := filepath.Join(dir, "audit.log")
+	if err := os.WriteFile(private, []byte("{}\n"), 0o000); err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]struct {
+		file     string
+		wantHint string
+	}{
+		"missing":    {file: filepath.Join(dir, "audit.log*"), wantHint: "--audit-log-path"},
+		"unreadable": {file: private, wantHint: "sudo"},
+	}
+	for name, tc := range tests {
+		if name == "unreadable" && os.Geteuid() == 0 {
+			continue // root opens any file
+		}
+		var stdout, stderr bytes.Buffer
+		err := runAudit([]audit.Input{audit.File(tc.file, nil)}, audit.Filter{}, "", &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), tc.file) {
+			t.Errorf("%s: error %v, want one naming %s", name, err, tc.file)
+			continue
+		}
+		if hs := hint.Hints(err); len(hs) == 0 || !strings.Contains(strings.Join(hs, "\n"), tc.wantHint) {
+			t.Errorf("%s: hints %q, want one containing %q", name, hs, tc.wantHint)
+		}
+	}
+	if err := auditFileHints(errors.New("not an audit log")); len(hint.Hints(err)) != 0 {
+		t.Errorf("another error got hints: %q", hint.Hints(err))
 	}
 }

@@ -20,6 +20,9 @@ func newDoctorCmd(stdout, stderr io.Writer) *cobra.Command {
 
   - the kubeconfig parses;
   - every exec entry in it points at a binary that exists;
+  - every context that runs a kubemint exec entry names a cluster its
+    source pins (its own server, or --allow-server): kubemint refuses every
+    call from any other;
   - which keyring answers, and how fast (else the file cache is used);
   - the source reaches its API server, and the clocks agree. Without
     --source-context, when the current context's user runs kubemint token
