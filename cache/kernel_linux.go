@@ -72,12 +72,23 @@ func kernelFind(name string) (int, error) {
 	return id, nil
 }
 
+// kernelKeyPerm is the permission of kubemint's keys: everything for the
+// owner's uid (KEY_USR_ALL), nothing for a possessor, the group or others.
+// The kernel's default gives a possessor everything: any process whose
+// session keyring links the user's keyring possesses its keys, whatever
+// its uid, and a program that root or the user starts as another user
+// without a new session keyring (setpriv, su or runuser without
+// pam_keyinit) inherits that session keyring, and with it could read the
+// token.
+const kernelKeyPerm = 0x003f0000
+
 // kernelUntrusted says why a key, as KEYCTL_DESCRIBE gives it
 // ("type;uid;gid;perm;description"), is not kubemint's to use ("" when it
 // is): it must be a "user" key named name, owned by this user, with no
-// permission for the group or others. A key of another uid (linked in from
-// elsewhere, by root or a tool the user ran) could hold a token chosen by
-// someone else; one with wider permissions may have been read.
+// permission for a possessor, the group or others. A key of another uid
+// (linked in from elsewhere, by root or a tool the user ran) could hold a
+// token chosen by someone else; one with wider permissions may have been
+// read (see kernelKeyPerm).
 func kernelUntrusted(desc, name string) string {
 	parts := strings.SplitN(desc, ";", 5)
 	if len(parts) != 5 || parts[0] != "user" || parts[4] != name {
@@ -88,8 +99,8 @@ func kernelUntrusted(desc, name string) string {
 		return fmt.Sprintf("is owned by uid %s, not you (uid %d)", parts[1], effectiveUID())
 	}
 	perm, err := strconv.ParseUint(parts[3], 16, 32)
-	if err != nil || perm&0xffff != 0 {
-		return fmt.Sprintf("has permissions %s, which let the group or others at it", parts[3])
+	if err != nil || perm&^kernelKeyPerm != 0 {
+		return fmt.Sprintf("has permissions %s, which let a possessor of another uid, the group or others at it", parts[3])
 	}
 	return ""
 }
@@ -132,26 +143,33 @@ func setTimeout(id int, expiry, now time.Time) error {
 }
 
 // kernelAdd stores payload under name in the user's keyring, timing out at
-// expiry (none when zero), and returns the key's id. A key of that name
-// that is not trusted is unlinked first: add_key would otherwise update it
-// in place, keeping its owner and permissions. A new key has the kernel's
-// default permissions, all for the possessor and view for the user: the
-// owner's alone.
+// expiry (none when zero), and returns the key's id. A trusted key of that
+// name is updated in place; one that is not trusted is unlinked first. A
+// new key is made with a one-byte placeholder, given kernelKeyPerm, and
+// only then the payload: with the kernel's default permissions a possessor
+// of another uid could read it, or change its permissions, meanwhile.
 func kernelAdd(name string, payload []byte, expiry, now time.Time) (int, error) {
 	if len(payload) > maxKernelPayload {
 		return 0, fmt.Errorf("%w (%d bytes, at most %d)", errKernelTooLarge, len(payload), maxKernelPayload)
 	}
-	if id, err := kernelFind(name); errors.Is(err, ErrInsecure) {
+	id, err := kernelFind(name)
+	switch {
+	case err == nil:
+		return id, kernelUpdate(id, payload, expiry, now)
+	case errors.Is(err, ErrInsecure):
 		if err := kernelUnlink(id); err != nil {
 			return 0, err
 		}
 	}
-	id, err := unix.AddKey("user", name, payload, unix.KEY_SPEC_USER_KEYRING)
+	id, err = unix.AddKey("user", name, []byte{0}, unix.KEY_SPEC_USER_KEYRING)
 	if err != nil {
 		return 0, kernelError("add_key", err)
 	}
-	// Set even when add_key updated a key in place: an update clears it.
-	if err := setTimeout(id, expiry, now); err != nil {
+	if _, err := unix.KeyctlInt(unix.KEYCTL_SETPERM, id, kernelKeyPerm, 0, 0); err != nil {
+		_ = kernelUnlink(id)
+		return 0, kernelError("setperm", err)
+	}
+	if err := kernelUpdate(id, payload, expiry, now); err != nil {
 		_ = kernelUnlink(id)
 		return 0, err
 	}

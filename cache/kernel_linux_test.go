@@ -117,12 +117,15 @@ func TestKernelKeyNotOursIsNotUsed(t *testing.T) {
 		t.Fatalf("Load after the save = %q, %v", got.Token, err)
 	}
 	for _, tc := range []struct{ desc, why string }{
-		{"user;0;0;3f010000;NAME", ""},
-		{"user;1234;0;3f010000;NAME", "owned by uid 1234"},
-		{"user;0;0;3f010100;NAME", "group or others"},
-		{"user;0;0;3f010001;NAME", "group or others"},
-		{"keyring;0;0;3f010000;NAME", "not a user key"},
-		{"user;0;0;3f010000;other", "not a user key"},
+		{"user;0;0;003f0000;NAME", ""},
+		{"user;0;0;00010000;NAME", ""},
+		{"user;1234;0;003f0000;NAME", "owned by uid 1234"},
+		{"user;0;0;3f010000;NAME", "a possessor of another uid"},
+		{"user;0;0;01000000;NAME", "a possessor of another uid"},
+		{"user;0;0;003f0100;NAME", "group or others"},
+		{"user;0;0;003f0001;NAME", "group or others"},
+		{"keyring;0;0;003f0000;NAME", "not a user key"},
+		{"user;0;0;003f0000;other", "not a user key"},
 	} {
 		desc := strings.Replace(strings.Replace(tc.desc, "NAME", "n", 1), ";0;", ";"+strconv.Itoa(effectiveUID())+";", 1)
 		if got := kernelUntrusted(desc, "n"); (tc.why == "") != (got == "") || !strings.Contains(got, tc.why) {
@@ -228,5 +231,89 @@ func TestForgetFileEntryTakesItsKernelCopy(t *testing.T) {
 		if _, b, err := (&Store{Mode: mode, Dir: s.Dir}).Load("k"); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("after forgetting the file entry, a %v store loads it from %v (%v)", mode, b, err)
 		}
+	}
+}
+
+// TestKernelKeyNotForAPossessor: a process of another uid that possesses
+// the user's keyring (root's session keyring links it, and a program root
+// starts with setpriv inherits that session keyring) may neither read
+// kubemint's keys nor change their permissions: they give a possessor
+// nothing, only the owner's uid. With the kernel's default permissions
+// (all for the possessor) nobody read root's token. A key with the old
+// default permissions is not trusted, and the next save replaces it.
+func TestKernelKeyNotForAPossessor(t *testing.T) {
+	s := kernelStore(t)
+	now := time.Now().Truncate(time.Second)
+	e := Entry{Token: "root.only.token", Issued: now, Expiry: now.Add(time.Hour)}
+	if _, err := s.Save("k", e); err != nil {
+		t.Fatal(err)
+	}
+	for _, ext := range []string{"", "served"} {
+		id, err := kernelFind(s.kernelName("k", ext))
+		if err != nil {
+			t.Fatalf("%q: %v", ext, err)
+		}
+		desc, err := unix.KeyctlString(unix.KEYCTL_DESCRIBE, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := strings.Split(desc, ";")[3]; perm != "003f0000" {
+			t.Errorf("key %q has permissions %s, want 003f0000 (the owner's uid alone)", ext, perm)
+		}
+	}
+	id, err := kernelFind(s.kernelName("k", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A key as kubemint made them before: the kernel's default permissions.
+	if err := unix.KeyctlSetperm(id, 0x3f010000); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Load("k"); !errors.Is(err, ErrInsecure) {
+		t.Errorf("Load of a key with a possessor's permissions = %v, want ErrInsecure", err)
+	}
+	if _, err := s.Save("k", e); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := s.Load("k"); err != nil || got.Token != e.Token {
+		t.Fatalf("Load after the save = %q, %v", got.Token, err)
+	}
+
+	setpriv, err := exec.LookPath("setpriv")
+	if os.Geteuid() != 0 || err != nil {
+		t.Skip("the possessor of another uid needs root and setpriv")
+	}
+	if id, err = kernelFind(s.kernelName("k", "")); err != nil {
+		t.Fatal(err)
+	}
+	// This process's session keyring links the user keyring (accessing it
+	// installs the user's default session keyring, which does), and the
+	// child inherits it across setpriv.
+	if _, err := unix.KeyctlInt(unix.KEYCTL_LINK, unix.KEY_SPEC_USER_KEYRING, unix.KEY_SPEC_SESSION_KEYRING, 0, 0); err != nil {
+		t.Skipf("cannot link the user keyring into the session keyring: %v", err)
+	}
+	child := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", os.Args[0], "-test.run=^TestHelperPossessorRead$", "-test.v")
+	child.Env = append(os.Environ(), "KUBEMINT_TEST_POSSESSOR_KEY="+strconv.Itoa(id))
+	out, err := child.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestHelperPossessorRead") {
+		t.Fatalf("another uid, possessing the keyring, got at the key: %v\n%s", err, out)
+	}
+}
+
+// TestHelperPossessorRead is not a test: TestKernelKeyNotForAPossessor
+// runs it as another uid. It passes when it can neither read the key nor
+// change its permissions.
+func TestHelperPossessorRead(t *testing.T) {
+	v := os.Getenv("KUBEMINT_TEST_POSSESSOR_KEY")
+	if v == "" {
+		t.Skip("helper process only")
+	}
+	id, _ := strconv.Atoi(v)
+	buf := make([]byte, 4096)
+	if n, err := unix.KeyctlBuffer(unix.KEYCTL_READ, id, buf, 0); err == nil {
+		t.Errorf("uid %d read the key: %q", os.Getuid(), buf[:min(n, len(buf))])
+	}
+	if err := unix.KeyctlSetperm(id, 0x3f3f3f3f); err == nil {
+		t.Errorf("uid %d changed the key's permissions", os.Getuid())
 	}
 }

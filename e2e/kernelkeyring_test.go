@@ -367,8 +367,8 @@ func (te *trustEnv) checkNotUsed(t *testing.T, name string) {
 		t.Fatal(err)
 	}
 	desc, _ := unix.KeyctlString(unix.KEYCTL_DESCRIBE, id)
-	if f := strings.Split(desc, ";"); len(f) < 5 || f[1] != "0" || f[3] != "3f010000" {
-		t.Errorf("after the call the key is %q, want root's, 3f010000", desc)
+	if f := strings.Split(desc, ";"); len(f) < 5 || f[1] != "0" || f[3] != "003f0000" {
+		t.Errorf("after the call the key is %q, want root's, 003f0000", desc)
 	}
 }
 
