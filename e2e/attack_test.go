@@ -1,6 +1,11 @@
 package e2e
 
 import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -176,5 +181,64 @@ subjects: [{kind: ServiceAccount, name: other, namespace: paths}]
 				t.Errorf("refused, but not with %q: %s", tt.deny, r.stderr)
 			}
 		})
+	}
+}
+
+// TestServerPinChecksTheCA: a context with the pinned server's URL, but a
+// certificate authority and a proxy-url of someone else's (a kubeconfig
+// handed to the user, whose context reuses the kubemint exec user), gets no
+// token. The pin compares URLs; before the CA check, kubemint minted, and
+// kubectl sent the token through that proxy to a server holding that CA's
+// key, which could use it on the real cluster.
+func TestServerPinChecksTheCA(t *testing.T) {
+	u := newUserEnv(t)
+	capture := newCaptureServer(t)
+	captureAddr := strings.TrimPrefix(capture.URL, "https://")
+	// A proxy that answers CONNECT, to any host, with a tunnel to the
+	// capture server, whose certificate is the context's CA.
+	proxy := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		up, err := net.Dial("tcp", captureAddr)
+		if err != nil {
+			http.Error(rw, err.Error(), http.StatusBadGateway)
+			return
+		}
+		rw.WriteHeader(http.StatusOK)
+		conn, buf, err := rw.(http.Hijacker).Hijack()
+		if err != nil {
+			up.Close()
+			return
+		}
+		go func() { _, _ = io.Copy(up, buf); up.Close() }()
+		_, _ = io.Copy(conn, up)
+		conn.Close()
+	}))
+	t.Cleanup(proxy.Close)
+	otherCA := filepath.Join(t.TempDir(), "other-ca.crt")
+	if err := os.WriteFile(otherCA, capture.caPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	kc := u.kubeconfig(t, "--service-account=ci/deployer", "--source-context=admin")
+	b, err := os.ReadFile(kc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := strings.Replace(string(b), "clusters:\n", fmt.Sprintf("clusters:\n- name: proxied\n  cluster: {server: %s, certificate-authority: %s, proxy-url: %s}\n", w.cp.Server, otherCA, proxy.URL), 1)
+	cfg = strings.Replace(cfg, "contexts:\n", "contexts:\n- name: proxied\n  context: {cluster: proxied, user: deployer}\n", 1)
+	if err := os.WriteFile(kc, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	u.vars = append(u.vars, "KUBECONFIG="+kc)
+	r := u.kubectl(t, "--context=proxied", "get", "pods")
+	if r.code == 0 || !strings.Contains(r.stderr, `kubemint: error: the exec entry's cluster (`+w.cp.Server+`) trusts a certificate authority that context "admin" does not`) {
+		t.Errorf("kubectl --context=proxied: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	for _, a := range capture.got() {
+		if a != "" {
+			t.Fatalf("the proxy's server got a credential (%d bytes)", len(a))
+		}
+	}
+	// The context kubemint wrote, with the cluster's own CA, still works.
+	if got := whoami(t, u, "--context=deployer"); got != "system:serviceaccount:ci:deployer" {
+		t.Errorf("the deployer context acts as %q", got)
 	}
 }

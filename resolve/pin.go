@@ -1,7 +1,10 @@
 package resolve
 
 import (
+	"bytes"
+	"encoding/pem"
 	"fmt"
+	"slices"
 
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/internal/hint"
@@ -47,4 +50,46 @@ func checkPin(o *credential.Options, cluster *credential.Cluster, source, server
 		return nil
 	}
 	return notPinned(cluster.Server, source, server)
+}
+
+// checkCA refuses an exec info cluster that verifies the source's server
+// with a certificate authority the source does not trust. The pin compares
+// URLs, but kubectl sends the token wherever the context's TLS settings
+// let it: a context with the pinned server's URL, a CA of its own and a
+// proxy-url (or a DNS answer) of someone else's would hand the token to
+// whoever holds that CA's key. Each certificate of the exec info's CA must
+// be one of the source's. Where either side names no CA (the system's
+// roots) there is nothing to compare; a token source takes its CA from the
+// exec info, so its CA is the same.
+func checkCA(cluster *credential.Cluster, source string, sourceCA []byte) error {
+	if cluster == nil || len(cluster.CertificateAuthorityData) == 0 || len(sourceCA) == 0 {
+		return nil
+	}
+	ours := certificates(sourceCA)
+	theirs := certificates(cluster.CertificateAuthorityData)
+	trusted := len(theirs) > 0
+	for _, c := range theirs {
+		trusted = trusted && slices.ContainsFunc(ours, func(o []byte) bool { return bytes.Equal(o, c) })
+	}
+	if trusted {
+		return nil
+	}
+	return hint.Wrap(fmt.Errorf("the exec entry's cluster (%s) trusts a certificate authority that %s does not: kubemint sends credentials only where the source's own CA verifies the server", cluster.Server, source),
+		"use this exec user only with a context whose cluster has the source's certificate-authority-data (the context kubemint setup or kubemint use wrote)",
+		"after the cluster's CA changed: run kubemint setup (or kubemint use) again to write the new one")
+}
+
+// certificates returns the DER bytes of each certificate in a PEM bundle.
+func certificates(b []byte) [][]byte {
+	var out [][]byte
+	for {
+		var block *pem.Block
+		block, b = pem.Decode(b)
+		if block == nil {
+			return out
+		}
+		if block.Type == "CERTIFICATE" {
+			out = append(out, block.Bytes)
+		}
+	}
 }

@@ -68,6 +68,9 @@ func loadSource(ctx context.Context, o *credential.Options, cluster *credential.
 	if err := checkPin(o, cluster, src.Label, src.Server); err != nil {
 		return nil, err
 	}
+	if err := checkCA(cluster, src.Label, src.CAData); err != nil {
+		return nil, err
+	}
 	if o.RequestTimeout > 0 {
 		src.Config.Timeout = o.RequestTimeout
 	}
