@@ -98,32 +98,28 @@ func CheckExecInfoVersion(kind, apiVersion string) error {
 	return fmt.Errorf("KUBERNETES_EXEC_INFO has apiVersion %q; kubemint speaks %s and %s: set users[].user.exec.apiVersion to one of them", apiVersion, APIVersionV1, APIVersionV1beta1)
 }
 
-// wireExecCredential is the ExecCredential kubemint writes (both binaries),
-// field for field the JSON that client-go's clientauthentication types
-// produce; clientgo_test.go decodes it with client-go's codec.
-type wireExecCredential struct {
-	Kind       string `json:"kind"`
-	APIVersion string `json:"apiVersion"`
-	Spec       struct {
-		Interactive bool `json:"interactive"`
-	} `json:"spec"`
-	Status struct {
-		ExpirationTimestamp string `json:"expirationTimestamp"`
-		Token               string `json:"token"`
-	} `json:"status"`
-}
-
 // MarshalExecCredential returns the ExecCredential that hands token to
 // client-go, asking to be run again at refreshAt.
 func MarshalExecCredential(apiVersion, token string, refreshAt time.Time) []byte {
-	var w wireExecCredential
-	w.Kind = "ExecCredential"
-	w.APIVersion = apiVersion
-	w.Status.ExpirationTimestamp = refreshAt.UTC().Format(time.RFC3339)
-	w.Status.Token = token
-	b, err := json.Marshal(w)
+	// Field by field, as json.Marshal(wireExecCredential) writes it
+	// (TestMarshalExecCredentialJSON holds the two equal): encoding/json's
+	// first use of a struct type reflects over its fields, a cost every
+	// cache hit would pay.
+	b := make([]byte, 0, 160+len(token))
+	b = append(b, `{"kind":"ExecCredential","apiVersion":`...)
+	b = appendJSONString(b, apiVersion)
+	b = append(b, `,"spec":{"interactive":false},"status":{"expirationTimestamp":`...)
+	b = appendJSONString(b, refreshAt.UTC().Format(time.RFC3339))
+	b = append(b, `,"token":`...)
+	b = appendJSONString(b, token)
+	return append(b, "}}\n"...)
+}
+
+// appendJSONString appends s as encoding/json encodes a string.
+func appendJSONString(b []byte, s string) []byte {
+	enc, err := json.Marshal(s)
 	if err != nil {
-		panic("credential: encoding ExecCredential: " + err.Error())
+		panic("credential: encoding a string: " + err.Error())
 	}
-	return append(b, '\n')
+	return append(b, enc...)
 }
