@@ -2,6 +2,7 @@ package credential
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +67,65 @@ func TestMarshalExecCredentialJSON(t *testing.T) {
 			if got := MarshalExecCredential(v, tok, at); string(got) != string(want)+"\n" {
 				t.Errorf("%s %q:\n got %s\nwant %s", v, tok, got, want)
 			}
+		}
+	}
+}
+
+// The untyped decode of the exec info, where it answers, answers as
+// json.Unmarshal into the struct does; and it answers for what client-go
+// sends, or a cache hit pays for reflection again.
+func TestParseExecInfoUntyped(t *testing.T) {
+	const ca = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUM="
+	tests := []struct {
+		in   string
+		fast bool
+	}{
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"https://127.0.0.1:6443","certificate-authority-data":"` + ca + `"},"interactive":false}}`, true},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"cluster":{"server":"https://a","tls-server-name":"x","insecure-skip-tls-verify":true,"proxy-url":"http://p","disable-compression":true,"config":{"a":[1,{"b":null}]}},"interactive":true}}`, true},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}`, true},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"https://a","certificate-authority":"/etc/ca.crt"}}}`, true},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"https://a","certificate-authority-data":""}}}`, true},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{}}}`, true},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{"token":"x"},"extra":[1,2]}`, true},
+		{`{"kind":"ExecCredential","kind":"Other","apiVersion":"client.authentication.k8s.io/v1"}`, true},
+		// Left to json.Unmarshal.
+		{`{"Kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{}}`, false},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","SPEC":{"cluster":{"server":"https://a"}}}`, false},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"Cluster":{"server":"https://a"}}}`, false},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"Server":"https://a"}}}`, false},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"https://a","server":"https://b"}}}`, true},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"https://a"}},"spec":{"interactive":true}}`, false},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"https://a"},"cluster":{"certificate-authority-data":"` + ca + `"}}}`, false},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":null}}`, false},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":null}`, false},
+		{`{"kind":null,"apiVersion":"client.authentication.k8s.io/v1"}`, false},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":"yes"}}`, false},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":1}}}`, false},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"https://a","certificate-authority-data":"not base64!"}}}`, false},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"https:\/\/a"}}}`, false},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"s\u0065rver":"https://a"}}}`, false},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"https://a","certificate-authority-data":"` + ca + `"}},"note":"spec"}`, false},
+		{`["ExecCredential"]`, false},
+		{`"ExecCredential"`, false},
+		{`null`, false},
+		{`{"kind":"ExecCredential",}`, false},
+	}
+	for _, tt := range tests {
+		var fast wireExecInfo
+		ok := fast.decodeUntyped(tt.in)
+		if ok != tt.fast {
+			t.Errorf("%s: decoded untyped %v, want %v", tt.in, ok, tt.fast)
+		}
+		if !ok {
+			continue
+		}
+		var want wireExecInfo
+		if err := json.Unmarshal([]byte(tt.in), &want); err != nil {
+			t.Errorf("%s: untyped decode accepted what json.Unmarshal refuses: %v", tt.in, err)
+			continue
+		}
+		if !reflect.DeepEqual(fast, want) {
+			t.Errorf("%s:\n untyped %+v (cluster %+v)\n  struct %+v (cluster %+v)", tt.in, fast, fast.Spec.Cluster, want, want.Spec.Cluster)
 		}
 	}
 }
