@@ -2,9 +2,12 @@ package cache
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Strings that encoding/json escapes: quotes, backslashes, control
@@ -69,6 +72,42 @@ func TestDecodeWire(t *testing.T) {
 		wantErr := json.Unmarshal(b, &want)
 		if (gotErr == nil) != (wantErr == nil) || !reflect.DeepEqual(got, want) {
 			t.Errorf("%s:\n got %+v, %v\nwant %+v, %v", tt.in, got, gotErr, want, wantErr)
+		}
+	}
+}
+
+// The served record is written as fmt's "%10d %20d %20d\n" wrote it, and
+// read as fmt.Sscanf reads it, whichever path parseServed takes.
+func TestServedFormat(t *testing.T) {
+	times := []time.Time{{}, time.Unix(0, 0), time.Unix(0, -1), time.Unix(1700000000, 123456789), time.Unix(0, math.MaxInt64), time.Unix(0, math.MinInt64)}
+	for _, pid := range []int{0, 1, -1, 4194304, 1234567890, 98765432101, math.MinInt} {
+		for _, last := range times {
+			for _, until := range times {
+				r := Served{PID: pid, Last: last, VerifiedUntil: until}
+				want := fmt.Appendf(nil, "%10d %20d %20d\n", r.PID, r.Last.UnixNano(), r.VerifiedUntil.UnixNano())
+				got := formatServed(r)
+				if string(got) != string(want) {
+					t.Fatalf("%+v:\n got %q\nwant %q", r, got, want)
+				}
+				if back := parseServed(got); !back.Last.Equal(time.Unix(0, last.UnixNano())) || back.PID != pid || back.VerifiedUntil.UnixNano() != until.UnixNano() || back.Unknown {
+					t.Errorf("%q read back as %+v", got, back)
+				}
+			}
+		}
+	}
+	for _, in := range []string{
+		"      1234  1700000000000000000                    0\n",
+		"+5 6 7\n", "1_0 2 3", "5 6 7 8\n", "5 6\n", "a b c\n", "", "\n", "0x10 1 2\n",
+		"99999999999999999999 1 2\n", " 1 2 3", "1\t2\t3\n", "1 2 3\n\n",
+	} {
+		var pid int
+		var last, verified int64
+		want := Served{Unknown: true}
+		if _, err := fmt.Sscanf(in, "%d %d %d", &pid, &last, &verified); err == nil {
+			want = Served{PID: pid, Last: time.Unix(0, last), VerifiedUntil: time.Unix(0, verified)}
+		}
+		if got := parseServed([]byte(in)); got != want {
+			t.Errorf("%q: got %+v, want %+v", in, got, want)
 		}
 	}
 }
