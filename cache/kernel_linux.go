@@ -94,17 +94,29 @@ func kernelUntrusted(desc, name string) string {
 	return ""
 }
 
-// kernelRead returns the payload of the key id, at most max bytes.
+// kernelRead returns the payload of the key id, at most max bytes. It
+// reads into a buffer the size of a usual entry first, and again into one
+// of the payload's size if that is larger (KEYCTL_READ returns the
+// payload's size whatever the buffer's): a buffer of max bytes (32 KiB for
+// an entry) cost a hit eight pages of fresh memory, zeroed.
 func kernelRead(id, max int) ([]byte, error) {
-	buf := make([]byte, max)
-	n, err := unix.KeyctlBuffer(unix.KEYCTL_READ, id, buf, 0)
-	if err != nil {
-		return nil, kernelError("read", err)
+	size := min(max, 4<<10)
+	for {
+		buf := make([]byte, size)
+		n, err := unix.KeyctlBuffer(unix.KEYCTL_READ, id, buf, 0)
+		if err != nil {
+			return nil, kernelError("read", err)
+		}
+		if n > max {
+			return nil, ErrCorrupt
+		}
+		if n <= size {
+			return buf[:n], nil
+		}
+		// Larger than the first buffer (or updated in between): again,
+		// with room for what the key holds now.
+		size = n
 	}
-	if n > max {
-		return nil, ErrCorrupt
-	}
-	return buf[:n], nil
 }
 
 // kernelUpdate replaces the payload of the key id, which kernelFind found
