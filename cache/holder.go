@@ -40,9 +40,11 @@ func holderRecord(now time.Time) []byte {
 	return []byte("holder " + strconv.Itoa(os.Getpid()) + " " + id + " " + strconv.FormatInt(now.UnixNano(), 10) + "\n")
 }
 
-// LockHolder reads who holds, or last held, the lock of key. ok is false
-// when the lock file names no holder (none yet, a kubemint that did not
-// write one, Windows) or cannot be trusted.
+// LockHolder reads who holds the lock of key, as it recorded itself. ok is
+// false when the lock file names no holder (none yet, a kubemint that did
+// not write one, Windows), cannot be trusted, or names a process that no
+// longer runs: the record outlives its writer, and whoever holds the lock
+// now (a process that writes no record) is not that one.
 func (s *Store) LockHolder(key string) (h Holder, ok bool) {
 	if s.checkDir(false) != nil {
 		return Holder{}, false
@@ -65,6 +67,9 @@ func (s *Store) LockHolder(key string) (h Holder, ok bool) {
 		case len(f) == 2 && f[0] == "stuck" && ok:
 			h.Stuck = f[1] == strconv.Itoa(h.PID)+"/"+h.ID
 		}
+	}
+	if ok && h.ID != "" && !procs.Running(h.ID) {
+		return Holder{}, false
 	}
 	return h, ok
 }

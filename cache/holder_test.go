@@ -4,7 +4,9 @@ package cache
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -49,5 +51,34 @@ func TestLockRecordsItsHolder(t *testing.T) {
 	}
 	if fi, err := os.Stat(s.lockPath("k")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("lock file: %v %v", fi, err)
+	}
+}
+
+// TestLockRecordOfAnEndedProcessNamesNoHolder: the record outlives the
+// kubemint that wrote it; whoever holds the lock later (here a process that
+// writes no record) must not be reported as that one, long gone.
+func TestLockRecordOfAnEndedProcessNamesNoHolder(t *testing.T) {
+	s := &Store{Mode: File, Dir: filepath.Join(t.TempDir(), "kubemint")}
+	unlock, err := s.Lock(context.Background(), "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	gone := exec.Command("sleep", "60")
+	if err := gone.Start(); err != nil {
+		t.Fatal(err)
+	}
+	id := procs.Identity(gone.Process.Pid)
+	_ = gone.Process.Kill()
+	_ = gone.Wait()
+	if id == "" {
+		t.Skip("no process identities here")
+	}
+	record := fmt.Sprintf("holder %d %s %d\n", gone.Process.Pid, id, time.Now().UnixNano())
+	if err := os.WriteFile(s.lockPath("k"), []byte(record), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if h, ok := s.LockHolder("k"); ok {
+		t.Errorf("LockHolder = %+v for a process that ended", h)
 	}
 }

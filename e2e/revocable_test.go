@@ -212,9 +212,21 @@ func TestSetupRerunKeepsAndDryRunMatches(t *testing.T) {
 		if strings.Join(d, "\n") != strings.Join(r, "\n") || len(r) == 0 {
 			t.Errorf("run %d: the dry run's lines\n%s\ndiffer from the run's\n%s", i, strings.Join(d, "\n"), strings.Join(r, "\n"))
 		}
+		if i == 0 {
+			// A hand-added --allow-server, which setup has no flag for.
+			b, _ := os.ReadFile(kc)
+			// Where the entry's codec puts it (credential.Options.Args).
+			edited := strings.Replace(string(b), "      - --duration=30m0s\n", "      - --allow-server=https://k8s.alias.example\n      - --duration=30m0s\n", 1)
+			if edited == string(b) {
+				t.Fatalf("no args to add to:\n%s", b)
+			}
+			if err := os.WriteFile(kc, []byte(edited), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if i == 1 {
 			for _, want := range []string{
-				"kept --revocable --duration=30m0s, as set up before",
+				"kept --revocable --duration=30m0s --allow-server=https://k8s.alias.example, as set up before",
 				"unchanged context app in " + kc,
 				"unchanged validatingadmissionpolicy kubemint-revocable.rerun.app",
 				"created role rerun/kubemint-minter-app",
@@ -241,14 +253,14 @@ func TestSetupRerunKeepsAndDryRunMatches(t *testing.T) {
 	for _, u := range cfg.Users {
 		if u.Name == "app" {
 			args := strings.Join(u.User.Exec.Args, " ")
-			if !strings.Contains(args, "--bound-object-name=app-kubemint") || !strings.Contains(args, "--duration=30m0s") {
-				t.Errorf("the re-run dropped the binding or the duration: %s", args)
+			if !strings.Contains(args, "--bound-object-name=app-kubemint") || !strings.Contains(args, "--duration=30m0s") || !strings.Contains(args, "--allow-server=https://k8s.alias.example") {
+				t.Errorf("the re-run dropped the binding, the duration or --allow-server: %s", args)
 			}
 		}
 	}
 	// Saying it drops it.
 	r := u.mustKubemint(t, "setup", "--service-account=rerun/app", "--source-context=admin", "--context-name=app", "--duration=1h")
-	if !strings.Contains(r.stdout, "kept       --revocable,") || !strings.Contains(r.stdout, "updated    context app") {
+	if !strings.Contains(r.stdout, "kept       --revocable --allow-server=https://k8s.alias.example,") || !strings.Contains(r.stdout, "updated    context app") {
 		t.Errorf("--duration=1h set explicitly:\n%s", r.stdout)
 	}
 }
@@ -308,5 +320,40 @@ func TestSetupWarnsOfAnEmptyRole(t *testing.T) {
 	r := u.mustKubemint(t, "setup", "--service-account=empty/app", "--source-context=admin", "--cluster-role=edit")
 	if !strings.Contains(r.stderr, "kubemint: warning: the ClusterRole edit grants nothing on "+w.cp.Server) {
 		t.Errorf("no warning naming the empty role:\n%s", r.stderr)
+	}
+}
+
+// TestRevocableBestEffortSaysWhy: a source that may create everything
+// setup makes but ValidatingAdmissionPolicies gets its revocable account
+// all the same, and one warning that revocation is then best-effort, and
+// why; the dry run warns the same.
+func TestRevocableBestEffortSaysWhy(t *testing.T) {
+	podReaderClusterRole(t)
+	mustAdmin(t, `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: e2e-no-admission}
+rules:
+- {apiGroups: ["", rbac.authorization.k8s.io, authorization.k8s.io, authentication.k8s.io], resources: ["*"], verbs: ["*"]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: e2e-no-admission}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: e2e-no-admission}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: nsadmin}]
+`, "apply", "-f", "-")
+	u := personEnv(t, "nsadmin")
+	args := []string{"setup", "--service-account=besteffort/app", "--cluster-role=e2e-pod-reader", "--revocable"}
+	for _, dry := range []bool{true, false} {
+		a := args
+		if dry {
+			a = append(a, "--dry-run")
+		}
+		r := u.mustKubemint(t, a...)
+		if got := strings.Count(r.stderr, "best-effort"); got != 1 || !strings.Contains(r.stderr, "kubemint: warning: revocation of besteffort/app is best-effort: ") || !strings.Contains(r.stderr, "may not get validatingadmissionpolicies") {
+			t.Errorf("dry run %v: want one best-effort warning that says why:\n%s", dry, r.stderr)
+		}
+		if strings.Contains(r.stdout, "validatingadmissionpolicy") {
+			t.Errorf("dry run %v: a policy line without a policy:\n%s", dry, r.stdout)
+		}
 	}
 }

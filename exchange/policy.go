@@ -259,27 +259,6 @@ func (c *Client) HasRevocationPolicy(ctx context.Context, ns, name string) (bool
 	return true, nil
 }
 
-// DeleteRevocationPolicy deletes the policy and binding of ns/name, and
-// reports whether either existed (uninstall; revoke keeps them).
-func (c *Client) DeleteRevocationPolicy(ctx context.Context, ns, name string) (bool, error) {
-	rc, err := c.admission()
-	if err != nil {
-		return false, err
-	}
-	existed := false
-	for _, resource := range []string{"validatingadmissionpolicybindings", "validatingadmissionpolicies"} {
-		err := rc.Delete().Resource(resource).Name(RevocationPolicyName(ns, name)).Do(ctx).Error()
-		switch {
-		case apierrors.IsNotFound(err):
-		case err != nil:
-			return existed, c.describe(err, "deleting", resource, "", RevocationPolicyName(ns, name))
-		default:
-			existed = true
-		}
-	}
-	return existed, nil
-}
-
 // ErrNotEnforced says that the API server accepted, in a dry run, what
 // the revocation policy should refuse.
 var ErrNotEnforced = errors.New("the API server does not enforce the policy")

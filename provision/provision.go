@@ -15,6 +15,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,11 +69,15 @@ type Deps struct {
 	Mint func(ctx context.Context, src *exchange.Source, o credential.Options, stderr io.Writer) (string, error)
 	// Now names the kubeconfig's backup.
 	Now func() time.Time
+	// PolicyLoad is how long setup waits for the API server to load a new
+	// or updated revocation policy (it loads them a moment after they are
+	// written); 0 asks once.
+	PolicyLoad time.Duration
 }
 
 // DefaultDeps are the real dependencies.
 func DefaultDeps(stdout, stderr io.Writer) Deps {
-	return Deps{Stdout: stdout, Stderr: stderr, KubemintPath: kubeconfig.KubemintPath, Mint: mintAsExec, Now: time.Now}
+	return Deps{Stdout: stdout, Stderr: stderr, KubemintPath: kubeconfig.KubemintPath, Mint: mintAsExec, Now: time.Now, PolicyLoad: 10 * time.Second}
 }
 
 // mintAsExec mints through the token flow, so that the token lands under
@@ -151,7 +156,7 @@ func (j *job) prove(ctx context.Context, mintFailed string) (*exchange.Client, s
 // keep fills into token, from the context as it is now (when it runs
 // kubemint token for the same account), what this run did not set: the
 // bound object (--revocable), --duration, --self-renew (with
-// --max-chain-age) and audiences. A re-run with fewer flags then changes
+// --max-chain-age), audiences and --allow-server. A re-run with fewer flags then changes
 // nothing instead of dropping them. It returns the flags it kept, for the
 // report.
 func (j *job) keep(token *credential.Options) []string {
@@ -180,6 +185,13 @@ func (j *job) keep(token *credential.Options) []string {
 	if len(token.Audiences) == 0 && len(old.Audiences) > 0 {
 		token.Audiences = old.Audiences
 		kept = append(kept, "--audience="+strings.Join(old.Audiences, ","))
+	}
+	// Neither setup nor use takes --allow-server: one added by hand stays.
+	for _, a := range old.AllowServers {
+		if !slices.Contains(token.AllowServers, a) {
+			token.AllowServers = append(token.AllowServers, a)
+			kept = append(kept, "--allow-server="+a)
+		}
 	}
 	return kept
 }

@@ -450,3 +450,54 @@ func TestSetupRerunKeepsWhatItDoesNotSay(t *testing.T) {
 		t.Errorf("--duration=1h --revocable=false set explicitly kept the old ones:\n%s", got)
 	}
 }
+
+// TestSetupRevocablePolicy: with --revocable, setup creates the revocation
+// policy and its binding and reports them; where it cannot, or the server
+// does not enforce it, one warning says revocation is best-effort and why.
+// The fake API server enforces nothing, so the created policy gets the
+// not-enforced warning; the real one is e2e/TestRevocationPolicy's.
+func TestSetupRevocablePolicy(t *testing.T) {
+	t.Parallel()
+	discovery := &metav1.APIResourceList{TypeMeta: metav1.TypeMeta{Kind: "APIResourceList", APIVersion: "v1"}, GroupVersion: "admissionregistration.k8s.io/v1",
+		APIResources: []metav1.APIResource{{Name: "validatingadmissionpolicies"}, {Name: "validatingadmissionpolicybindings"}}}
+	tests := map[string]struct {
+		served  bool
+		deny    bool
+		report  string
+		warning string
+	}{
+		"created, not enforced": {served: true,
+			report:  "created    validatingadmissionpolicy kubemint-revocable.ci.deployer and its binding (tokens of ci/deployer must be bound to Secret ci/deployer-kubemint and last at most 1h0m0s)\n",
+			warning: "kubemint: warning: revocation of ci/deployer is best-effort: " + "https://"},
+		"not served": {served: false, warning: "serves no ValidatingAdmissionPolicy (Kubernetes before 1.30, or the API turned off)"},
+		"may not":    {served: true, deny: true, warning: `context "admin" may not get validatingadmissionpolicies`},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			if tt.served {
+				h.api.Put("/apis/admissionregistration.k8s.io/v1", discovery)
+			}
+			if tt.deny {
+				h.api.Allow = func(user string, a authorizationv1.ResourceAttributes) bool {
+					return !strings.HasPrefix(a.Resource, "validatingadmissionpolic")
+				}
+			}
+			s := h.setup()
+			s.Revocable = true
+			if _, err := Setup(context.Background(), s, h.deps()); err != nil {
+				t.Fatalf("Setup: %v\n%s", err, h.stderr.String())
+			}
+			if tt.report != "" && !strings.Contains(h.stdout.String(), tt.report) {
+				t.Errorf("the report lacks %q:\n%s", tt.report, h.stdout.String())
+			}
+			if tt.report == "" && strings.Contains(h.stdout.String(), "validatingadmissionpolicy") {
+				t.Errorf("a policy line without a policy:\n%s", h.stdout.String())
+			}
+			if strings.Count(h.stderr.String(), "best-effort") != 1 || !strings.Contains(h.stderr.String(), tt.warning) {
+				t.Errorf("want one best-effort warning with %q:\n%s", tt.warning, h.stderr.String())
+			}
+		})
+	}
+}

@@ -245,7 +245,7 @@ func (s SetupRequest) ensurePolicy(ctx context.Context, j *job, apply bool) erro
 	if updated {
 		s.awaitUpdate(ctx, j)
 	}
-	switch err := j.client.ProbeRevocationPolicy(ctx, s.Namespace, s.Name, policyLoad); {
+	switch err := j.client.ProbeRevocationPolicy(ctx, s.Namespace, s.Name, j.d.PolicyLoad); {
 	case errors.Is(err, exchange.ErrNotEnforced):
 		j.warn("revocation of %s is best-effort: %s accepts what the policy %s refuses (its ValidatingAdmissionPolicy admission plugin is off?), so whoever may mint its tokens can mint one that survives kubemint revoke",
 			s.Account(), j.src.Server, exchange.RevocationPolicyName(s.Namespace, s.Name))
@@ -255,12 +255,12 @@ func (s SetupRequest) ensurePolicy(ctx context.Context, j *job, apply bool) erro
 	return nil
 }
 
-// awaitUpdate waits, up to policyLoad, until the API server has loaded an
+// awaitUpdate waits, up to Deps.PolicyLoad, until the API server has loaded an
 // updated policy: until it grants a token as long as the context asks
 // for, which the old cap may have refused. It asks for a throwaway token
 // bound to the revocation Secret, with an audience no API server accepts.
 func (s SetupRequest) awaitUpdate(ctx context.Context, j *job) {
-	deadline := time.Now().Add(policyLoad)
+	deadline := time.Now().Add(j.d.PolicyLoad)
 	for {
 		_, err := j.client.Mint(ctx, exchange.Request{Namespace: s.Namespace, Name: s.Name, Audiences: []string{useProbeAudience},
 			Duration: s.Duration, BoundKind: "Secret", BoundName: SecretName(s.Name)})
@@ -276,9 +276,6 @@ func (s SetupRequest) awaitUpdate(ctx context.Context, j *job) {
 		}
 	}
 }
-
-// policyLoad is how long the API server may take to load a new policy.
-const policyLoad = 10 * time.Second
 
 // prove mints through the written context, then asks the API server who
 // the token is and what it may do, and says what comes next.

@@ -26,7 +26,7 @@ func Use(ctx context.Context, r Request, d Deps) (*Report, error) {
 		return nil, err
 	}
 	kept := j.keep(&token)
-	if token.BoundObjectKind == "" {
+	if token.BoundObjectKind == "" && (r.Revocable || r.Changed == nil || !r.Changed("revocable")) {
 		bind, err := revocationSecret(ctx, j)
 		if err != nil {
 			return nil, err
