@@ -12,6 +12,7 @@ import (
 	"github.com/kubemint/kubemint/credential"
 	"github.com/kubemint/kubemint/exchange"
 	"github.com/kubemint/kubemint/internal/hint"
+	"github.com/kubemint/kubemint/inventory"
 	"github.com/kubemint/kubemint/provision"
 )
 
@@ -69,7 +70,7 @@ func runRevoke(ctx context.Context, o *credential.Options, stdout, stderr io.Wri
 	}
 	// The local cache holds tokens that are now dead (or soon will be).
 	var forgot bytes.Buffer
-	if err := runClean(&forgot, logf, cache.DefaultDir(), o.ServiceAccount); err != nil {
+	if err := inventory.Clean(&forgot, logf, cache.DefaultDir(), o.ServiceAccount); err != nil {
 		return err
 	}
 	if !deleted {

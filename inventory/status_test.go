@@ -1,4 +1,4 @@
-package cli
+package inventory
 
 import (
 	"bytes"
@@ -31,7 +31,7 @@ func TestStatusCredentialID(t *testing.T) {
 		}
 	}
 	var table, js bytes.Buffer
-	if err := runStatus(&table, store.Logf, dir, "", statusFilter{}, now); err != nil {
+	if err := Status(&table, store.Logf, dir, "", Filter{}, now); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(table.String(), "\n")
@@ -39,7 +39,7 @@ func TestStatusCredentialID(t *testing.T) {
 	if last(0, 3) != "ISSUED CREDENTIAL ID" || last(1, 3) != "10m ago JTI=0c5c1d2e-aaaa" || last(2, 3) != "5m ago -" {
 		t.Errorf("status table:\n%s", table.String())
 	}
-	if err := runStatus(&js, store.Logf, dir, "json", statusFilter{}, now); err != nil {
+	if err := Status(&js, store.Logf, dir, "json", Filter{}, now); err != nil {
 		t.Fatal(err)
 	}
 	var got struct {

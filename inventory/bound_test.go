@@ -1,4 +1,4 @@
-package cli
+package inventory
 
 import (
 	"bytes"
@@ -26,7 +26,7 @@ func TestStatusShowsTheBinding(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	if err := runStatus(&out, func(int, string, ...any) {}, dir, "", statusFilter{}, now); err != nil {
+	if err := Status(&out, func(int, string, ...any) {}, dir, "", Filter{}, now); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
