@@ -18,9 +18,11 @@
 package cache
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -69,12 +71,70 @@ func (e Entry) Encode(key string) []byte {
 	if !e.ChainStart.IsZero() && !e.ChainStart.Equal(e.Issued) {
 		w.Chain = e.ChainStart.Unix()
 	}
-	b, err := json.Marshal(w)
+	return w.appendJSON(nil)
+}
+
+// appendJSON appends what json.Marshal(w) returns (TestWireEntryJSON holds
+// the two equal), field by field: encoding/json's first use of a struct
+// type reflects over its fields, a cost every cache hit would pay.
+func (w wireEntry) appendJSON(b []byte) []byte {
+	b = append(b, `{"v":`...)
+	b = strconv.AppendInt(b, int64(w.V), 10)
+	b = append(b, `,"k":`...)
+	b = appendJSONString(b, w.K)
+	b = append(b, `,"t":`...)
+	b = appendJSONString(b, w.Token)
+	b = append(b, `,"i":`...)
+	b = strconv.AppendInt(b, w.Issued, 10)
+	b = append(b, `,"e":`...)
+	b = strconv.AppendInt(b, w.Expiry, 10)
+	if w.Chain != 0 {
+		b = append(b, `,"c":`...)
+		b = strconv.AppendInt(b, w.Chain, 10)
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s as encoding/json encodes a string.
+func appendJSONString(b []byte, s string) []byte {
+	enc, err := json.Marshal(s)
 	if err != nil {
-		// A struct of strings and integers always marshals.
+		// A string always marshals.
 		panic("cache: encoding entry: " + err.Error())
 	}
-	return b
+	return append(b, enc...)
+}
+
+// decodeWire decodes a stored entry as json.Unmarshal into a wireEntry
+// does. An entry as Encode writes it is decoded into a map and checked to
+// be exactly what Encode would write for the values read, so that the
+// struct's reflection is paid only for an entry written otherwise (by
+// hand, or by a future version).
+func decodeWire(b []byte) (wireEntry, error) {
+	if w, ok := decodeCanonical(b); ok {
+		return w, nil
+	}
+	var w wireEntry
+	err := json.Unmarshal(b, &w)
+	return w, err
+}
+
+// decodeCanonical decodes b into a map, and reports whether b is exactly
+// what appendJSON writes for the values read: then json.Unmarshal would
+// read the same values.
+func decodeCanonical(b []byte) (wireEntry, bool) {
+	var m map[string]any
+	if json.Unmarshal(b, &m) != nil {
+		return wireEntry{}, false
+	}
+	v, _ := m["v"].(float64)
+	k, _ := m["k"].(string)
+	t, _ := m["t"].(string)
+	i, _ := m["i"].(float64)
+	e, _ := m["e"].(float64)
+	c, _ := m["c"].(float64)
+	w := wireEntry{V: int(v), K: k, Token: t, Issued: int64(i), Expiry: int64(e), Chain: int64(c)}
+	return w, bytes.Equal(w.appendJSON(make([]byte, 0, len(b))), b)
 }
 
 // ErrCorrupt reports an entry that exists but cannot be decoded. Callers
@@ -85,8 +145,8 @@ var ErrCorrupt = errors.New("cache entry is unreadable")
 // under another key is refused. The error never quotes the input, which
 // holds a token.
 func Decode(key string, b []byte) (Entry, error) {
-	var w wireEntry
-	if err := json.Unmarshal(b, &w); err != nil {
+	w, err := decodeWire(b)
+	if err != nil {
 		return Entry{}, ErrCorrupt
 	}
 	if w.V != entryVersion {

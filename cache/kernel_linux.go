@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -105,17 +106,29 @@ func kernelUntrusted(desc, name string) string {
 	return ""
 }
 
-// kernelRead returns the payload of the key id, at most max bytes.
+// kernelRead returns the payload of the key id, at most max bytes. It
+// reads into a buffer the size of a usual entry first, and again into one
+// of the payload's size if that is larger (KEYCTL_READ returns the
+// payload's size whatever the buffer's): a buffer of max bytes (32 KiB for
+// an entry) cost a hit eight pages of fresh memory, zeroed.
 func kernelRead(id, max int) ([]byte, error) {
-	buf := make([]byte, max)
-	n, err := unix.KeyctlBuffer(unix.KEYCTL_READ, id, buf, 0)
-	if err != nil {
-		return nil, kernelError("read", err)
+	size := min(max, 4<<10)
+	for {
+		buf := make([]byte, size)
+		n, err := unix.KeyctlBuffer(unix.KEYCTL_READ, id, buf, 0)
+		if err != nil {
+			return nil, kernelError("read", err)
+		}
+		if n > max {
+			return nil, ErrCorrupt
+		}
+		if n <= size {
+			return buf[:n], nil
+		}
+		// Larger than the first buffer (or updated in between): again,
+		// with room for what the key holds now.
+		size = n
 	}
-	if n > max {
-		return nil, ErrCorrupt
-	}
-	return buf[:n], nil
 }
 
 // kernelUpdate replaces the payload of the key id, which kernelFind found
@@ -144,10 +157,11 @@ func setTimeout(id int, expiry, now time.Time) error {
 
 // kernelAdd stores payload under name in the user's keyring, timing out at
 // expiry (none when zero), and returns the key's id. A trusted key of that
-// name is updated in place; one that is not trusted is unlinked first. A
-// new key is made with a one-byte placeholder, given kernelKeyPerm, and
-// only then the payload: with the kernel's default permissions a possessor
-// of another uid could read it, or change its permissions, meanwhile.
+// name is updated in place by add_key, keeping its private permissions
+// (KEYCTL_UPDATE would take at most a page); one that is not trusted is
+// unlinked first. A new key is made where no other process can reach it
+// (kernelAddPrivate): with the kernel's default permissions a possessor of
+// another uid could read it, or change its permissions, meanwhile.
 func kernelAdd(name string, payload []byte, expiry, now time.Time) (int, error) {
 	if len(payload) > maxKernelPayload {
 		return 0, fmt.Errorf("%w (%d bytes, at most %d)", errKernelTooLarge, len(payload), maxKernelPayload)
@@ -155,23 +169,42 @@ func kernelAdd(name string, payload []byte, expiry, now time.Time) (int, error) 
 	id, err := kernelFind(name)
 	switch {
 	case err == nil:
-		return id, kernelUpdate(id, payload, expiry, now)
+		if id, err = unix.AddKey("user", name, payload, unix.KEY_SPEC_USER_KEYRING); err != nil {
+			return 0, kernelError("add_key", err)
+		}
+		// An update clears the timeout: set it again.
+		if err := setTimeout(id, expiry, now); err != nil {
+			_ = kernelUnlink(id)
+			return 0, err
+		}
+		return id, nil
 	case errors.Is(err, ErrInsecure):
 		if err := kernelUnlink(id); err != nil {
 			return 0, err
 		}
 	}
-	id, err = unix.AddKey("user", name, []byte{0}, unix.KEY_SPEC_USER_KEYRING)
+	return kernelAddPrivate(name, payload, expiry, now)
+}
+
+// kernelAddPrivate makes a new key in this thread's keyring, which no
+// other thread or process possesses, gives it kernelKeyPerm and its
+// timeout, and only then links it into the user's keyring.
+func kernelAddPrivate(name string, payload []byte, expiry, now time.Time) (int, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	id, err := unix.AddKey("user", name, payload, unix.KEY_SPEC_THREAD_KEYRING)
 	if err != nil {
 		return 0, kernelError("add_key", err)
 	}
+	defer func() { _, _ = unix.KeyctlInt(unix.KEYCTL_UNLINK, id, unix.KEY_SPEC_THREAD_KEYRING, 0, 0) }()
 	if _, err := unix.KeyctlInt(unix.KEYCTL_SETPERM, id, kernelKeyPerm, 0, 0); err != nil {
-		_ = kernelUnlink(id)
 		return 0, kernelError("setperm", err)
 	}
-	if err := kernelUpdate(id, payload, expiry, now); err != nil {
-		_ = kernelUnlink(id)
+	if err := setTimeout(id, expiry, now); err != nil {
 		return 0, err
+	}
+	if _, err := unix.KeyctlInt(unix.KEYCTL_LINK, id, unix.KEY_SPEC_USER_KEYRING, 0, 0); err != nil {
+		return 0, kernelError("link", err)
 	}
 	return id, nil
 }

@@ -207,6 +207,35 @@ func TestSecretServiceEntryHasAKernelCopy(t *testing.T) {
 	}
 }
 
+// An entry larger than kernelRead's first buffer is read whole (a second
+// read, sized by the first); one larger than the limit is refused.
+func TestKernelReadLargePayload(t *testing.T) {
+	s := kernelStore(t)
+	now := time.Now().Truncate(time.Second)
+	// Small enough for a user's default quota (20000 bytes).
+	for _, size := range []int{10, 4<<10 - 100, 4 << 10, 6 << 10} {
+		e := Entry{Token: strings.Repeat("t", size), Issued: now, Expiry: now.Add(time.Hour)}
+		_, err := s.Save("k", e)
+		if errors.Is(err, errKernelQuota) {
+			t.Skipf("%d bytes: %v", size, err)
+		}
+		if err != nil {
+			t.Fatalf("%d bytes: Save: %v", size, err)
+		}
+		got, _, err := (&Store{Mode: Kernel, Dir: s.Dir}).Load("k")
+		if err != nil || got.Token != e.Token {
+			t.Fatalf("%d bytes: Load = %d bytes, %v", size, len(got.Token), err)
+		}
+	}
+	id, err := kernelFind(s.kernelName("k", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kernelRead(id, 5<<10); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("a payload over the limit: kernelRead = %v, want ErrCorrupt", err)
+	}
+}
+
 // TestForgetFileEntryTakesItsKernelCopy: one key cached in the kernel
 // keyring (an exec entry with --cache=auto, or setup's check) and then in
 // files (another entry of the same account with --cache=file) leaves the

@@ -1,8 +1,10 @@
 package credential
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -51,6 +53,98 @@ type wireExecInfo struct {
 	} `json:"spec"`
 }
 
+// decodeUntyped fills w from s decoded into maps, as json.Unmarshal into w
+// would: encoding/json's first decode of a struct type reflects over its
+// fields, which cost a cache hit as much as the rest of its JSON did. It
+// reports false, leaving json.Unmarshal to decide or to say what is wrong,
+// wherever the two could differ: invalid JSON, a null or a value of another
+// type, a key that matches a field only case-insensitively (encoding/json
+// fills the field from it), a CA that is not base64, a spec or cluster
+// given twice, any backslash. Other keys are ignored,
+// as json.Unmarshal ignores them. TestParseExecInfoUntyped holds the two
+// equal.
+func (w *wireExecInfo) decodeUntyped(s string) bool {
+	// A key spelled with escapes, and a spec or cluster given twice, which
+	// json.Unmarshal merges into one struct where a map keeps the last:
+	// without a backslash every quote in s delimits a string, so a name
+	// that appears once in s is at most one key.
+	if strings.IndexByte(s, '\\') >= 0 || strings.Count(s, `"spec"`) > 1 || strings.Count(s, `"cluster"`) > 1 {
+		return false
+	}
+	var v any
+	if json.Unmarshal([]byte(s), &v) != nil {
+		return false
+	}
+	top, ok := v.(map[string]any)
+	if !ok || !exactKeys(top, "kind", "apiVersion", "spec") ||
+		!optString(top, "kind", &w.Kind) || !optString(top, "apiVersion", &w.APIVersion) {
+		return false
+	}
+	sv, ok := top["spec"]
+	if !ok {
+		return true
+	}
+	spec, ok := sv.(map[string]any)
+	if !ok || !exactKeys(spec, "cluster", "interactive") {
+		return false
+	}
+	if iv, ok := spec["interactive"]; ok {
+		if w.Spec.Interactive, ok = iv.(bool); !ok {
+			return false
+		}
+	}
+	cv, ok := spec["cluster"]
+	if !ok {
+		return true
+	}
+	cm, ok := cv.(map[string]any)
+	if !ok || !exactKeys(cm, "server", "certificate-authority-data", "certificate-authority") {
+		return false
+	}
+	c := new(Cluster)
+	if !optString(cm, "server", &c.Server) || !optString(cm, "certificate-authority", &c.CertificateAuthority) {
+		return false
+	}
+	if dv, ok := cm["certificate-authority-data"]; ok {
+		d, ok := dv.(string)
+		if !ok {
+			return false
+		}
+		// As encoding/json decodes a []byte.
+		b := make([]byte, base64.StdEncoding.DecodedLen(len(d)))
+		n, err := base64.StdEncoding.Decode(b, []byte(d))
+		if err != nil {
+			return false
+		}
+		c.CertificateAuthorityData = b[:n]
+	}
+	w.Spec.Cluster = c
+	return true
+}
+
+// exactKeys reports whether no key of m matches one of fields only
+// case-insensitively.
+func exactKeys(m map[string]any, fields ...string) bool {
+	for k := range m {
+		for _, f := range fields {
+			if k != f && strings.EqualFold(k, f) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// optString sets *dst to m[key] when it is there; false if it is not a string.
+func optString(m map[string]any, key string, dst *string) bool {
+	v, ok := m[key]
+	if !ok {
+		return true
+	}
+	*dst, ok = v.(string)
+	return ok
+}
+
 // MaxExecInfo bounds KUBERNETES_EXEC_INFO: a cluster's CA bundle is a few
 // kilobytes; a megabyte is not something client-go sent.
 const MaxExecInfo = 1 << 20
@@ -73,8 +167,11 @@ func ParseExecInfo(s string) (ExecInfo, error) {
 		return ExecInfo{}, err
 	}
 	var w wireExecInfo
-	if err := json.Unmarshal([]byte(s), &w); err != nil {
-		return ExecInfo{}, fmt.Errorf("KUBERNETES_EXEC_INFO is not valid JSON: %v", err)
+	if !w.decodeUntyped(s) {
+		w = wireExecInfo{}
+		if err := json.Unmarshal([]byte(s), &w); err != nil {
+			return ExecInfo{}, fmt.Errorf("KUBERNETES_EXEC_INFO is not valid JSON: %v", err)
+		}
 	}
 	if err := CheckExecInfoVersion(w.Kind, w.APIVersion); err != nil {
 		return ExecInfo{}, err
@@ -98,32 +195,28 @@ func CheckExecInfoVersion(kind, apiVersion string) error {
 	return fmt.Errorf("KUBERNETES_EXEC_INFO has apiVersion %q; kubemint speaks %s and %s: set users[].user.exec.apiVersion to one of them", apiVersion, APIVersionV1, APIVersionV1beta1)
 }
 
-// wireExecCredential is the ExecCredential kubemint writes (both binaries),
-// field for field the JSON that client-go's clientauthentication types
-// produce; clientgo_test.go decodes it with client-go's codec.
-type wireExecCredential struct {
-	Kind       string `json:"kind"`
-	APIVersion string `json:"apiVersion"`
-	Spec       struct {
-		Interactive bool `json:"interactive"`
-	} `json:"spec"`
-	Status struct {
-		ExpirationTimestamp string `json:"expirationTimestamp"`
-		Token               string `json:"token"`
-	} `json:"status"`
-}
-
 // MarshalExecCredential returns the ExecCredential that hands token to
 // client-go, asking to be run again at refreshAt.
 func MarshalExecCredential(apiVersion, token string, refreshAt time.Time) []byte {
-	var w wireExecCredential
-	w.Kind = "ExecCredential"
-	w.APIVersion = apiVersion
-	w.Status.ExpirationTimestamp = refreshAt.UTC().Format(time.RFC3339)
-	w.Status.Token = token
-	b, err := json.Marshal(w)
+	// Field by field, as json.Marshal(wireExecCredential) writes it
+	// (TestMarshalExecCredentialJSON holds the two equal): encoding/json's
+	// first use of a struct type reflects over its fields, a cost every
+	// cache hit would pay.
+	b := make([]byte, 0, 160+len(token))
+	b = append(b, `{"kind":"ExecCredential","apiVersion":`...)
+	b = appendJSONString(b, apiVersion)
+	b = append(b, `,"spec":{"interactive":false},"status":{"expirationTimestamp":`...)
+	b = appendJSONString(b, refreshAt.UTC().Format(time.RFC3339))
+	b = append(b, `,"token":`...)
+	b = appendJSONString(b, token)
+	return append(b, "}}\n"...)
+}
+
+// appendJSONString appends s as encoding/json encodes a string.
+func appendJSONString(b []byte, s string) []byte {
+	enc, err := json.Marshal(s)
 	if err != nil {
-		panic("credential: encoding ExecCredential: " + err.Error())
+		panic("credential: encoding a string: " + err.Error())
 	}
-	return append(b, '\n')
+	return append(b, enc...)
 }

@@ -50,13 +50,16 @@ func serveCached(args []string, execInfo string, stdout, stderr io.Writer, now t
 	if len(args) == 0 || args[0] != "token" {
 		return false, nil
 	}
-	var o Options
-	fs := pflag.NewFlagSet("token", pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	o.AddFlags(fs)
-	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
-		return false, nil
+	o, ok := parseLean(args[1:])
+	if !ok {
+		o = Options{}
+		fs := pflag.NewFlagSet("token", pflag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		fs.Usage = func() {}
+		o.AddFlags(fs)
+		if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
+			return false, nil
+		}
 	}
 	if o.Validate() != nil || o.Cache == string(cache.None) {
 		return false, nil
