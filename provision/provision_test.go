@@ -463,12 +463,16 @@ func TestSetupRevocablePolicy(t *testing.T) {
 	tests := map[string]struct {
 		served  bool
 		deny    bool
+		older   bool // the account exists before setup
 		report  string
 		warning string
 	}{
 		"created, not enforced": {served: true,
 			report:  "created    validatingadmissionpolicy kubemint-revocable.ci.deployer and its binding (tokens of ci/deployer must be bound to Secret ci/deployer-kubemint and last at most 1h0m0s)\n",
 			warning: "kubemint: warning: revocation of ci/deployer is best-effort: " + "https://"},
+		"created for an account that existed": {served: true, older: true,
+			report:  "created    validatingadmissionpolicy kubemint-revocable.ci.deployer",
+			warning: "kubemint: warning: ci/deployer existed before its revocation policy: tokens minted for it until now (kubectl create token, another tool) are not bound to Secret ci/deployer-kubemint and outlive kubemint revoke until they expire; to end them now, delete and recreate the service account (kubectl delete serviceaccount deployer -n ci), then run this setup again\n"},
 		"not served": {served: false, warning: "serves no ValidatingAdmissionPolicy (Kubernetes before 1.30, or the API turned off)"},
 		"may not":    {served: true, deny: true, warning: `context "admin" may not get validatingadmissionpolicies`},
 	}
@@ -484,6 +488,9 @@ func TestSetupRevocablePolicy(t *testing.T) {
 					return !strings.HasPrefix(a.Resource, "validatingadmissionpolic")
 				}
 			}
+			if tt.older {
+				h.api.Put("/api/v1/namespaces/ci/serviceaccounts/deployer", map[string]any{"kind": "ServiceAccount", "apiVersion": "v1", "metadata": map[string]any{"name": "deployer", "namespace": "ci"}})
+			}
 			s := h.setup()
 			s.Revocable = true
 			if _, err := Setup(context.Background(), s, h.deps()); err != nil {
@@ -497,6 +504,9 @@ func TestSetupRevocablePolicy(t *testing.T) {
 			}
 			if strings.Count(h.stderr.String(), "best-effort") != 1 || !strings.Contains(h.stderr.String(), tt.warning) {
 				t.Errorf("want one best-effort warning with %q:\n%s", tt.warning, h.stderr.String())
+			}
+			if got := strings.Contains(h.stderr.String(), "existed before its revocation policy"); got != tt.older {
+				t.Errorf("warned of the account's older tokens: %v, want %v:\n%s", got, tt.older, h.stderr.String())
 			}
 		})
 	}

@@ -154,13 +154,19 @@ func Setup(ctx context.Context, s SetupRequest, d Deps) (*Report, error) {
 		return nil, err
 	}
 	policy := s.Revocable && s.policyAllowed(ctx, j)
+	// Tokens of an account that existed before its policy were minted
+	// unchecked: unbound ones outlive kubemint revoke.
+	older := false
+	for i, o := range objects {
+		older = older || (o.Resource == "serviceaccounts" && exists[i])
+	}
 	j.rep.kept(kept)
 	if s.DryRun {
 		for i, o := range objects {
 			j.rep.step(kubeconfig.CreatedIf(!exists[i]), o.What)
 		}
 		if policy {
-			if err := s.ensurePolicy(ctx, j, false); err != nil {
+			if err := s.ensurePolicy(ctx, j, false, older); err != nil {
 				return j.rep, err
 			}
 		}
@@ -178,7 +184,7 @@ func Setup(ctx context.Context, s SetupRequest, d Deps) (*Report, error) {
 		j.rep.step(kubeconfig.CreatedIf(created), o.What)
 	}
 	if policy {
-		if err := s.ensurePolicy(ctx, j, true); err != nil {
+		if err := s.ensurePolicy(ctx, j, true, older); err != nil {
 			return j.rep, err
 		}
 	}
@@ -228,8 +234,10 @@ func (s SetupRequest) policyAllowed(ctx context.Context, j *job) bool {
 
 // ensurePolicy creates or updates the revocation policy (apply), or says
 // what it would do, and once applied checks that the API server enforces
-// it: a warning when it does not.
-func (s SetupRequest) ensurePolicy(ctx context.Context, j *job, apply bool) error {
+// it: a warning when it does not. older is set when the account existed
+// before this run: the tokens minted for it until now were never checked,
+// and a new policy cannot end the unbound ones.
+func (s SetupRequest) ensurePolicy(ctx context.Context, j *job, apply, older bool) error {
 	created, updated, err := j.client.EnsureRevocationPolicy(ctx, s.Namespace, s.Name, s.cap(), apply)
 	if err != nil {
 		return err
@@ -239,6 +247,10 @@ func (s SetupRequest) ensurePolicy(ctx context.Context, j *job, apply bool) erro
 		c = kubeconfig.Updated
 	}
 	j.rep.step(c, s.policyWhat())
+	if created && older {
+		j.warn("%s existed before its revocation policy: tokens minted for it until now (kubectl create token, another tool) are not bound to Secret %s/%s and outlive kubemint revoke until they expire; to end them now, delete and recreate the service account (kubectl delete serviceaccount %s -n %s), then run this setup again",
+			s.Account(), s.Namespace, SecretName(s.Name), s.Name, s.Namespace)
+	}
 	if !apply {
 		return nil
 	}
