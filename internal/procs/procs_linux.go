@@ -228,16 +228,22 @@ func identity(pid int) string {
 	return strconv.Itoa(pid) + ":" + strconv.FormatUint(st.start, 10)
 }
 
-// running reports whether the process named by identity (PID:START) still
-// runs: the PID is alive and started at that time.
-func running(id string) bool {
+// parseIdentity splits an identity (PID:START) into its PID and start time.
+func parseIdentity(id string) (pid int, start uint64, ok bool) {
 	pidS, startS, ok := bytes.Cut([]byte(id), []byte(":"))
 	if !ok {
-		return false
+		return 0, 0, false
 	}
 	pid, err1 := strconv.Atoi(string(pidS))
 	start, err2 := strconv.ParseUint(string(startS), 10, 64)
-	if err1 != nil || err2 != nil {
+	return pid, start, err1 == nil && err2 == nil
+}
+
+// running reports whether the process named by identity (PID:START) still
+// runs: the PID is alive and started at that time.
+func running(id string) bool {
+	pid, start, ok := parseIdentity(id)
+	if !ok {
 		return false
 	}
 	p := proc{pid: pid, start: start, fd: -1}
@@ -247,13 +253,8 @@ func running(id string) bool {
 // stopped reports whether the process named by identity is stopped (by
 // SIGSTOP, Ctrl-Z or a debugger): it holds what it holds until resumed.
 func stopped(id string) bool {
-	pidS, startS, ok := bytes.Cut([]byte(id), []byte(":"))
+	pid, start, ok := parseIdentity(id)
 	if !ok {
-		return false
-	}
-	pid, err1 := strconv.Atoi(string(pidS))
-	start, err2 := strconv.ParseUint(string(startS), 10, 64)
-	if err1 != nil || err2 != nil {
 		return false
 	}
 	st, ok := stat(pid)
