@@ -2,10 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -196,23 +192,7 @@ func TestServerPinChecksTheCA(t *testing.T) {
 	captureAddr := strings.TrimPrefix(capture.URL, "https://")
 	// A proxy that answers CONNECT, to any host, with a tunnel to the
 	// capture server, whose certificate is the context's CA.
-	proxy := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		up, err := net.Dial("tcp", captureAddr)
-		if err != nil {
-			http.Error(rw, err.Error(), http.StatusBadGateway)
-			return
-		}
-		rw.WriteHeader(http.StatusOK)
-		conn, buf, err := rw.(http.Hijacker).Hijack()
-		if err != nil {
-			up.Close()
-			return
-		}
-		go func() { _, _ = io.Copy(up, buf); up.Close() }()
-		_, _ = io.Copy(conn, up)
-		conn.Close()
-	}))
-	t.Cleanup(proxy.Close)
+	proxyAddr, _ := connectProxy(t, captureAddr, false)
 	otherCA := filepath.Join(t.TempDir(), "other-ca.crt")
 	if err := os.WriteFile(otherCA, capture.caPEM(), 0o600); err != nil {
 		t.Fatal(err)
@@ -222,7 +202,7 @@ func TestServerPinChecksTheCA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := strings.Replace(string(b), "clusters:\n", fmt.Sprintf("clusters:\n- name: proxied\n  cluster: {server: %s, certificate-authority: %s, proxy-url: %s}\n", w.cp.Server, otherCA, proxy.URL), 1)
+	cfg := strings.Replace(string(b), "clusters:\n", fmt.Sprintf("clusters:\n- name: proxied\n  cluster: {server: %s, certificate-authority: %s, proxy-url: http://%s}\n", w.cp.Server, otherCA, proxyAddr), 1)
 	cfg = strings.Replace(cfg, "contexts:\n", "contexts:\n- name: proxied\n  context: {cluster: proxied, user: deployer}\n", 1)
 	if err := os.WriteFile(kc, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
