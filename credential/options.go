@@ -212,6 +212,24 @@ func isEnvName(s string) bool {
 	return s != ""
 }
 
+// SourceFlag names the source the options choose, as its flag, for
+// messages (Validate lets only one be set).
+func (o *Options) SourceFlag() string {
+	switch {
+	case o.SourceInCluster:
+		return "--source-in-cluster"
+	case o.SourceTokenFile != "":
+		return "--source-token-file=" + o.SourceTokenFile
+	case o.SourceGitHubActions:
+		return "--source-github-actions"
+	case o.SourceTokenEnv != "":
+		return "--source-token-env=" + o.SourceTokenEnv
+	case o.SourceContext != "":
+		return "--source-context=" + o.SourceContext
+	}
+	return "its kubeconfig's current context"
+}
+
 // Account splits --service-account into namespace and name.
 func (o *Options) Account() (namespace, name string, err error) {
 	if o.ServiceAccount == "" {

@@ -98,7 +98,7 @@ func (d *doctor) run(ctx context.Context, o *credential.Options, stderr io.Write
 	var src *exchange.Source
 	var err error
 	if entry != nil {
-		d.ok("context %q runs kubemint token for %s with %s", entry.context, entry.o.ServiceAccount, sourceKind(&entry.o))
+		d.ok("context %q runs kubemint token for %s with %s", entry.context, entry.o.ServiceAccount, entry.o.SourceFlag())
 		src, err = resolve.LoadSource(ctx, &entry.o, entry.cluster, stderr)
 		if o.ServiceAccount == "" {
 			o.ServiceAccount = entry.o.ServiceAccount
@@ -198,23 +198,6 @@ func currentEntry(path string) (*entryOptions, error) {
 		}
 	}
 	return e, nil
-}
-
-// sourceKind names the source an entry's options choose, as its flag.
-func sourceKind(o *credential.Options) string {
-	switch {
-	case o.SourceInCluster:
-		return "--source-in-cluster"
-	case o.SourceTokenFile != "":
-		return "--source-token-file=" + o.SourceTokenFile
-	case o.SourceGitHubActions:
-		return "--source-github-actions"
-	case o.SourceTokenEnv != "":
-		return "--source-token-env=" + o.SourceTokenEnv
-	case o.SourceContext != "":
-		return "--source-context=" + o.SourceContext
-	}
-	return "its kubeconfig's current context"
 }
 
 // policy checks kubemint's revocation policy for ns/name, and reports

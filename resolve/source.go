@@ -36,7 +36,7 @@ func loadSource(ctx context.Context, o *credential.Options, cluster *credential.
 		server, ca := o.SourceServer, []byte(nil)
 		if cluster != nil {
 			if !o.FlagsPin(cluster.Server) {
-				return nil, notPinned(cluster.Server, bearerFlag(o), o.SourceServer)
+				return nil, notPinned(cluster.Server, o.SourceFlag(), o.SourceServer)
 			}
 			// A pinned server: the kubeconfig's CA for it serves unless
 			// --source-certificate-authority names one.
@@ -76,17 +76,6 @@ func loadSource(ctx context.Context, o *credential.Options, cluster *credential.
 	}
 	registerSource(src, stderr)
 	return src, nil
-}
-
-// bearerFlag names a token source by its flag, for messages.
-func bearerFlag(o *credential.Options) string {
-	switch {
-	case o.SourceGitHubActions:
-		return "--source-github-actions"
-	case o.SourceTokenEnv != "":
-		return "--source-token-env=" + o.SourceTokenEnv
-	}
-	return "--source-token-file=" + o.SourceTokenFile
 }
 
 // registerSource tells stderr's redactor the source's bearer token: the
