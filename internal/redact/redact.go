@@ -306,13 +306,7 @@ func pieceSpans(spans []span, s string, secrets []string) []span {
 		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
 			i++
 		}
-		end := i
-		for end < len(s) && isCredByte(s[end]) {
-			end++
-		}
-		for end > i && s[end-1] == '.' {
-			end-- // a sentence's full stop
-		}
+		end := credRunEnd(s, i)
 		if run := s[i:end]; len(run) >= minSecret && !onlyLowerLetters(run) {
 			for _, secret := range secrets {
 				if strings.Contains(secret, run) {
@@ -328,6 +322,19 @@ func pieceSpans(spans []span, s string, secrets []string) []span {
 		i = end + nl + 1
 	}
 	return spans
+}
+
+// credRunEnd is where the run of token characters that starts at i ends,
+// without a sentence's full stop after it.
+func credRunEnd(s string, i int) int {
+	end := i
+	for end < len(s) && isCredByte(s[end]) {
+		end++
+	}
+	for end > i && s[end-1] == '.' {
+		end--
+	}
+	return end
 }
 
 // authWords introduce a credential in an echoed request: an
@@ -355,13 +362,7 @@ func authSpans(spans []span, s string) []span {
 			for start < len(s) && (s[start] == ' ' || s[start] == '\t' || s[start] == '"') {
 				start++
 			}
-			end := start
-			for end < len(s) && isCredByte(s[end]) {
-				end++
-			}
-			for end > start && s[end-1] == '.' {
-				end-- // a sentence's full stop
-			}
+			end := credRunEnd(s, start)
 			if w == "authorization:" {
 				if strings.HasPrefix(lower[start:], "bearer ") || strings.HasPrefix(lower[start:], "basic ") {
 					break // the scheme's own word masks it
